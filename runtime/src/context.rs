@@ -1,0 +1,198 @@
+//! [`AgentContext`]: the actix context every agent runs in.
+//!
+//! It is actix's `Context` (the same `ContextParts` and `Mailbox`, so the same
+//! scheduling and costs) plus what the runtime keeps per agent: its identity,
+//! its factory for restarts, and the failure of the current incarnation. Being
+//! the context type lets agentix pack every message into its own envelope
+//! ([`crate::envelope`]), which is where panics are caught for hand-written
+//! handlers too.
+
+use std::{fmt, sync::Arc};
+
+use actix::{
+    ActorContext, ActorState, Addr, AsyncContext, Handler, Message, SpawnHandle,
+    dev::{
+        AsyncContextParts, ContextFut, ContextParts, Envelope, Mailbox, OneshotSender, ToEnvelope,
+        channel::AddressReceiver,
+    },
+    fut::ActorFuture,
+};
+use tokio::sync::oneshot;
+
+use crate::{
+    Agent, AgentName, AgentRef, ExitReason, Failure, envelope::AgentEnvelope, shared::AgentShared,
+};
+
+/// The execution context of an agent, passed to its handlers and hooks.
+///
+/// It implements actix's [`AsyncContext`] and [`ActorContext`], so
+/// `ctx.spawn`, `ctx.wait`, `ctx.run_later`, `ctx.notify`, `ctx.stop` and the
+/// rest work as in actix. On top it knows the agent's name and restart count,
+/// and gives a typed reference to the agent itself.
+///
+/// ```
+/// use agentix::prelude::*;
+///
+/// #[derive(Agent, Default)]
+/// struct Greeter;
+///
+/// #[handlers]
+/// impl Greeter {
+///     #[handle]
+///     fn whoami(&mut self, ctx: &mut AgentContext<Self>) -> String {
+///         format!("{} after {} restarts", ctx.name(), ctx.restarts())
+///     }
+/// }
+/// # #[agentix::main] async fn main() -> agentix::Result<()> {
+/// # let swarm = Swarm::start(SwarmConfig::default().arbiters(1))?;
+/// let greeter = swarm.spawn("greeter-1", Greeter::default).await?;
+/// assert_eq!(greeter.whoami().await?, "greeter-1 after 0 restarts");
+/// # swarm.shutdown().await?;
+/// # Ok(()) }
+/// ```
+pub struct AgentContext<A: actix::Actor<Context = Self>> {
+    parts: ContextParts<A>,
+    mb: Option<Mailbox<A>>,
+    pub(crate) core: Core<A>,
+}
+
+/// What the runtime keeps per agent inside its context.
+pub(crate) struct Core<A> {
+    pub(crate) shared: Arc<AgentShared>,
+    pub(crate) factory: Arc<dyn Fn() -> A + Send + Sync>,
+    /// The fresh state of the next incarnation, built by the agent's task
+    /// just before it restarts the context.
+    pub(crate) fresh: Option<A>,
+    /// The failure that ends the current incarnation, if any.
+    pub(crate) failure: Option<Failure>,
+    /// Why the previous incarnation ended, for the `restarted` hook.
+    pub(crate) restart_cause: Option<ExitReason>,
+    /// Signals the spawner once the first incarnation has started.
+    pub(crate) started_tx: Option<oneshot::Sender<()>>,
+}
+
+impl<A: actix::Actor<Context = Self>> AgentContext<A> {
+    pub(crate) fn new(rx: AddressReceiver<A>, core: Core<A>) -> Self {
+        let mb = Mailbox::new(rx);
+        Self {
+            parts: ContextParts::new(mb.sender_producer()),
+            mb: Some(mb),
+            core,
+        }
+    }
+
+    pub(crate) fn into_future(mut self, act: A) -> Option<ContextFut<A, Self>> {
+        let mb = self.mb.take()?;
+        Some(ContextFut::new(self, act, mb))
+    }
+
+    /// The agent's name.
+    pub fn name(&self) -> &AgentName {
+        self.core.shared.name()
+    }
+
+    /// The agent's kind (its type's label).
+    pub fn kind(&self) -> &'static str {
+        self.core.shared.identity.kind
+    }
+
+    /// How many times this agent has been restarted.
+    pub fn restarts(&self) -> u32 {
+        self.core.shared.restarts()
+    }
+
+    /// Whether any address to the agent is still held.
+    pub(crate) fn connected(&self) -> bool {
+        self.parts.connected()
+    }
+
+    /// Records the failure that ends this incarnation (the first one wins)
+    /// and stops it; its task decides about a restart.
+    pub(crate) fn fail(&mut self, failure: Failure) {
+        if self.core.failure.is_none() {
+            tracing::error!(agent = %failure.agent(), "{failure}");
+            self.core.failure = Some(failure);
+        }
+        self.parts.stop();
+    }
+}
+
+impl<A: Agent> AgentContext<A> {
+    /// An untyped-method reference to this agent (restart-stable).
+    pub fn agent_ref(&self) -> AgentRef<A> {
+        AgentRef::new(self.address(), self.core.shared.clone())
+    }
+
+    /// The typed reference to this agent, as `spawn` returned it.
+    pub fn this(&self) -> A::Ref {
+        A::Ref::from(self.agent_ref())
+    }
+}
+
+impl<A: actix::Actor<Context = Self>> fmt::Debug for AgentContext<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AgentContext")
+            .field("agent", &self.core.shared)
+            .field("state", &self.parts.state())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A: actix::Actor<Context = Self>> ActorContext for AgentContext<A> {
+    fn stop(&mut self) {
+        self.parts.stop();
+    }
+
+    fn terminate(&mut self) {
+        self.parts.terminate();
+    }
+
+    fn state(&self) -> ActorState {
+        self.parts.state()
+    }
+}
+
+impl<A: actix::Actor<Context = Self>> AsyncContext<A> for AgentContext<A> {
+    fn spawn<F>(&mut self, fut: F) -> SpawnHandle
+    where
+        F: ActorFuture<A, Output = ()> + 'static,
+    {
+        self.parts.spawn(fut)
+    }
+
+    fn wait<F>(&mut self, fut: F)
+    where
+        F: ActorFuture<A, Output = ()> + 'static,
+    {
+        self.parts.wait(fut);
+    }
+
+    fn waiting(&self) -> bool {
+        self.parts.waiting()
+    }
+
+    fn cancel_future(&mut self, handle: SpawnHandle) -> bool {
+        self.parts.cancel_future(handle)
+    }
+
+    fn address(&self) -> Addr<A> {
+        self.parts.address()
+    }
+}
+
+impl<A: actix::Actor<Context = Self>> AsyncContextParts<A> for AgentContext<A> {
+    fn parts(&mut self) -> &mut ContextParts<A> {
+        &mut self.parts
+    }
+}
+
+impl<A, M> ToEnvelope<A, M> for AgentContext<A>
+where
+    A: Agent + Handler<M>,
+    M: Message + Send + 'static,
+    M::Result: Send,
+{
+    fn pack(msg: M, tx: Option<OneshotSender<M::Result>>) -> Envelope<A> {
+        Envelope::with_proxy(Box::new(AgentEnvelope::new(msg, tx)))
+    }
+}

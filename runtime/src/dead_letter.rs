@@ -1,0 +1,181 @@
+//! Dead letters: messages that were accepted into a mailbox but never
+//! handled, with the reason. Nothing the runtime accepted disappears without
+//! one.
+//!
+//! A swarm hands every dead letter to its [`DeadLetterSink`]; the default,
+//! [`DeadLetterLog`], counts them by reason and logs each at `warn` level.
+//! (The dead-letter actor with a bounded store, query and redrive arrives with
+//! the router.)
+
+use std::{
+    any::Any,
+    cell::RefCell,
+    fmt,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use crate::AgentName;
+
+/// Why a message was not handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DeadLetterReason {
+    /// The agent stopped for good with the message still in its mailbox.
+    AgentStopped,
+    /// The caller of an ask gave up (its deadline passed) before the agent
+    /// reached the message, so it was skipped.
+    RequesterGone,
+}
+
+impl DeadLetterReason {
+    /// Every reason, in a fixed order.
+    pub const ALL: [Self; 2] = [Self::AgentStopped, Self::RequesterGone];
+
+    /// A short snake_case label, stable for metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AgentStopped => "agent_stopped",
+            Self::RequesterGone => "requester_gone",
+        }
+    }
+}
+
+impl fmt::Display for DeadLetterReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One undelivered message.
+pub struct DeadLetter {
+    agent: AgentName,
+    message_type: &'static str,
+    reason: DeadLetterReason,
+    payload: Box<dyn Any + Send>,
+}
+
+impl DeadLetter {
+    pub(crate) fn new<M: Send + 'static>(
+        agent: AgentName,
+        reason: DeadLetterReason,
+        msg: M,
+    ) -> Self {
+        Self {
+            agent,
+            message_type: std::any::type_name::<M>(),
+            reason,
+            payload: Box::new(msg),
+        }
+    }
+
+    /// The agent the message was for.
+    pub fn agent(&self) -> &AgentName {
+        &self.agent
+    }
+
+    /// The message type, as `std::any::type_name` spells it.
+    pub fn message_type(&self) -> &'static str {
+        self.message_type
+    }
+
+    /// Why it was not handled.
+    pub fn reason(&self) -> DeadLetterReason {
+        self.reason
+    }
+
+    /// The message itself, to inspect or resend: downcast it to its type.
+    pub fn into_payload(self) -> Box<dyn Any + Send> {
+        self.payload
+    }
+}
+
+impl fmt::Debug for DeadLetter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeadLetter")
+            .field("agent", &self.agent)
+            .field("message_type", &self.message_type)
+            .field("reason", &self.reason)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a swarm sends its dead letters.
+///
+/// Called on the thread of the agent that could not handle the message, so
+/// an implementation should be quick and must not block.
+pub trait DeadLetterSink: Send + Sync + 'static {
+    /// Receives one dead letter.
+    fn dead_letter(&self, letter: DeadLetter);
+}
+
+/// The default sink: counts by reason and logs each letter at `warn`.
+#[derive(Debug, Default)]
+pub struct DeadLetterLog {
+    counts: [AtomicU64; DeadLetterReason::ALL.len()],
+}
+
+impl DeadLetterLog {
+    /// How many dead letters of this reason were received.
+    pub fn count(&self, reason: DeadLetterReason) -> u64 {
+        self.counts[reason as usize].load(Ordering::Relaxed)
+    }
+
+    /// How many dead letters were received in all.
+    pub fn total(&self) -> u64 {
+        DeadLetterReason::ALL.iter().map(|r| self.count(*r)).sum()
+    }
+}
+
+impl DeadLetterSink for DeadLetterLog {
+    fn dead_letter(&self, letter: DeadLetter) {
+        self.counts[letter.reason as usize].fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            agent = %letter.agent,
+            message = letter.message_type,
+            reason = %letter.reason,
+            "dead letter"
+        );
+    }
+}
+
+thread_local! {
+    /// The agent whose mailbox is being torn down on this thread, if any.
+    static DRAINING: RefCell<Option<(AgentName, Arc<dyn DeadLetterSink>)>> =
+        const { RefCell::new(None) };
+}
+
+/// Runs `f` (which drops an agent's mailbox) so that every message dropped
+/// unhandled inside it becomes a dead letter of that agent.
+pub(crate) fn draining<R>(
+    agent: &AgentName,
+    sink: &Arc<dyn DeadLetterSink>,
+    f: impl FnOnce() -> R,
+) -> R {
+    let previous = DRAINING.with(|cell| cell.replace(Some((agent.clone(), sink.clone()))));
+    let result = f();
+    DRAINING.with(|cell| *cell.borrow_mut() = previous);
+    result
+}
+
+/// A message is being dropped unhandled; report it against the agent whose
+/// mailbox is draining on this thread.
+pub(crate) fn dropped_unhandled<M: Send + 'static>(msg: M) {
+    let scope = DRAINING
+        .try_with(|cell| cell.borrow().clone())
+        .ok()
+        .flatten();
+    match scope {
+        Some((agent, sink)) => {
+            sink.dead_letter(DeadLetter::new(agent, DeadLetterReason::AgentStopped, msg));
+        }
+        // Only reachable if actix drops an envelope outside an agent task;
+        // still not silent.
+        None => tracing::warn!(
+            message = std::any::type_name::<M>(),
+            "message dropped outside any agent's mailbox"
+        ),
+    }
+}

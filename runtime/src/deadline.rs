@@ -1,0 +1,124 @@
+//! Deadlines for asks and waiting sends.
+//!
+//! On an actix arbiter thread a deadline lives in a per-thread wheel
+//! ([`wheel`]) that costs far less than a tokio timer per request; elsewhere
+//! (a plain tokio runtime) it falls back to a tokio `Sleep`. Without any
+//! runtime there is no timer, and the request fails rather than risk a hang.
+
+use std::{
+    panic::AssertUnwindSafe,
+    pin::Pin,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use tokio::time::{Instant, Sleep};
+
+mod wheel;
+
+/// No timer is available on this thread to enforce a deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NoTimer;
+
+/// A deadline that starts counting when first polled.
+#[derive(Debug)]
+pub(crate) struct Deadline {
+    after: Duration,
+    at: Option<Instant>,
+    fallback: Option<Pin<Box<Sleep>>>,
+}
+
+impl Deadline {
+    pub(crate) fn new(after: Duration) -> Self {
+        Self {
+            after,
+            at: None,
+            fallback: None,
+        }
+    }
+
+    /// The length of the deadline.
+    pub(crate) fn after(&self) -> Duration {
+        self.after
+    }
+
+    /// Replaces the length; only meaningful before the first poll.
+    pub(crate) fn set_after(&mut self, after: Duration) {
+        self.after = after;
+        self.at = None;
+        self.fallback = None;
+    }
+
+    /// `Ready(Ok(()))` once the deadline has passed; otherwise arranges for
+    /// the task to be woken when it does.
+    pub(crate) fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), NoTimer>> {
+        let now = Instant::now();
+        let at = *self.at.get_or_insert_with(|| {
+            now.checked_add(self.after)
+                .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
+        });
+        if now >= at {
+            return Poll::Ready(Ok(()));
+        }
+        if let Some(sleep) = &mut self.fallback {
+            return sleep.as_mut().poll(cx).map(Ok);
+        }
+        if wheel::register(at, cx.waker()) {
+            return Poll::Pending;
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Poll::Ready(Err(NoTimer));
+        }
+        // A runtime built without timers panics here; that is a missing
+        // timer too, not a reason to take the caller down.
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let mut sleep = Box::pin(tokio::time::sleep_until(at));
+            let ready = sleep.as_mut().poll(cx).is_ready();
+            (sleep, ready)
+        }));
+        match polled {
+            Ok((_, true)) => Poll::Ready(Ok(())),
+            Ok((sleep, false)) => {
+                self.fallback = Some(sleep);
+                Poll::Pending
+            }
+            Err(_) => Poll::Ready(Err(NoTimer)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::poll_fn;
+
+    use super::*;
+
+    #[test]
+    fn without_a_runtime_there_is_no_timer() {
+        let mut deadline = Deadline::new(Duration::from_secs(1));
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        assert_eq!(deadline.poll_elapsed(&mut cx), Poll::Ready(Err(NoTimer)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn on_a_plain_tokio_runtime_the_fallback_timer_fires() {
+        let started = Instant::now();
+        let mut deadline = Deadline::new(Duration::from_millis(250));
+        poll_fn(|cx| deadline.poll_elapsed(cx)).await.unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(250));
+    }
+
+    #[test]
+    fn on_an_arbiter_the_wheel_fires_no_earlier_than_the_deadline() {
+        actix_rt::System::new().block_on(async {
+            tokio::time::pause();
+            let started = Instant::now();
+            let mut deadline = Deadline::new(Duration::from_millis(40));
+            poll_fn(|cx| deadline.poll_elapsed(cx)).await.unwrap();
+            let took = started.elapsed();
+            assert!(took >= Duration::from_millis(40), "{took:?}");
+            assert!(took <= Duration::from_millis(42), "{took:?}");
+        });
+    }
+}

@@ -1,0 +1,78 @@
+//! The envelope every message to an agent travels in.
+//!
+//! It replaces actix's `SyncEnvelopeProxy` (same single allocation) and adds
+//! what actix leaves out:
+//! - a panic in *any* handler, generated or hand-written, is caught here and
+//!   fails the agent instead of killing its task (generated handlers also
+//!   catch it themselves, to reply with the typed [`Failure`]);
+//! - an envelope dropped with its message unhandled reports a dead letter;
+//! - taking a message out of the mailbox wakes senders waiting for room.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use actix::{
+    Handler, Message,
+    dev::{EnvelopeProxy, MessageResponse, OneshotSender},
+};
+
+use crate::{Agent, AgentContext, DeadLetter, DeadLetterReason, During, Failure, dead_letter};
+
+pub(crate) struct AgentEnvelope<M: Message + Send + 'static> {
+    msg: Option<M>,
+    tx: Option<OneshotSender<M::Result>>,
+}
+
+impl<M: Message + Send + 'static> AgentEnvelope<M> {
+    pub(crate) fn new(msg: M, tx: Option<OneshotSender<M::Result>>) -> Self {
+        Self { msg: Some(msg), tx }
+    }
+}
+
+impl<A, M> EnvelopeProxy<A> for AgentEnvelope<M>
+where
+    A: Agent + Handler<M>,
+    M: Message + Send + 'static,
+    M::Result: Send,
+{
+    fn handle(&mut self, act: &mut A, ctx: &mut AgentContext<A>) {
+        ctx.core.shared.room_freed();
+        let tx = self.tx.take();
+        let Some(msg) = self.msg.take() else {
+            return;
+        };
+        if tx.as_ref().is_some_and(OneshotSender::is_closed) {
+            // The asker's deadline passed while the message queued: skip the
+            // work it no longer waits for, as actix does, but say so.
+            let shared = &ctx.core.shared;
+            shared.dead_letters.dead_letter(DeadLetter::new(
+                shared.name().clone(),
+                DeadLetterReason::RequesterGone,
+                msg,
+            ));
+            return;
+        }
+        let handled = catch_unwind(AssertUnwindSafe(|| {
+            <A as Handler<M>>::handle(act, msg, ctx)
+        }));
+        match handled {
+            Ok(response) => response.handle(ctx, tx),
+            Err(payload) => {
+                let during = During::Handler {
+                    message: std::any::type_name::<M>(),
+                };
+                let failure = Failure::from_panic(ctx.name().clone(), during, &*payload);
+                ctx.fail(failure);
+                // `tx` drops here: the caller sees the agent closed. Generated
+                // handlers never get here; they reply with the failure.
+            }
+        }
+    }
+}
+
+impl<M: Message + Send + 'static> Drop for AgentEnvelope<M> {
+    fn drop(&mut self) {
+        if let Some(msg) = self.msg.take() {
+            dead_letter::dropped_unhandled(msg);
+        }
+    }
+}

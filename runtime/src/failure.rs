@@ -1,0 +1,174 @@
+//! What went wrong in an agent, and why an incarnation ended.
+
+use std::{any::Any, fmt};
+
+use crate::AgentName;
+
+/// Where in an agent's life a panic happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum During {
+    /// While handling the message of this type (sync handler, or the
+    /// synchronous part of an async one).
+    Handler {
+        /// The message type, as `std::any::type_name` spells it.
+        message: &'static str,
+    },
+    /// While polling the future returned by an async handler.
+    AsyncHandler {
+        /// The message type, as `std::any::type_name` spells it.
+        message: &'static str,
+    },
+    /// In the agent's factory, building a fresh incarnation.
+    Factory,
+    /// In a lifecycle hook, a spawned future or a hand-written handler whose
+    /// message the runtime could not attribute.
+    Lifecycle,
+}
+
+/// A panic caught inside an agent: which agent, where, and the panic text.
+///
+/// It is what the caller of the failing message receives (inside
+/// [`AskError::Panicked`](crate::AskError::Panicked)) and what the new
+/// incarnation's [`Lifecycle::restarted`](crate::Lifecycle::restarted) hook
+/// is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    agent: AgentName,
+    during: During,
+    panic: String,
+}
+
+impl Failure {
+    /// Records a caught panic from its payload.
+    pub(crate) fn from_panic(agent: AgentName, during: During, payload: &(dyn Any + Send)) -> Self {
+        Self {
+            agent,
+            during,
+            panic: panic_text(payload),
+        }
+    }
+
+    /// The agent that failed.
+    pub fn agent(&self) -> &AgentName {
+        &self.agent
+    }
+
+    /// Where the panic happened.
+    pub fn during(&self) -> During {
+        self.during
+    }
+
+    /// The panic message (`"explicit panic"` style text of `panic!`).
+    pub fn panic_text(&self) -> &str {
+        &self.panic
+    }
+
+    /// The message type being handled, if the panic happened in a handler.
+    pub fn message_type(&self) -> Option<&'static str> {
+        match self.during {
+            During::Handler { message } | During::AsyncHandler { message } => Some(message),
+            During::Factory | During::Lifecycle => None,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let agent = &self.agent;
+        let text = &self.panic;
+        match self.during {
+            During::Handler { message } => {
+                write!(f, "agent `{agent}` panicked handling {message}: {text}")
+            }
+            During::AsyncHandler { message } => {
+                write!(
+                    f,
+                    "agent `{agent}` panicked in the async handler of {message}: {text}"
+                )
+            }
+            During::Factory => write!(f, "agent `{agent}` panicked in its factory: {text}"),
+            During::Lifecycle => write!(f, "agent `{agent}` panicked: {text}"),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Why an agent incarnation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExitReason {
+    /// The agent stopped itself (`ctx.stop()`), or every address to it was dropped.
+    Normal,
+    /// The swarm (or later, its supervisor) asked it to stop.
+    Shutdown,
+    /// It panicked.
+    Failed(Failure),
+}
+
+impl ExitReason {
+    /// The failure, if the incarnation ended in one.
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            Self::Failed(failure) => Some(failure),
+            Self::Normal | Self::Shutdown => None,
+        }
+    }
+}
+
+impl fmt::Display for ExitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Normal => f.write_str("stopped normally"),
+            Self::Shutdown => f.write_str("shut down"),
+            Self::Failed(failure) => fmt::Display::fmt(failure, f),
+        }
+    }
+}
+
+/// The text of a panic payload: `panic!` produces `&str` or `String`.
+pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&'static str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "panic with a non-string payload".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name() -> AgentName {
+        AgentName::new("worker").unwrap()
+    }
+
+    #[test]
+    fn panic_text_reads_str_string_and_other_payloads() {
+        let caught = std::panic::catch_unwind(|| panic!("boom {}", 7)).unwrap_err();
+        assert_eq!(panic_text(&*caught), "boom 7");
+        let caught = std::panic::catch_unwind(|| panic!("static")).unwrap_err();
+        assert_eq!(panic_text(&*caught), "static");
+        let caught = std::panic::catch_unwind(|| std::panic::panic_any(42u8)).unwrap_err();
+        assert_eq!(panic_text(&*caught), "panic with a non-string payload");
+    }
+
+    #[test]
+    fn display_names_agent_message_and_text() {
+        let failure = Failure {
+            agent: name(),
+            during: During::Handler {
+                message: "app::Add",
+            },
+            panic: "overflow".into(),
+        };
+        assert_eq!(
+            failure.to_string(),
+            "agent `worker` panicked handling app::Add: overflow"
+        );
+        assert_eq!(failure.message_type(), Some("app::Add"));
+    }
+}

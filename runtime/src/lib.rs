@@ -1,0 +1,50 @@
+//! The agentix runtime: agents on actix, with panics caught, restarts in
+//! place at the same address, typed asks with deadlines, and the swarm that
+//! hosts them. Use it through the `agentix` facade, which adds the macros.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`Agent`], [`Lifecycle`], [`AgentMessage`] | the agent model the macros implement |
+//! | [`AgentContext`] | the actix context agents run in; identity, restart count |
+//! | [`AgentRef`], [`Ask`], [`Call`], [`TellWait`] | addresses and requests, each with a deadline |
+//! | [`SendError`], [`AskError`], [`Error`] | typed errors naming the agent; tells hand the message back |
+//! | [`Failure`], [`ExitReason`], [`Restart`], [`Intensity`] | what failed, why an incarnation ended, what happens next |
+//! | [`Swarm`], [`SwarmConfig`], [`Spawn`] | arbiters, placement, spawn, shutdown |
+//! | [`DeadLetter`], [`DeadLetterSink`], [`DeadLetterLog`] | messages accepted but never handled, with the reason |
+//!
+//! How a message travels and where each guarantee is enforced is described in
+//! `docs/architecture.md` and `docs/semantics.md`.
+
+mod address;
+mod agent;
+mod context;
+mod dead_letter;
+mod deadline;
+mod envelope;
+mod error;
+mod failure;
+mod name;
+#[doc(hidden)]
+pub mod private;
+mod request;
+mod restart;
+mod send_error;
+mod shared;
+mod swarm;
+mod task;
+
+pub use address::AgentRef;
+pub use agent::{Agent, AgentMessage, Lifecycle};
+pub use context::AgentContext;
+pub use dead_letter::{DeadLetter, DeadLetterLog, DeadLetterReason, DeadLetterSink};
+pub use error::{AskError, BoxError, Error, Result};
+pub use failure::{During, ExitReason, Failure};
+pub use name::{AgentName, MAX_NAME_LEN, NameError, NameProblem};
+pub use request::{Ask, Call, TellWait};
+pub use restart::{Intensity, Restart};
+pub use send_error::{SendError, SendErrorKind};
+pub use shared::AgentStatus;
+pub use swarm::{
+    ConfigError, MAX_ARBITERS, MAX_MAILBOX, ShutdownError, ShutdownReport, Spawn, SpawnError,
+    Swarm, SwarmConfig,
+};

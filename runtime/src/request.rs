@@ -1,0 +1,304 @@
+//! The futures of requests to an agent: [`Call`] (any actix message, raw
+//! reply), [`Ask`] (a generated message, typed reply) and [`TellWait`] (a
+//! tell that waits for room). Each carries a deadline.
+
+use std::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use actix::{Addr, Handler, MailboxError, Message, dev::Request};
+use pin_project_lite::pin_project;
+
+use crate::{
+    Agent, AgentMessage, AskError, SendError,
+    deadline::{Deadline, NoTimer},
+    shared::{AgentShared, RoomWaiter},
+};
+
+pin_project! {
+    /// A request with any actix message; resolves to the handler's raw reply.
+    ///
+    /// Returned by [`AgentRef::call`](crate::AgentRef::call). Await it, or set
+    /// its deadline first with [`timeout`](Call::timeout).
+    #[must_use = "a call does nothing unless awaited"]
+    pub struct Call<A, M>
+    where
+        A: Agent,
+        A: Handler<M>,
+        M: Message,
+        M: Send,
+        M: 'static,
+        M::Result: Send,
+    {
+        #[pin]
+        request: Request<A, M>,
+        deadline: Deadline,
+        shared: Arc<AgentShared>,
+    }
+}
+
+impl<A, M> Call<A, M>
+where
+    A: Agent + Handler<M>,
+    M: Message + Send + 'static,
+    M::Result: Send,
+{
+    pub(crate) fn new(addr: &Addr<A>, shared: &Arc<AgentShared>, msg: M) -> Self {
+        Self {
+            request: addr.send(msg),
+            deadline: Deadline::new(shared.identity.ask_timeout),
+            shared: shared.clone(),
+        }
+    }
+
+    /// Replaces the default deadline of this request.
+    pub fn timeout(mut self, after: Duration) -> Self {
+        self.deadline.set_after(after);
+        self
+    }
+}
+
+impl<A, M> Future for Call<A, M>
+where
+    A: Agent + Handler<M>,
+    M: Message + Send + 'static,
+    M::Result: Send,
+{
+    type Output = Result<M::Result, AskError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let agent = || this.shared.name().clone();
+        match this.request.poll(cx) {
+            Poll::Ready(Ok(reply)) => Poll::Ready(Ok(reply)),
+            Poll::Ready(Err(MailboxError::Closed)) => {
+                Poll::Ready(Err(AskError::Closed { agent: agent() }))
+            }
+            Poll::Ready(Err(MailboxError::Timeout)) => Poll::Ready(Err(AskError::Timeout {
+                agent: agent(),
+                after: this.deadline.after(),
+            })),
+            Poll::Pending => match this.deadline.poll_elapsed(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Ok(())) => Poll::Ready(Err(AskError::Timeout {
+                    agent: agent(),
+                    after: this.deadline.after(),
+                })),
+                Poll::Ready(Err(NoTimer)) => Poll::Ready(Err(AskError::NoTimer { agent: agent() })),
+            },
+        }
+    }
+}
+
+pin_project! {
+    /// A request with a generated message; resolves to the handler's typed
+    /// reply, its own error in [`AskError::Handler`], or why there is none.
+    ///
+    /// Returned by the generated ask methods (`counter.add(2)`) and by
+    /// [`AgentRef::ask`](crate::AgentRef::ask).
+    #[must_use = "an ask does nothing unless awaited"]
+    pub struct Ask<A, M>
+    where
+        A: Agent,
+        A: Handler<M>,
+        M: AgentMessage,
+    {
+        #[pin]
+        call: Call<A, M>,
+    }
+}
+
+impl<A, M> Ask<A, M>
+where
+    A: Agent + Handler<M>,
+    M: AgentMessage,
+{
+    pub(crate) fn new(call: Call<A, M>) -> Self {
+        Self { call }
+    }
+
+    /// Replaces the default deadline of this ask.
+    ///
+    /// ```
+    /// # use agentix::prelude::*;
+    /// # use std::time::Duration;
+    /// # #[derive(Agent, Default)] struct Sleepy;
+    /// # #[handlers] impl Sleepy {
+    /// #     #[handle] fn nap(&mut self) -> impl std::future::Future<Output = ()> + 'static {
+    /// #         tokio::time::sleep(Duration::from_secs(3600))
+    /// #     }
+    /// # }
+    /// # #[agentix::main] async fn main() -> agentix::Result<()> {
+    /// # let swarm = Swarm::start(SwarmConfig::default().arbiters(1))?;
+    /// let sleepy = swarm.spawn("sleepy", Sleepy::default).await?;
+    /// let err = sleepy.nap().timeout(Duration::from_millis(20)).await.unwrap_err();
+    /// assert!(err.is_timeout());
+    /// # swarm.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn timeout(self, after: Duration) -> Self {
+        Self {
+            call: self.call.timeout(after),
+        }
+    }
+}
+
+impl<A, M> Future for Ask<A, M>
+where
+    A: Agent + Handler<M>,
+    M: AgentMessage,
+{
+    type Output = Result<M::Ok, AskError<M::Err>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut call = self.project().call;
+        let reply = match call.as_mut().poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(reply) => reply,
+        };
+        let agent = || call.as_ref().get_ref().shared.name().clone();
+        Poll::Ready(match reply {
+            Ok(Ok(value)) => M::split(value).map_err(|error| AskError::Handler {
+                agent: agent(),
+                error,
+            }),
+            Ok(Err(failure)) => Err(AskError::Panicked(failure)),
+            Err(err) => Err(err.map_handler(|never| match never {})),
+        })
+    }
+}
+
+/// A tell that waits for room in a full mailbox, until its deadline.
+///
+/// Returned by [`AgentRef::tell_wait`](crate::AgentRef::tell_wait). On
+/// timeout or a closed mailbox the message is handed back in the
+/// [`SendError`].
+#[must_use = "a waiting tell does nothing unless awaited"]
+pub struct TellWait<A: Agent, M> {
+    addr: Addr<A>,
+    msg: Option<M>,
+    shared: Arc<AgentShared>,
+    deadline: Deadline,
+    waiter: Option<RoomWaiter>,
+}
+
+// The message is never pinned: it is moved into the mailbox or handed back.
+impl<A: Agent, M> Unpin for TellWait<A, M> {}
+
+impl<A: Agent, M> TellWait<A, M> {
+    pub(crate) fn new(addr: Addr<A>, shared: Arc<AgentShared>, msg: M) -> Self {
+        let deadline = Deadline::new(shared.identity.ask_timeout);
+        Self {
+            addr,
+            msg: Some(msg),
+            shared,
+            deadline,
+            waiter: None,
+        }
+    }
+
+    /// Replaces the default deadline (the agent's ask timeout).
+    pub fn timeout(mut self, after: Duration) -> Self {
+        self.deadline.set_after(after);
+        self
+    }
+}
+
+impl<A, M> Future for TellWait<A, M>
+where
+    A: Agent + Handler<M>,
+    M: Message + Send + 'static,
+    M::Result: Send,
+{
+    type Output = Result<(), SendError<M>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        loop {
+            let Some(msg) = this.msg.take() else {
+                return Poll::Ready(Ok(()));
+            };
+            let agent = || this.shared.name().clone();
+            let msg = match this.addr.try_send(msg) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(actix::prelude::SendError::Closed(msg)) => {
+                    return Poll::Ready(Err(SendError::Closed {
+                        agent: agent(),
+                        msg,
+                    }));
+                }
+                Err(actix::prelude::SendError::Full(msg)) => msg,
+            };
+            let Some(waiter) = &mut this.waiter else {
+                // Register before retrying, so room freed in between wakes us.
+                let mut waiter = this.shared.wait_for_room();
+                waiter.notified.as_mut().enable();
+                this.waiter = Some(waiter);
+                this.msg = Some(msg);
+                continue;
+            };
+            if waiter.notified.as_mut().poll(cx).is_ready() {
+                this.waiter = None;
+                this.msg = Some(msg);
+                continue;
+            }
+            match this.deadline.poll_elapsed(cx) {
+                Poll::Pending => {
+                    this.msg = Some(msg);
+                    return Poll::Pending;
+                }
+                Poll::Ready(_) => {
+                    // No timer counts as the deadline passing: the message is
+                    // handed back either way.
+                    let after = this.deadline.after();
+                    return Poll::Ready(Err(SendError::Timeout {
+                        agent: agent(),
+                        after,
+                        msg,
+                    }));
+                }
+            }
+        }
+    }
+}
+
+impl<A, M> fmt::Debug for Call<A, M>
+where
+    A: Agent + Handler<M>,
+    M: Message + Send + 'static,
+    M::Result: Send,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("agent", self.shared.name())
+            .field("message", &std::any::type_name::<M>())
+            .field("deadline", &self.deadline.after())
+            .finish()
+    }
+}
+
+impl<A, M> fmt::Debug for Ask<A, M>
+where
+    A: Agent + Handler<M>,
+    M: AgentMessage,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Ask").field(&self.call).finish()
+    }
+}
+
+impl<A: Agent, M> fmt::Debug for TellWait<A, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TellWait")
+            .field("agent", self.shared.name())
+            .field("message", &std::any::type_name::<M>())
+            .field("deadline", &self.deadline.after())
+            .field("sent", &self.msg.is_none())
+            .finish()
+    }
+}

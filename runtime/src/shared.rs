@@ -1,0 +1,193 @@
+//! The control block one agent shares between its references, its task and
+//! the swarm: identity, status, restart count, and the few signals that cross
+//! threads (stop request, room in the mailbox, end of life).
+
+use std::{
+    fmt,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicUsize, Ordering},
+    },
+    task::Waker,
+    time::Duration,
+};
+
+use futures_util::task::AtomicWaker;
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+use crate::{AgentName, DeadLetterSink, ExitReason};
+
+/// Where an agent is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AgentStatus {
+    /// Spawned; its factory and `started` hook have not finished yet.
+    Starting,
+    /// Handling messages.
+    Running,
+    /// An incarnation ended and the next one is being started in place.
+    Restarting,
+    /// Stopping for good.
+    Stopping,
+    /// Ended for good without a failure (stopped itself, or shut down).
+    Stopped,
+    /// Ended for good after a failure it was not restarted from.
+    Failed,
+}
+
+impl AgentStatus {
+    fn from_u8(value: u8) -> Self {
+        match value {
+            0 => Self::Starting,
+            1 => Self::Running,
+            2 => Self::Restarting,
+            3 => Self::Stopping,
+            4 => Self::Stopped,
+            _ => Self::Failed,
+        }
+    }
+
+    /// Whether the agent has ended for good.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Stopped | Self::Failed)
+    }
+}
+
+/// Fixed facts about an agent, set at spawn.
+pub(crate) struct Identity {
+    pub(crate) id: u64,
+    pub(crate) name: AgentName,
+    pub(crate) kind: &'static str,
+    pub(crate) ask_timeout: Duration,
+}
+
+pub(crate) struct AgentShared {
+    pub(crate) identity: Identity,
+    pub(crate) dead_letters: Arc<dyn DeadLetterSink>,
+    status: AtomicU8,
+    restarts: AtomicU32,
+    stop_requested: AtomicBool,
+    stop_waker: AtomicWaker,
+    room: Arc<Notify>,
+    room_waiters: AtomicUsize,
+    ended: Notify,
+    exit: Mutex<Option<ExitReason>>,
+}
+
+impl AgentShared {
+    pub(crate) fn new(identity: Identity, dead_letters: Arc<dyn DeadLetterSink>) -> Self {
+        Self {
+            identity,
+            dead_letters,
+            status: AtomicU8::new(AgentStatus::Starting as u8),
+            restarts: AtomicU32::new(0),
+            stop_requested: AtomicBool::new(false),
+            stop_waker: AtomicWaker::new(),
+            room: Arc::new(Notify::new()),
+            room_waiters: AtomicUsize::new(0),
+            ended: Notify::new(),
+            exit: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn name(&self) -> &AgentName {
+        &self.identity.name
+    }
+
+    pub(crate) fn status(&self) -> AgentStatus {
+        AgentStatus::from_u8(self.status.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn set_status(&self, status: AgentStatus) {
+        self.status.store(status as u8, Ordering::Release);
+    }
+
+    pub(crate) fn restarts(&self) -> u32 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_restart(&self) {
+        self.restarts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Asks the agent's task to stop the agent for good (no restart).
+    pub(crate) fn request_stop(&self) {
+        self.stop_requested.store(true, Ordering::Release);
+        self.stop_waker.wake();
+    }
+
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.stop_requested.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn register_stop_waker(&self, waker: &Waker) {
+        self.stop_waker.register(waker);
+    }
+
+    /// Called for every message taken from the mailbox: wakes senders
+    /// waiting for room. One load when nobody waits.
+    #[inline]
+    pub(crate) fn room_freed(&self) {
+        if self.room_waiters.load(Ordering::SeqCst) != 0 {
+            self.room.notify_waiters();
+        }
+    }
+
+    /// A sender starts waiting for room; the returned handle stops counting
+    /// it when dropped.
+    pub(crate) fn wait_for_room(self: &Arc<Self>) -> RoomWaiter {
+        self.room_waiters.fetch_add(1, Ordering::SeqCst);
+        RoomWaiter {
+            notified: Box::pin(self.room.clone().notified_owned()),
+            shared: self.clone(),
+        }
+    }
+
+    /// Records the final exit and wakes everyone waiting for the end.
+    pub(crate) fn end(&self, status: AgentStatus, reason: ExitReason) {
+        *self.exit.lock() = Some(reason);
+        self.set_status(status);
+        self.ended.notify_waiters();
+        // Senders waiting for room must see the mailbox closed now.
+        self.room.notify_waiters();
+    }
+
+    /// Waits until the agent has ended for good and returns why.
+    pub(crate) async fn ended(&self) -> ExitReason {
+        loop {
+            let notified = self.ended.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if self.status().is_terminal()
+                && let Some(reason) = self.exit.lock().clone()
+            {
+                return reason;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl fmt::Debug for AgentShared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Agent")
+            .field("name", &self.identity.name)
+            .field("kind", &self.identity.kind)
+            .field("status", &self.status())
+            .field("restarts", &self.restarts())
+            .finish()
+    }
+}
+
+/// A sender waiting for room in a mailbox.
+pub(crate) struct RoomWaiter {
+    pub(crate) notified: std::pin::Pin<Box<tokio::sync::futures::OwnedNotified>>,
+    shared: Arc<AgentShared>,
+}
+
+impl Drop for RoomWaiter {
+    fn drop(&mut self) {
+        self.shared.room_waiters.fetch_sub(1, Ordering::SeqCst);
+    }
+}

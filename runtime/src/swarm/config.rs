@@ -1,0 +1,272 @@
+//! [`SwarmConfig`]: every setting has a working default, and a setting that
+//! cannot work is a [`ConfigError`] when the swarm starts, never a panic.
+
+use std::{fmt, num::NonZeroUsize, sync::Arc, time::Duration};
+
+use crate::{DeadLetterLog, DeadLetterSink, Intensity};
+
+/// The largest mailbox capacity accepted.
+pub const MAX_MAILBOX: usize = 1 << 24;
+/// The largest number of arbiters accepted.
+pub const MAX_ARBITERS: usize = 1024;
+
+/// How a swarm runs. `SwarmConfig::default()` is the embedded default: one
+/// arbiter per core, mailboxes of 1024, asks with a 5 s deadline.
+///
+/// ```
+/// use agentix::{Intensity, SwarmConfig};
+/// use std::time::Duration;
+///
+/// let config = SwarmConfig::default()
+///     .arbiters(2)
+///     .default_mailbox(256)
+///     .ask_timeout(Duration::from_millis(500))
+///     .intensity(Intensity::new(10, Duration::from_secs(1)));
+/// assert_eq!(config.arbiter_count(), 2);
+/// assert!(SwarmConfig::default().arbiters(0).validate().is_err());
+/// ```
+#[derive(Clone)]
+pub struct SwarmConfig {
+    pub(crate) arbiters: Option<usize>,
+    pub(crate) default_mailbox: usize,
+    pub(crate) ask_timeout: Duration,
+    pub(crate) start_timeout: Duration,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) intensity: Intensity,
+    pub(crate) dead_letters: Arc<dyn DeadLetterSink>,
+}
+
+impl Default for SwarmConfig {
+    fn default() -> Self {
+        Self {
+            arbiters: None,
+            default_mailbox: 1024,
+            ask_timeout: Duration::from_secs(5),
+            start_timeout: Duration::from_secs(5),
+            shutdown_timeout: Duration::from_secs(5),
+            intensity: Intensity::default(),
+            dead_letters: Arc::new(DeadLetterLog::default()),
+        }
+    }
+}
+
+impl SwarmConfig {
+    /// Number of arbiters (threads with an event loop) agents are placed on.
+    /// Default: one per core.
+    pub fn arbiters(mut self, count: usize) -> Self {
+        self.arbiters = Some(count);
+        self
+    }
+
+    /// Mailbox capacity of agents that set none themselves. Default 1024.
+    pub fn default_mailbox(mut self, capacity: usize) -> Self {
+        self.default_mailbox = capacity;
+        self
+    }
+
+    /// Deadline of asks to agents that set none themselves. Default 5 s.
+    pub fn ask_timeout(mut self, after: Duration) -> Self {
+        self.ask_timeout = after;
+        self
+    }
+
+    /// How long `spawn` waits for an agent's factory and `started` hook. Default 5 s.
+    pub fn start_timeout(mut self, after: Duration) -> Self {
+        self.start_timeout = after;
+        self
+    }
+
+    /// How long `shutdown` waits for agents to stop before dropping them with
+    /// their arbiter. Default 5 s.
+    pub fn shutdown_timeout(mut self, after: Duration) -> Self {
+        self.shutdown_timeout = after;
+        self
+    }
+
+    /// Restart intensity of agents spawned without their own. Default 3 in 5 s.
+    pub fn intensity(mut self, intensity: Intensity) -> Self {
+        self.intensity = intensity;
+        self
+    }
+
+    /// Where dead letters go. Default: a [`DeadLetterLog`].
+    pub fn dead_letters(mut self, sink: Arc<dyn DeadLetterSink>) -> Self {
+        self.dead_letters = sink;
+        self
+    }
+
+    /// The number of arbiters this configuration starts.
+    pub fn arbiter_count(&self) -> usize {
+        self.arbiters
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
+    }
+
+    /// Checks every setting; [`Swarm::start`](crate::Swarm::start) does this too.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match self.arbiter_count() {
+            0 => return Err(ConfigError::ZeroArbiters),
+            n if n > MAX_ARBITERS => return Err(ConfigError::TooManyArbiters { requested: n }),
+            _ => {}
+        }
+        check_mailbox(self.default_mailbox)?;
+        for (setting, value) in [
+            ("ask_timeout", self.ask_timeout),
+            ("start_timeout", self.start_timeout),
+            ("shutdown_timeout", self.shutdown_timeout),
+        ] {
+            check_timeout(setting, value)?;
+        }
+        check_intensity(self.intensity)
+    }
+}
+
+pub(crate) fn check_mailbox(capacity: usize) -> Result<(), ConfigError> {
+    match capacity {
+        0 => Err(ConfigError::ZeroMailbox),
+        n if n > MAX_MAILBOX => Err(ConfigError::MailboxTooLarge { requested: n }),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn check_timeout(setting: &'static str, value: Duration) -> Result<(), ConfigError> {
+    if value.is_zero() {
+        Err(ConfigError::ZeroTimeout { setting })
+    } else {
+        Ok(())
+    }
+}
+
+pub(crate) fn check_intensity(intensity: Intensity) -> Result<(), ConfigError> {
+    if intensity.within().is_zero() {
+        Err(ConfigError::ZeroIntensityWindow)
+    } else {
+        Ok(())
+    }
+}
+
+impl fmt::Debug for SwarmConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SwarmConfig")
+            .field("arbiters", &self.arbiter_count())
+            .field("default_mailbox", &self.default_mailbox)
+            .field("ask_timeout", &self.ask_timeout)
+            .field("start_timeout", &self.start_timeout)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("intensity", &self.intensity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A swarm or spawn setting that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Zero arbiters: agents would have nowhere to run.
+    ZeroArbiters,
+    /// More arbiters than [`MAX_ARBITERS`].
+    TooManyArbiters {
+        /// The number asked for.
+        requested: usize,
+    },
+    /// A mailbox of capacity zero could never accept a message.
+    ZeroMailbox,
+    /// A mailbox larger than [`MAX_MAILBOX`].
+    MailboxTooLarge {
+        /// The capacity asked for.
+        requested: usize,
+    },
+    /// A timeout of zero would fail every request at once.
+    ZeroTimeout {
+        /// Which setting.
+        setting: &'static str,
+    },
+    /// A restart intensity with an empty window.
+    ZeroIntensityWindow,
+    /// `Swarm::start` was called outside an actix system.
+    NoSystem,
+    /// The operating system refused to start an arbiter thread.
+    ArbiterStart {
+        /// The system's error, as text.
+        reason: String,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ZeroArbiters => f.write_str("invalid swarm config: arbiters must be at least 1"),
+            Self::TooManyArbiters { requested } => write!(
+                f,
+                "invalid swarm config: {requested} arbiters requested, at most {MAX_ARBITERS} allowed"
+            ),
+            Self::ZeroMailbox => f.write_str("invalid config: a mailbox capacity must be at least 1"),
+            Self::MailboxTooLarge { requested } => write!(
+                f,
+                "invalid config: mailbox capacity {requested} exceeds the maximum {MAX_MAILBOX}"
+            ),
+            Self::ZeroTimeout { setting } => {
+                write!(f, "invalid config: {setting} must be longer than zero")
+            }
+            Self::ZeroIntensityWindow => {
+                f.write_str("invalid config: the restart intensity window must be longer than zero")
+            }
+            Self::NoSystem => f.write_str(
+                "Swarm::start must run inside an actix system: use #[agentix::main] or #[agentix::test]",
+            ),
+            Self::ArbiterStart { reason } => write!(f, "could not start an arbiter thread: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_default_is_valid() {
+        let config = SwarmConfig::default();
+        assert_eq!(config.validate(), Ok(()));
+        assert!(config.arbiter_count() >= 1);
+    }
+
+    #[test]
+    fn each_unworkable_setting_is_named() {
+        let base = SwarmConfig::default;
+        assert_eq!(
+            base().arbiters(0).validate(),
+            Err(ConfigError::ZeroArbiters)
+        );
+        assert_eq!(
+            base().arbiters(MAX_ARBITERS + 1).validate(),
+            Err(ConfigError::TooManyArbiters {
+                requested: MAX_ARBITERS + 1
+            })
+        );
+        assert_eq!(
+            base().default_mailbox(0).validate(),
+            Err(ConfigError::ZeroMailbox)
+        );
+        assert_eq!(
+            base().default_mailbox(MAX_MAILBOX + 1).validate(),
+            Err(ConfigError::MailboxTooLarge {
+                requested: MAX_MAILBOX + 1
+            })
+        );
+        let err = base().ask_timeout(Duration::ZERO).validate().unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::ZeroTimeout {
+                setting: "ask_timeout"
+            }
+        );
+        assert!(err.to_string().contains("ask_timeout"));
+        assert_eq!(
+            base()
+                .intensity(Intensity::new(1, Duration::ZERO))
+                .validate(),
+            Err(ConfigError::ZeroIntensityWindow)
+        );
+    }
+}

@@ -1,0 +1,276 @@
+//! Spawning an agent: the [`Spawn`] builder and its [`SpawnError`].
+
+use std::{fmt, future::poll_fn, sync::Arc, task::Poll, time::Duration};
+
+use actix::{Addr, dev::channel};
+use tokio::sync::oneshot;
+
+use super::{
+    Swarm,
+    config::{check_intensity, check_mailbox, check_timeout},
+};
+use crate::{
+    Agent, AgentName, AgentRef, ConfigError, ExitReason, Intensity, NameError, Restart,
+    deadline::Deadline,
+    shared::{AgentShared, Identity},
+    task::{Launch, Policy},
+};
+
+/// A spawn being configured; finish it with [`spawn`](Spawn::spawn).
+///
+/// ```
+/// use agentix::prelude::*;
+/// use std::time::Duration;
+///
+/// #[derive(Agent, Default)]
+/// struct Worker;
+///
+/// # #[agentix::main] async fn main() -> agentix::Result<()> {
+/// let swarm = Swarm::start(SwarmConfig::default().arbiters(2))?;
+/// let worker = swarm
+///     .agent(Worker::default)
+///     .name("worker-1")
+///     .on_arbiter(1)
+///     .mailbox(64)
+///     .restart(Restart::Permanent)
+///     .intensity(Intensity::new(10, Duration::from_secs(1)))
+///     .spawn()
+///     .await?;
+/// assert_eq!(worker.name().as_str(), "worker-1");
+/// swarm.shutdown().await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a spawn does nothing until `.spawn().await`"]
+pub struct Spawn<'s, A: Agent> {
+    swarm: &'s Swarm,
+    factory: Arc<dyn Fn() -> A + Send + Sync>,
+    name: Option<String>,
+    arbiter: Option<usize>,
+    mailbox: Option<usize>,
+    restart: Option<Restart>,
+    intensity: Option<Intensity>,
+    ask_timeout: Option<Duration>,
+}
+
+impl<'s, A: Agent> Spawn<'s, A> {
+    pub(crate) fn new(swarm: &'s Swarm, factory: Arc<dyn Fn() -> A + Send + Sync>) -> Self {
+        Self {
+            swarm,
+            factory,
+            name: None,
+            arbiter: None,
+            mailbox: None,
+            restart: None,
+            intensity: None,
+            ask_timeout: None,
+        }
+    }
+
+    /// The agent's name; default `<kind>-<id>`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Places the agent on arbiter `index` (from 0) instead of round-robin.
+    pub fn on_arbiter(mut self, index: usize) -> Self {
+        self.arbiter = Some(index);
+        self
+    }
+
+    /// Mailbox capacity, overriding the agent's and the swarm's default.
+    pub fn mailbox(mut self, capacity: usize) -> Self {
+        self.mailbox = Some(capacity);
+        self
+    }
+
+    /// Restart type, overriding the agent's `#[agent(restart = ..)]`.
+    pub fn restart(mut self, restart: Restart) -> Self {
+        self.restart = Some(restart);
+        self
+    }
+
+    /// Restart intensity, overriding the swarm's default.
+    pub fn intensity(mut self, intensity: Intensity) -> Self {
+        self.intensity = Some(intensity);
+        self
+    }
+
+    /// Default deadline of asks to this agent.
+    pub fn ask_timeout(mut self, after: Duration) -> Self {
+        self.ask_timeout = Some(after);
+        self
+    }
+
+    /// Starts the agent and waits until its first incarnation has started
+    /// (its factory ran and its `started` hook returned).
+    pub async fn spawn(self) -> Result<A::Ref, SpawnError> {
+        let inner = &self.swarm.inner;
+        let config = &inner.config;
+        let mailbox = self
+            .mailbox
+            .or(A::MAILBOX)
+            .unwrap_or(config.default_mailbox);
+        check_mailbox(mailbox)?;
+        let ask_timeout = self
+            .ask_timeout
+            .or(A::ASK_TIMEOUT)
+            .unwrap_or(config.ask_timeout);
+        check_timeout("ask_timeout", ask_timeout)?;
+        let intensity = self.intensity.unwrap_or(config.intensity);
+        check_intensity(intensity)?;
+        if inner.is_stopping() {
+            return Err(SpawnError::SwarmStopped);
+        }
+        let Some((_, arbiter)) = inner.pool.place(self.arbiter) else {
+            return Err(SpawnError::NoSuchArbiter {
+                index: self.arbiter.unwrap_or_default(),
+                arbiters: inner.pool.len(),
+            });
+        };
+        let id = inner.next_id();
+        let name = match self.name {
+            Some(name) => AgentName::new(&name)?,
+            None => AgentName::new(&format!("{}-{id}", A::KIND))?,
+        };
+        let identity = Identity {
+            id,
+            name,
+            kind: A::KIND,
+            ask_timeout,
+        };
+        let shared = Arc::new(AgentShared::new(identity, config.dead_letters.clone()));
+        let (tx, rx) = channel::channel::<A>(mailbox);
+        let addr = Addr::new(tx);
+        let (started_tx, started_rx) = oneshot::channel();
+        let launch = Launch {
+            rx,
+            shared: shared.clone(),
+            factory: self.factory,
+            policy: Policy {
+                restart: self.restart.unwrap_or(A::RESTART),
+                intensity,
+            },
+            started_tx,
+            on_end: inner.roster.enlist(shared.clone()),
+        };
+        if !arbiter.spawn_fn(move || launch.run()) {
+            inner.roster.remove(id);
+            return Err(SpawnError::SwarmStopped);
+        }
+        let agent = shared.name().clone();
+        let mut started_rx = started_rx;
+        let mut deadline = Deadline::new(config.start_timeout);
+        let started = poll_fn(|cx| {
+            if let Poll::Ready(result) = std::pin::Pin::new(&mut started_rx).poll(cx) {
+                return Poll::Ready(Some(result.is_ok()));
+            }
+            deadline.poll_elapsed(cx).map(|_| None)
+        })
+        .await;
+        match started {
+            Some(true) => Ok(A::Ref::from(AgentRef::new(addr, shared))),
+            Some(false) => Err(SpawnError::StartFailed {
+                reason: shared.ended().await,
+                agent,
+            }),
+            None => {
+                shared.request_stop();
+                Err(SpawnError::StartTimeout {
+                    agent,
+                    after: config.start_timeout,
+                })
+            }
+        }
+    }
+}
+
+impl<A: Agent> fmt::Debug for Spawn<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Spawn")
+            .field("kind", &A::KIND)
+            .field("name", &self.name)
+            .field("arbiter", &self.arbiter)
+            .field("mailbox", &self.mailbox)
+            .field("restart", &self.restart)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an agent could not be spawned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// The name breaks the naming rules.
+    Name(NameError),
+    /// A setting of this spawn cannot work.
+    Config(ConfigError),
+    /// The arbiter asked for does not exist.
+    NoSuchArbiter {
+        /// The index asked for.
+        index: usize,
+        /// How many arbiters the swarm has.
+        arbiters: usize,
+    },
+    /// The swarm is shutting down or has shut down.
+    SwarmStopped,
+    /// The factory or the `started` hook panicked, or the agent stopped
+    /// before it finished starting.
+    StartFailed {
+        /// The agent.
+        agent: AgentName,
+        /// How its first incarnation ended.
+        reason: ExitReason,
+    },
+    /// The agent had not started when the swarm's start timeout passed; it
+    /// has been asked to stop.
+    StartTimeout {
+        /// The agent.
+        agent: AgentName,
+        /// The timeout.
+        after: Duration,
+    },
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Name(err) => fmt::Display::fmt(err, f),
+            Self::Config(err) => fmt::Display::fmt(err, f),
+            Self::NoSuchArbiter { index, arbiters } => write!(
+                f,
+                "no arbiter {index}: the swarm has {arbiters} (indices 0..{arbiters})"
+            ),
+            Self::SwarmStopped => f.write_str("the swarm is shut down; no agent can be spawned"),
+            Self::StartFailed { agent, reason } => {
+                write!(f, "agent `{agent}` failed to start: {reason}")
+            }
+            Self::StartTimeout { agent, after } => {
+                write!(f, "agent `{agent}` had not started after {after:?}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SpawnError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Name(err) => Some(err),
+            Self::Config(err) => Some(err),
+            Self::StartFailed { reason, .. } => reason.failure().map(|f| f as _),
+            _ => None,
+        }
+    }
+}
+
+impl From<NameError> for SpawnError {
+    fn from(err: NameError) -> Self {
+        Self::Name(err)
+    }
+}
+
+impl From<ConfigError> for SpawnError {
+    fn from(err: ConfigError) -> Self {
+        Self::Config(err)
+    }
+}

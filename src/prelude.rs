@@ -1,0 +1,14 @@
+//! The one import most code needs: `use agentix::prelude::*;`.
+//!
+//! It brings the agent model, the swarm, the errors, and actix's context
+//! traits (anonymously, for `ctx.stop()`, `ctx.spawn(..)` and friends).
+
+pub use agentix_runtime::{
+    Agent, AgentContext, AgentMessage, AgentRef, AgentStatus, AskError, ExitReason, Failure,
+    Intensity, Lifecycle, Restart, SendError, Swarm, SwarmConfig,
+};
+
+#[cfg(feature = "macros")]
+pub use agentix_macros::{Agent, handle, handlers};
+
+pub use agentix_runtime::private::actix::{ActorContext as _, AsyncContext as _};
