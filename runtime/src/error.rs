@@ -24,6 +24,14 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// #[derive(Debug, PartialEq)]
 /// struct DivByZero;
 ///
+/// impl std::fmt::Display for DivByZero {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("division by zero")
+///     }
+/// }
+///
+/// impl std::error::Error for DivByZero {}
+///
 /// #[handlers]
 /// impl Calc {
 ///     #[handle]

@@ -12,7 +12,7 @@ use std::{
 use actix::{
     ActorContext, AsyncContext, Message, Running,
     dev::{MessageResponse, OneshotSender},
-    fut::{ActorFuture, ActorFutureExt, WrapFuture},
+    fut::{ActorFuture, ActorFutureExt},
 };
 use pin_project_lite::pin_project;
 
@@ -60,25 +60,34 @@ pub fn restarting<A: Agent>(act: &mut A, ctx: &mut AgentContext<A>) {
     }
 }
 
-/// Runs the body of a generated handler for message `M`; a panic fails the
-/// agent and becomes the typed reply.
-#[inline]
-pub fn guard<A: Agent, M: 'static, R>(
-    act: &mut A,
-    ctx: &mut AgentContext<A>,
-    body: impl FnOnce(&mut A, &mut AgentContext<A>) -> R,
-) -> Result<R, Failure> {
-    match catch_unwind(AssertUnwindSafe(|| body(act, ctx))) {
-        Ok(reply) => Ok(reply),
-        Err(payload) => {
-            let during = During::Handler {
-                message: std::any::type_name::<M>(),
-            };
-            let failure = Failure::from_panic(ctx.name().clone(), during, &*payload);
-            ctx.fail(failure.clone());
-            Err(failure)
-        }
+/// A caught panic, before it is attributed to an agent.
+pub struct Panic(Box<dyn std::any::Any + Send>);
+
+impl std::fmt::Debug for Panic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::failure::panic_text(&*self.0))
     }
+}
+
+/// Runs the body of a generated handler, catching a panic.
+///
+/// The body captures the agent and its context itself (rather than taking
+/// them as arguments) so that a returned `impl Future + 'static`, which in
+/// edition 2024 names the borrow's lifetime, needs no higher-ranked bound.
+#[inline]
+pub fn catch<R>(body: impl FnOnce() -> R) -> Result<R, Panic> {
+    catch_unwind(AssertUnwindSafe(body)).map_err(Panic)
+}
+
+/// A generated sync handler of message `M` panicked: fail the agent and
+/// return the failure for the reply.
+pub fn panicked<A: Agent, M: 'static>(ctx: &mut AgentContext<A>, panic: Panic) -> Failure {
+    let during = During::Handler {
+        message: std::any::type_name::<M>(),
+    };
+    let failure = Failure::from_panic(ctx.name().clone(), during, &*panic.0);
+    ctx.fail(failure.clone());
+    failure
 }
 
 /// The reply of a generated async handler.
@@ -127,40 +136,32 @@ where
     }
 }
 
-/// A generated async handler whose method returns a plain future.
-pub fn guard_future<A, M, F>(
-    act: &mut A,
+/// A generated async handler whose synchronous part panicked.
+pub fn async_panicked<A: Agent, M: 'static, R>(
     ctx: &mut AgentContext<A>,
-    concurrent: bool,
-    body: impl FnOnce(&mut A, &mut AgentContext<A>) -> F,
-) -> AsyncReply<A, F::Output>
+    panic: Panic,
+) -> AsyncReply<A, R> {
+    AsyncReply(Reply::Ready(Err(panicked::<A, M>(ctx, panic))))
+}
+
+/// A generated async handler returned a plain future: await it on the agent.
+pub fn serve_future<A, M, F>(fut: F, concurrent: bool) -> AsyncReply<A, F::Output>
 where
     A: Agent,
     M: 'static,
     F: Future + 'static,
 {
-    guard_actor_future::<A, M, _>(act, ctx, concurrent, |act, ctx| {
-        body(act, ctx).into_actor(act)
-    })
+    serve_actor_future::<A, M, _>(actix::fut::wrap_future::<F, A>(fut), concurrent)
 }
 
-/// A generated async handler whose method returns an `ActorFuture`, which
-/// may use the agent's state after each await.
-pub fn guard_actor_future<A, M, F>(
-    act: &mut A,
-    ctx: &mut AgentContext<A>,
-    concurrent: bool,
-    body: impl FnOnce(&mut A, &mut AgentContext<A>) -> F,
-) -> AsyncReply<A, F::Output>
+/// A generated async handler returned an `ActorFuture`, which may use the
+/// agent's state after each await.
+pub fn serve_actor_future<A, M, F>(fut: F, concurrent: bool) -> AsyncReply<A, F::Output>
 where
     A: Agent,
     M: 'static,
     F: ActorFuture<A> + 'static,
 {
-    let fut = match guard::<A, M, F>(act, ctx, body) {
-        Ok(fut) => fut,
-        Err(failure) => return AsyncReply(Reply::Ready(Err(failure))),
-    };
     let guarded = Box::pin(Guarded::<F, M> {
         fut,
         _message: PhantomData,

@@ -37,7 +37,7 @@ pub use spawn::{Spawn, SpawnError};
 /// #[handlers]
 /// impl Echo {
 ///     #[handle]
-///     fn echo(&mut self, text: String) -> String {
+///     fn say(&mut self, text: String) -> String {
 ///         text
 ///     }
 /// }
@@ -46,7 +46,7 @@ pub use spawn::{Spawn, SpawnError};
 /// async fn main() -> agentix::Result<()> {
 ///     let swarm = Swarm::start(SwarmConfig::default())?;
 ///     let echo = swarm.spawn("echo", Echo::default).await?;
-///     assert_eq!(echo.echo("hi".into()).await?, "hi");
+///     assert_eq!(echo.say("hi".into()).await?, "hi");
 ///     let report = swarm.shutdown().await?;
 ///     assert_eq!(report.stopped, 1);
 ///     Ok(())

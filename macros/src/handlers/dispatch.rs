@@ -19,7 +19,6 @@ pub(crate) fn expand(handler: &HandlerFn, agent: &Agent) -> TokenStream {
     } = handler;
     // Mixed-site names cannot collide with the user's parameter names.
     let msg = format_ident!("msg", span = Span::mixed_site());
-    let this = format_ident!("this", span = Span::mixed_site());
     let ctx = format_ident!("ctx", span = Span::mixed_site());
 
     let field_names: Vec<_> = handler.fields().map(|(ident, _)| ident).collect();
@@ -28,28 +27,46 @@ pub(crate) fn expand(handler: &HandlerFn, agent: &Agent) -> TokenStream {
     } else {
         quote!(let #message { #(#field_names),* } = #msg;)
     };
-    let uses_ctx = handler.params.iter().any(|p| matches!(p, Param::Context));
     let args = handler.params.iter().map(|param| match param {
         Param::Field { ident, .. } => quote!(#ident),
         Param::Context => quote!(#ctx),
     });
-    let ctx_param = if uses_ctx { quote!(#ctx) } else { quote!(_) };
-    let call = quote!(|#this: &mut #agent_ty, #ctx_param: &mut #root::AgentContext<#agent_ty>| #this.#method(#(#args),*));
+    // A zero-argument closure: see `agentix::__private::catch`.
+    let call = quote!(#private::catch(|| self.#method(#(#args),*)));
     let reply = agent.resolve(&handler.reply.ty);
     let concurrent = handler.concurrent;
     let (result_ty, body) = match handler.shape {
         Shape::Sync => (
             quote!(::core::result::Result<#reply, #root::Failure>),
-            quote!(#private::guard::<#agent_ty, #message, _>(self, #ctx, #call)),
+            quote! {
+                match #call {
+                    ::core::result::Result::Ok(reply) => ::core::result::Result::Ok(reply),
+                    ::core::result::Result::Err(panic) => ::core::result::Result::Err(
+                        #private::panicked::<#agent_ty, #message>(#ctx, panic),
+                    ),
+                }
+            },
         ),
-        Shape::Future => (
-            quote!(#private::AsyncReply<#agent_ty, #reply>),
-            quote!(#private::guard_future::<#agent_ty, #message, _>(self, #ctx, #concurrent, #call)),
-        ),
-        Shape::ActorFuture => (
-            quote!(#private::AsyncReply<#agent_ty, #reply>),
-            quote!(#private::guard_actor_future::<#agent_ty, #message, _>(self, #ctx, #concurrent, #call)),
-        ),
+        Shape::Future | Shape::ActorFuture => {
+            let serve = if handler.shape == Shape::Future {
+                quote!(serve_future)
+            } else {
+                quote!(serve_actor_future)
+            };
+            (
+                quote!(#private::AsyncReply<#agent_ty, #reply>),
+                quote! {
+                    match #call {
+                        ::core::result::Result::Ok(fut) => {
+                            #private::#serve::<#agent_ty, #message, _>(fut, #concurrent)
+                        }
+                        ::core::result::Result::Err(panic) => {
+                            #private::async_panicked::<#agent_ty, #message, #reply>(#ctx, panic)
+                        }
+                    }
+                },
+            )
+        }
     };
     quote! {
         #[automatically_derived]
