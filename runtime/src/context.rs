@@ -167,8 +167,11 @@ impl<A: actix::Actor<Context = Self>> AsyncContext<A> for AgentContext<A> {
         self.parts.wait(fut);
     }
 
+    /// actix checks this before taking each message from the mailbox, which
+    /// makes it the place where a stop request takes effect between two
+    /// messages: the rest stays queued (and becomes dead letters).
     fn waiting(&self) -> bool {
-        self.parts.waiting()
+        self.parts.waiting() || self.core.shared.stop_requested()
     }
 
     fn cancel_future(&mut self, handle: SpawnHandle) -> bool {

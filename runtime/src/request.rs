@@ -15,7 +15,7 @@ use actix::{Addr, Handler, MailboxError, Message, dev::Request};
 use pin_project_lite::pin_project;
 
 use crate::{
-    Agent, AgentMessage, AskError, SendError,
+    Agent, AgentMessage, AgentRef, AskError, SendError,
     deadline::{Deadline, NoTimer},
     shared::{AgentShared, RoomWaiter},
 };
@@ -175,29 +175,28 @@ where
 
 /// A tell that waits for room in a full mailbox, until its deadline.
 ///
-/// Returned by [`AgentRef::tell_wait`](crate::AgentRef::tell_wait). On
-/// timeout or a closed mailbox the message is handed back in the
-/// [`SendError`].
+/// Returned by [`AgentRef::tell_wait`](crate::AgentRef::tell_wait). It
+/// borrows the reference: actix gives every sender (every clone of an
+/// address) one slot beyond the capacity, so a waiting tell must use the
+/// caller's own sender for the bound to hold. On timeout or a closed
+/// mailbox the message is handed back in the [`SendError`].
 #[must_use = "a waiting tell does nothing unless awaited"]
-pub struct TellWait<A: Agent, M> {
-    addr: Addr<A>,
+pub struct TellWait<'a, A: Agent, M> {
+    agent: &'a AgentRef<A>,
     msg: Option<M>,
-    shared: Arc<AgentShared>,
     deadline: Deadline,
     waiter: Option<RoomWaiter>,
 }
 
 // The message is never pinned: it is moved into the mailbox or handed back.
-impl<A: Agent, M> Unpin for TellWait<A, M> {}
+impl<A: Agent, M> Unpin for TellWait<'_, A, M> {}
 
-impl<A: Agent, M> TellWait<A, M> {
-    pub(crate) fn new(addr: Addr<A>, shared: Arc<AgentShared>, msg: M) -> Self {
-        let deadline = Deadline::new(shared.identity.ask_timeout);
+impl<'a, A: Agent, M> TellWait<'a, A, M> {
+    pub(crate) fn new(agent: &'a AgentRef<A>, msg: M) -> Self {
         Self {
-            addr,
+            agent,
             msg: Some(msg),
-            shared,
-            deadline,
+            deadline: Deadline::new(agent.shared().identity.ask_timeout),
             waiter: None,
         }
     }
@@ -209,7 +208,7 @@ impl<A: Agent, M> TellWait<A, M> {
     }
 }
 
-impl<A, M> Future for TellWait<A, M>
+impl<A, M> Future for TellWait<'_, A, M>
 where
     A: Agent + Handler<M>,
     M: Message + Send + 'static,
@@ -223,20 +222,15 @@ where
             let Some(msg) = this.msg.take() else {
                 return Poll::Ready(Ok(()));
             };
-            let agent = || this.shared.name().clone();
-            let msg = match this.addr.try_send(msg) {
+            let agent = || this.agent.name().clone();
+            let msg = match this.agent.tell(msg) {
                 Ok(()) => return Poll::Ready(Ok(())),
-                Err(actix::prelude::SendError::Closed(msg)) => {
-                    return Poll::Ready(Err(SendError::Closed {
-                        agent: agent(),
-                        msg,
-                    }));
-                }
-                Err(actix::prelude::SendError::Full(msg)) => msg,
+                Err(SendError::Full { msg, .. }) => msg,
+                Err(err) => return Poll::Ready(Err(err)),
             };
             let Some(waiter) = &mut this.waiter else {
                 // Register before retrying, so room freed in between wakes us.
-                let mut waiter = this.shared.wait_for_room();
+                let mut waiter = this.agent.shared().wait_for_room();
                 waiter.notified.as_mut().enable();
                 this.waiter = Some(waiter);
                 this.msg = Some(msg);
@@ -292,10 +286,10 @@ where
     }
 }
 
-impl<A: Agent, M> fmt::Debug for TellWait<A, M> {
+impl<A: Agent, M> fmt::Debug for TellWait<'_, A, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TellWait")
-            .field("agent", self.shared.name())
+            .field("agent", self.agent.name())
             .field("message", &std::any::type_name::<M>())
             .field("deadline", &self.deadline.after())
             .field("sent", &self.msg.is_none())

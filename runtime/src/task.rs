@@ -80,8 +80,8 @@ impl<A: Agent> Launch<A> {
                     Failure::from_panic(shared.name().clone(), During::Factory, &*payload);
                 tracing::error!(agent = %shared.name(), "{failure}");
                 dead_letter::draining(shared.name(), &shared.dead_letters, || drop(ctx));
-                shared.end(AgentStatus::Failed, ExitReason::Failed(failure));
                 on_end();
+                shared.end(AgentStatus::Failed, ExitReason::Failed(failure));
             }
         }
     }
@@ -124,7 +124,14 @@ impl<A: Agent> Future for AgentTask<A> {
                 fut.ctx().stop();
             }
             match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *fut).poll(cx))) {
-                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Pending) => {
+                    // A stop requested while the context was running paused
+                    // its mailbox; act on it now rather than on a later wake.
+                    if !this.shutdown_seen && this.shared.stop_requested() {
+                        continue;
+                    }
+                    return Poll::Pending;
+                }
                 Ok(Poll::Ready(())) => {}
                 Err(payload) => {
                     let ctx = fut.ctx();
@@ -239,10 +246,12 @@ impl<A: Agent> AgentTask<A> {
                 let _ = catch_unwind(AssertUnwindSafe(|| drop(fut)));
             });
         }
-        self.shared.end(status, reason);
+        // Leave the swarm's roster before waking waiters, so whoever awaited
+        // the end sees the agent gone from it too.
         if let Some(on_end) = self.on_end.take() {
             on_end();
         }
+        self.shared.end(status, reason);
     }
 }
 
