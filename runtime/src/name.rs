@@ -144,9 +144,9 @@ impl fmt::Display for NameError {
 
 impl std::error::Error for NameError {}
 
-/// The naming rule, usable in constant evaluation so the `kind` of a
-/// `#[derive(Agent)]` is checked at compile time by the same code.
-pub(crate) const fn check(name: &str) -> Option<NameProblem> {
+/// The naming rule. `agentix-macros` checks `#[agent(kind = ..)]` with the
+/// same rule (macros/src/agent/attr.rs); keep the two in step.
+pub(crate) fn check(name: &str) -> Option<NameProblem> {
     let bytes = name.as_bytes();
     if bytes.is_empty() {
         return Some(NameProblem::Empty);
@@ -166,23 +166,6 @@ pub(crate) const fn check(name: &str) -> Option<NameProblem> {
         at += 1;
     }
     None
-}
-
-/// Used by `#[derive(Agent)]` in a constant: fails compilation with a
-/// readable message when the agent's `kind` breaks the naming rule.
-#[doc(hidden)]
-pub const fn assert_valid_kind(kind: &str) {
-    match check(kind) {
-        None => {}
-        Some(NameProblem::Empty) => panic!("agent kind is empty: give `kind = \"...\"` a value"),
-        Some(NameProblem::TooLong { .. }) => panic!("agent kind is longer than 128 bytes"),
-        Some(NameProblem::BadStart) => {
-            panic!("agent kind must start with an ASCII letter or digit")
-        }
-        Some(NameProblem::BadChar { .. }) => {
-            panic!("agent kind may only use A-Z a-z 0-9 - _ .")
-        }
-    }
 }
 
 #[cfg(test)]

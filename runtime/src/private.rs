@@ -18,7 +18,6 @@ use pin_project_lite::pin_project;
 
 pub use actix;
 
-pub use crate::name::assert_valid_kind;
 use crate::{Agent, AgentContext, AgentStatus, During, Failure, Lifecycle};
 
 /// The body of `#[agentix::main]` / `#[agentix::test]`: a fresh actix

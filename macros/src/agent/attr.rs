@@ -57,7 +57,13 @@ fn parse_key(
     cx: &mut Ctxt,
 ) -> syn::Result<()> {
     match key {
-        "kind" => out.kind = Some(meta.value()?.parse()?),
+        "kind" => {
+            let lit: LitStr = meta.value()?.parse()?;
+            if let Some(problem) = kind_problem(&lit.value()) {
+                cx.error_spanned_by(&lit, problem);
+            }
+            out.kind = Some(lit);
+        }
         "mailbox" => {
             let lit: LitInt = meta.value()?.parse()?;
             match lit.base10_parse::<usize>() {
@@ -125,4 +131,29 @@ fn parse_key(
 fn path_text(meta: &ParseNestedMeta<'_>) -> String {
     let path = &meta.path;
     quote::quote!(#path).to_string().replace(' ', "")
+}
+
+/// The naming rule of `agentix::AgentName` (runtime/src/name.rs), checked
+/// here so a bad `kind` is an error on the literal itself. Keep in step.
+pub(crate) fn kind_problem(kind: &str) -> Option<String> {
+    const RULE: &str = "use A-Z a-z 0-9 - _ . and start with a letter or digit";
+    let mut chars = kind.char_indices();
+    match chars.next() {
+        None => return Some("the agent kind is empty: give it a name".into()),
+        Some((_, first)) if !first.is_ascii_alphanumeric() => {
+            return Some(format!("invalid agent kind \"{kind}\": {RULE}"));
+        }
+        Some(_) => {}
+    }
+    if kind.len() > 128 {
+        return Some(format!(
+            "the agent kind is {} bytes long; at most 128 are allowed",
+            kind.len()
+        ));
+    }
+    chars
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .map(|(at, c)| {
+            format!("invalid agent kind \"{kind}\": {c:?} at byte {at} is not allowed ({RULE})")
+        })
 }

@@ -26,11 +26,17 @@ pub(crate) fn expand(input: &DeriveInput, attrs: &AgentAttrs) -> TokenStream {
         .kind
         .clone()
         .unwrap_or_else(|| LitStr::new(&ident.to_string().to_snake_case(), ident.span()));
-    // The naming rule lives in the runtime; a constant assertion applies it
-    // at compile time, blamed on the `kind` literal.
-    let kind_check = quote_spanned! {kind.span()=>
-        const _: () = #private::assert_valid_kind(#kind);
-    };
+    // A default kind comes from the type name, which may hold characters a
+    // name may not (non-ASCII identifiers): check it where it is made.
+    let kind_check = attrs
+        .kind
+        .is_none()
+        .then(|| super::attr::kind_problem(&kind.value()))
+        .flatten()
+        .map(|problem| {
+            let problem = format!("{problem}; set a valid one with #[agent(kind = \"...\")]");
+            quote_spanned!(ident.span()=> ::core::compile_error!(#problem);)
+        });
     let mailbox = attrs.mailbox.map(|n| quote!(const MAILBOX: ::core::option::Option<usize> = ::core::option::Option::Some(#n);));
     let restart = attrs
         .restart

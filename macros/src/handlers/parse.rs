@@ -45,6 +45,10 @@ pub(crate) fn handler(method: &mut ImplItemFn, cx: &mut Ctxt) -> Option<HandlerF
                     &meta.path,
                     "unknown key in #[handle(...)]: expected `concurrent` or `message = \"Name\"`",
                 );
+                // Skip a value, if any, so the keys after it are still checked.
+                if meta.input.peek(syn::Token![=]) {
+                    let _: syn::Expr = meta.value()?.parse()?;
+                }
             }
             Ok(())
         });
@@ -208,7 +212,7 @@ fn parse_params(method: &mut ImplItemFn, cx: &mut Ctxt) -> Option<Vec<Param>> {
     (!broken).then_some(params)
 }
 
-/// `&mut AgentContext<..>` or `&mut Self::Context`.
+/// `&mut AgentContext<..>`, under any path.
 fn is_context(ty: &Type) -> bool {
     let Type::Reference(reference) = ty else {
         return false;
@@ -216,12 +220,12 @@ fn is_context(ty: &Type) -> bool {
     let Type::Path(path) = &*reference.elem else {
         return false;
     };
-    let segments = &path.path.segments;
     reference.mutability.is_some()
-        && (segments.last().is_some_and(|s| s.ident == "AgentContext")
-            || (segments.len() == 2
-                && segments[0].ident == "Self"
-                && segments[1].ident == "Context"))
+        && path
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "AgentContext")
 }
 
 fn parse_return(output: &ReturnType, cx: &mut Ctxt) -> Option<(Reply, Shape)> {

@@ -1,0 +1,8 @@
+use agentix::prelude::*;
+
+#[derive(Agent, Default)]
+struct Holder<T: Unpin + 'static> {
+    value: Option<T>,
+}
+
+fn main() {}

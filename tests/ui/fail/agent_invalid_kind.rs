@@ -1,0 +1,7 @@
+use agentix::prelude::*;
+
+#[derive(Agent, Default)]
+#[agent(kind = "price feed")]
+struct Feed;
+
+fn main() {}

@@ -1,0 +1,7 @@
+use agentix::prelude::*;
+
+#[derive(Agent, Default)]
+#[agent(mailbox = 0)]
+struct Counter;
+
+fn main() {}

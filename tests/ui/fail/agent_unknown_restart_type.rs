@@ -1,0 +1,7 @@
+use agentix::prelude::*;
+
+#[derive(Agent, Default)]
+#[agent(restart = "always")]
+struct Worker;
+
+fn main() {}

@@ -1,0 +1,12 @@
+use agentix::prelude::*;
+
+#[derive(Agent, Default)]
+struct Counter;
+
+#[handlers]
+impl Counter {
+    #[handle]
+    fn finish(self) {}
+}
+
+fn main() {}
