@@ -20,7 +20,7 @@ impl Bounded {
     }
 }
 
-struct NotSync(std::cell::Cell<u8>);
+struct NotSync(#[allow(dead_code)] std::cell::Cell<u8>);
 
 fn send_sync<T: Send + Sync>() {}
 fn send<T: Send>() {}
@@ -65,7 +65,7 @@ fn requests_can_be_spawned_onto_any_task() {
     fn check(agent: BoundedRef) {
         spawnable(async move { agent.ping().await });
     }
-    send::<Ask<Bounded, Ping>>();
-    send::<Call<Bounded, Ping>>();
+    send::<Ask<'static, Bounded, Ping>>();
+    send::<Call<'static, Bounded, Ping>>();
     let _ = check;
 }

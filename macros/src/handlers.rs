@@ -98,6 +98,13 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> TokenStream {
         let Some(handler) = parse::handler(method, &mut cx) else {
             continue;
         };
+        if handler.shape == ir::Shape::Future {
+            // Clippy suggests `async fn` for `-> impl Future + 'static`, but
+            // an `async fn` would borrow the agent: the shape is deliberate.
+            method
+                .attrs
+                .push(syn::parse_quote!(#[allow(clippy::manual_async_fn)]));
+        }
         if let Some(problem) = name_problem(&handler, &handlers, agent.as_ref()) {
             cx.error_at(handler.method.span(), problem);
             continue;

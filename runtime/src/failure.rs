@@ -33,7 +33,12 @@ pub enum During {
 /// incarnation's [`Lifecycle::restarted`](crate::Lifecycle::restarted) hook
 /// is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
+pub struct Failure(Box<FailureInner>);
+
+/// Boxed so that a reply `Result<T, Failure>` stays as small as `T` allows:
+/// every reply of a generated handler carries this type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FailureInner {
     agent: AgentName,
     during: During,
     panic: String,
@@ -42,31 +47,31 @@ pub struct Failure {
 impl Failure {
     /// Records a caught panic from its payload.
     pub(crate) fn from_panic(agent: AgentName, during: During, payload: &(dyn Any + Send)) -> Self {
-        Self {
+        Self(Box::new(FailureInner {
             agent,
             during,
             panic: panic_text(payload),
-        }
+        }))
     }
 
     /// The agent that failed.
     pub fn agent(&self) -> &AgentName {
-        &self.agent
+        &self.0.agent
     }
 
     /// Where the panic happened.
     pub fn during(&self) -> During {
-        self.during
+        self.0.during
     }
 
     /// The panic message (`"explicit panic"` style text of `panic!`).
     pub fn panic_text(&self) -> &str {
-        &self.panic
+        &self.0.panic
     }
 
     /// The message type being handled, if the panic happened in a handler.
     pub fn message_type(&self) -> Option<&'static str> {
-        match self.during {
+        match self.0.during {
             During::Handler { message } | During::AsyncHandler { message } => Some(message),
             During::Factory | During::Lifecycle => None,
         }
@@ -75,9 +80,9 @@ impl Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let agent = &self.agent;
-        let text = &self.panic;
-        match self.during {
+        let agent = &self.0.agent;
+        let text = &self.0.panic;
+        match self.0.during {
             During::Handler { message } => {
                 write!(f, "agent `{agent}` panicked handling {message}: {text}")
             }
@@ -158,13 +163,13 @@ mod tests {
 
     #[test]
     fn display_names_agent_message_and_text() {
-        let failure = Failure {
+        let failure = Failure(Box::new(FailureInner {
             agent: name(),
             during: During::Handler {
                 message: "app::Add",
             },
             panic: "overflow".into(),
-        };
+        }));
         assert_eq!(
             failure.to_string(),
             "agent `worker` panicked handling app::Add: overflow"

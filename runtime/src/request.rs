@@ -6,18 +6,18 @@ use std::{
     fmt,
     future::Future,
     pin::Pin,
-    sync::Arc,
     task::{Context, Poll},
     time::Duration,
 };
 
 use actix::{Addr, Handler, MailboxError, Message, dev::Request};
 use pin_project_lite::pin_project;
+use tokio::sync::futures::OwnedNotified;
 
 use crate::{
     Agent, AgentMessage, AgentRef, AskError, SendError,
     deadline::{Deadline, NoTimer},
-    shared::{AgentShared, RoomWaiter},
+    shared::AgentShared,
 };
 
 pin_project! {
@@ -26,7 +26,7 @@ pin_project! {
     /// Returned by [`AgentRef::call`](crate::AgentRef::call). Await it, or set
     /// its deadline first with [`timeout`](Call::timeout).
     #[must_use = "a call does nothing unless awaited"]
-    pub struct Call<A, M>
+    pub struct Call<'a, A, M>
     where
         A: Agent,
         A: Handler<M>,
@@ -38,21 +38,23 @@ pin_project! {
         #[pin]
         request: Request<A, M>,
         deadline: Deadline,
-        shared: Arc<AgentShared>,
+        // Borrowed, not shared: a reference count per request costs two
+        // atomic read-modify-writes on the hot path.
+        shared: &'a AgentShared,
     }
 }
 
-impl<A, M> Call<A, M>
+impl<'a, A, M> Call<'a, A, M>
 where
     A: Agent + Handler<M>,
     M: Message + Send + 'static,
     M::Result: Send,
 {
-    pub(crate) fn new(addr: &Addr<A>, shared: &Arc<AgentShared>, msg: M) -> Self {
+    pub(crate) fn new(addr: &Addr<A>, shared: &'a AgentShared, msg: M) -> Self {
         Self {
             request: addr.send(msg),
             deadline: Deadline::new(shared.identity.ask_timeout),
-            shared: shared.clone(),
+            shared,
         }
     }
 
@@ -63,7 +65,7 @@ where
     }
 }
 
-impl<A, M> Future for Call<A, M>
+impl<A, M> Future for Call<'_, A, M>
 where
     A: Agent + Handler<M>,
     M: Message + Send + 'static,
@@ -102,23 +104,23 @@ pin_project! {
     /// Returned by the generated ask methods (`counter.add(2)`) and by
     /// [`AgentRef::ask`](crate::AgentRef::ask).
     #[must_use = "an ask does nothing unless awaited"]
-    pub struct Ask<A, M>
+    pub struct Ask<'a, A, M>
     where
         A: Agent,
         A: Handler<M>,
         M: AgentMessage,
     {
         #[pin]
-        call: Call<A, M>,
+        call: Call<'a, A, M>,
     }
 }
 
-impl<A, M> Ask<A, M>
+impl<'a, A, M> Ask<'a, A, M>
 where
     A: Agent + Handler<M>,
     M: AgentMessage,
 {
-    pub(crate) fn new(call: Call<A, M>) -> Self {
+    pub(crate) fn new(call: Call<'a, A, M>) -> Self {
         Self { call }
     }
 
@@ -148,7 +150,7 @@ where
     }
 }
 
-impl<A, M> Future for Ask<A, M>
+impl<A, M> Future for Ask<'_, A, M>
 where
     A: Agent + Handler<M>,
     M: AgentMessage,
@@ -185,7 +187,7 @@ pub struct TellWait<'a, A: Agent, M> {
     agent: &'a AgentRef<A>,
     msg: Option<M>,
     deadline: Deadline,
-    waiter: Option<RoomWaiter>,
+    waiter: Option<Pin<Box<OwnedNotified>>>,
 }
 
 // The message is never pinned: it is moved into the mailbox or handed back.
@@ -230,13 +232,11 @@ where
             };
             let Some(waiter) = &mut this.waiter else {
                 // Register before retrying, so room freed in between wakes us.
-                let mut waiter = this.agent.shared().wait_for_room();
-                waiter.notified.as_mut().enable();
-                this.waiter = Some(waiter);
+                this.waiter = Some(this.agent.shared().wait_for_room());
                 this.msg = Some(msg);
                 continue;
             };
-            if waiter.notified.as_mut().poll(cx).is_ready() {
+            if waiter.as_mut().poll(cx).is_ready() {
                 this.waiter = None;
                 this.msg = Some(msg);
                 continue;
@@ -261,7 +261,7 @@ where
     }
 }
 
-impl<A, M> fmt::Debug for Call<A, M>
+impl<A, M> fmt::Debug for Call<'_, A, M>
 where
     A: Agent + Handler<M>,
     M: Message + Send + 'static,
@@ -276,7 +276,7 @@ where
     }
 }
 
-impl<A, M> fmt::Debug for Ask<A, M>
+impl<A, M> fmt::Debug for Ask<'_, A, M>
 where
     A: Agent + Handler<M>,
     M: AgentMessage,

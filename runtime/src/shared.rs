@@ -4,9 +4,10 @@
 
 use std::{
     fmt,
+    pin::Pin,
     sync::{
         Arc,
-        atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering},
     },
     task::Waker,
     time::Duration,
@@ -14,7 +15,7 @@ use std::{
 
 use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, futures::OwnedNotified};
 
 use crate::{AgentName, DeadLetterSink, ExitReason};
 
@@ -70,7 +71,9 @@ pub(crate) struct AgentShared {
     stop_requested: AtomicBool,
     stop_waker: AtomicWaker,
     room: Arc<Notify>,
-    room_waiters: AtomicUsize,
+    /// Set by a sender about to wait for room; cleared by the agent when it
+    /// wakes the waiters. One load per handled message while unset.
+    room_wanted: AtomicBool,
     ended: Notify,
     exit: Mutex<Option<ExitReason>>,
 }
@@ -85,7 +88,7 @@ impl AgentShared {
             stop_requested: AtomicBool::new(false),
             stop_waker: AtomicWaker::new(),
             room: Arc::new(Notify::new()),
-            room_waiters: AtomicUsize::new(0),
+            room_wanted: AtomicBool::new(false),
             ended: Notify::new(),
             exit: Mutex::new(None),
         }
@@ -125,23 +128,26 @@ impl AgentShared {
         self.stop_waker.register(waker);
     }
 
-    /// Called for every message taken from the mailbox: wakes senders
-    /// waiting for room. One load when nobody waits.
+    /// Called for every message taken from the mailbox: wakes the senders
+    /// waiting for room, once.
     #[inline]
     pub(crate) fn room_freed(&self) {
-        if self.room_waiters.load(Ordering::SeqCst) != 0 {
+        // SeqCst pairs with `wait_for_room`: either this sees the flag, or
+        // the waiter's retry after setting it sees the freed slot.
+        if self.room_wanted.load(Ordering::SeqCst) && self.room_wanted.swap(false, Ordering::SeqCst)
+        {
             self.room.notify_waiters();
         }
     }
 
-    /// A sender starts waiting for room; the returned handle stops counting
-    /// it when dropped.
-    pub(crate) fn wait_for_room(self: &Arc<Self>) -> RoomWaiter {
-        self.room_waiters.fetch_add(1, Ordering::SeqCst);
-        RoomWaiter {
-            notified: Box::pin(self.room.clone().notified_owned()),
-            shared: self.clone(),
-        }
+    /// A sender is about to wait for room: the returned future completes at
+    /// the next message taken from the mailbox. The caller must retry its
+    /// send once after this returns, before awaiting.
+    pub(crate) fn wait_for_room(&self) -> Pin<Box<OwnedNotified>> {
+        let mut notified = Box::pin(self.room.clone().notified_owned());
+        notified.as_mut().enable();
+        self.room_wanted.store(true, Ordering::SeqCst);
+        notified
     }
 
     /// Records the final exit and wakes everyone waiting for the end.
@@ -177,17 +183,5 @@ impl fmt::Debug for AgentShared {
             .field("status", &self.status())
             .field("restarts", &self.restarts())
             .finish()
-    }
-}
-
-/// A sender waiting for room in a mailbox.
-pub(crate) struct RoomWaiter {
-    pub(crate) notified: std::pin::Pin<Box<tokio::sync::futures::OwnedNotified>>,
-    shared: Arc<AgentShared>,
-}
-
-impl Drop for RoomWaiter {
-    fn drop(&mut self) {
-        self.shared.room_waiters.fetch_sub(1, Ordering::SeqCst);
     }
 }

@@ -32,7 +32,7 @@ pub(crate) fn expand(handlers: &[HandlerFn], agent: &Agent) -> TokenStream {
         quote! {
             #(#docs)*
             #[doc = #how]
-            #vis fn #method(&self, #(#params),*) -> #root::Ask<#agent_ty, #message> {
+            #vis fn #method(&self, #(#params),*) -> #root::Ask<'_, #agent_ty, #message> {
                 #root::AgentRef::ask(::core::ops::Deref::deref(self), #message { #(#names),* })
             }
         }
