@@ -271,6 +271,9 @@ fn block_on_plain_thread<F: Future>(fut: F) -> F::Output {
 async fn an_ask_from_a_thread_without_a_runtime_fails_instead_of_hanging() {
     let swarm = swarm();
     let ledger = swarm.spawn("ledger", Ledger::default).await.unwrap();
+    // Held, so no reply can arrive: only a deadline could end the wait.
+    let (open, gate) = oneshot::channel();
+    ledger.tell(Hold { gate }).unwrap();
     let from_plain_thread = ledger.clone();
     let outcome = std::thread::spawn(move || block_on_plain_thread(from_plain_thread.deposit(1)))
         .join()
@@ -279,5 +282,6 @@ async fn an_ask_from_a_thread_without_a_runtime_fails_instead_of_hanging() {
         matches!(outcome, Err(AskError::NoTimer { .. })),
         "{outcome:?}"
     );
+    open.send(()).unwrap();
     swarm.shutdown().await.unwrap();
 }
