@@ -6,7 +6,8 @@
 //!   fails the agent instead of killing its task (generated handlers also
 //!   catch it themselves, to reply with the typed [`Failure`]);
 //! - an envelope dropped with its message unhandled reports a dead letter;
-//! - taking a message out of the mailbox wakes senders waiting for room.
+//! - taking messages out of the mailbox wakes senders waiting for room
+//!   (with a low watermark, see `Room`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -35,7 +36,8 @@ where
     M::Result: Send,
 {
     fn handle(&mut self, act: &mut A, ctx: &mut AgentContext<A>) {
-        ctx.core.shared.room_freed();
+        let core = &mut ctx.core;
+        core.room.taken(&core.shared);
         let tx = self.tx.take();
         let Some(msg) = self.msg.take() else {
             return;

@@ -128,21 +128,25 @@ impl AgentShared {
         self.stop_waker.register(waker);
     }
 
-    /// Called for every message taken from the mailbox: wakes the senders
-    /// waiting for room, once.
+    /// Whether a sender waits for room. One load per handled message.
     #[inline]
-    pub(crate) fn room_freed(&self) {
-        // SeqCst pairs with `wait_for_room`: either this sees the flag, or
-        // the waiter's retry after setting it sees the freed slot.
-        if self.room_wanted.load(Ordering::SeqCst) && self.room_wanted.swap(false, Ordering::SeqCst)
-        {
+    pub(crate) fn room_wanted(&self) -> bool {
+        // SeqCst pairs with `wait_for_room`: either the agent sees the flag,
+        // or the waiter's retry after setting it sees the freed slot.
+        self.room_wanted.load(Ordering::SeqCst)
+    }
+
+    /// Wakes the senders waiting for room, once.
+    pub(crate) fn wake_room_waiters(&self) {
+        if self.room_wanted.swap(false, Ordering::SeqCst) {
             self.room.notify_waiters();
         }
     }
 
-    /// A sender is about to wait for room: the returned future completes at
-    /// the next message taken from the mailbox. The caller must retry its
-    /// send once after this returns, before awaiting.
+    /// A sender is about to wait for room: the returned future completes
+    /// once half the mailbox has drained or the agent has run out of mail
+    /// (see `Room`). The caller must retry its send once after this returns,
+    /// before awaiting.
     pub(crate) fn wait_for_room(&self) -> Pin<Box<OwnedNotified>> {
         let mut notified = Box::pin(self.room.clone().notified_owned());
         notified.as_mut().enable();
