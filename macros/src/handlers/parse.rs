@@ -188,11 +188,16 @@ fn parse_params(method: &mut ImplItemFn, cx: &mut Ctxt) -> Option<Vec<Param>> {
             continue;
         }
         match &*typed.ty {
-            Type::Reference(reference) => {
+            Type::Reference(reference)
+                if !reference
+                    .lifetime
+                    .as_ref()
+                    .is_some_and(|l| l.ident == "static") =>
+            {
                 cx.error_spanned_by(
                     reference,
-                    "a message field must be owned: a reference would borrow from the sender; \
-                     take an owned type (String, Vec<T>, Arc<T>, ...)",
+                    "a message field must not borrow from the sender: take an owned type \
+                     (String, Vec<T>, Arc<T>, ...) or a `&'static` reference",
                 );
                 broken = true;
             }
