@@ -189,10 +189,10 @@ fn parse_params(method: &mut ImplItemFn, cx: &mut Ctxt) -> Option<Vec<Param>> {
         }
         match &*typed.ty {
             Type::Reference(reference)
-                if !reference
+                if reference
                     .lifetime
                     .as_ref()
-                    .is_some_and(|l| l.ident == "static") =>
+                    .is_none_or(|l| l.ident != "static") =>
             {
                 cx.error_spanned_by(
                     reference,
