@@ -67,8 +67,9 @@ pub(crate) struct Core<A> {
     pub(crate) failure: Option<Failure>,
     /// Why the previous incarnation ended, for the `restarted` hook.
     pub(crate) restart_cause: Option<ExitReason>,
-    /// Signals the spawner once the first incarnation has started.
-    pub(crate) started_tx: Option<oneshot::Sender<()>>,
+    /// Tells the spawner how the first start went: `Ok` once `started`
+    /// returned, or why the agent ended before that.
+    pub(crate) started_tx: Option<oneshot::Sender<Result<(), ExitReason>>>,
     pub(crate) room: Room,
 }
 

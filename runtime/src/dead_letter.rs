@@ -154,9 +154,14 @@ pub(crate) fn draining<R>(
     sink: &Arc<dyn DeadLetterSink>,
     f: impl FnOnce() -> R,
 ) -> R {
-    let previous = DRAINING.with(|cell| cell.replace(Some((agent.clone(), sink.clone()))));
+    // `try_with`: an agent dropped while its thread tears down must not
+    // panic here; its letters are then only logged.
+    let previous = DRAINING
+        .try_with(|cell| cell.replace(Some((agent.clone(), sink.clone()))))
+        .ok()
+        .flatten();
     let result = f();
-    DRAINING.with(|cell| *cell.borrow_mut() = previous);
+    let _ = DRAINING.try_with(|cell| *cell.borrow_mut() = previous);
     result
 }
 

@@ -33,7 +33,7 @@ pub fn started<A: Agent>(act: &mut A, ctx: &mut AgentContext<A>) {
         ctx.core.shared.set_status(AgentStatus::Running);
     }
     if let Some(tx) = ctx.core.started_tx.take() {
-        let _ = tx.send(());
+        let _ = tx.send(Ok(()));
     }
 }
 

@@ -39,7 +39,7 @@ pub(crate) struct Launch<A: Agent> {
     pub(crate) shared: Arc<AgentShared>,
     pub(crate) factory: Arc<dyn Fn() -> A + Send + Sync>,
     pub(crate) policy: Policy,
-    pub(crate) started_tx: oneshot::Sender<()>,
+    pub(crate) started_tx: oneshot::Sender<Result<(), ExitReason>>,
     pub(crate) on_end: Box<dyn FnOnce() + Send>,
 }
 
@@ -85,9 +85,15 @@ impl<A: Agent> Launch<A> {
                 let failure =
                     Failure::from_panic(shared.name().clone(), During::Factory, &*payload);
                 tracing::error!(agent = %shared.name(), "{failure}");
+                let reason = ExitReason::Failed(failure);
+                let mut ctx = ctx;
+                let started_tx = ctx.core.started_tx.take();
                 dead_letter::draining(shared.name(), &shared.dead_letters, || drop(ctx));
                 on_end();
-                shared.end(AgentStatus::Failed, ExitReason::Failed(failure));
+                if let Some(tx) = started_tx {
+                    let _ = tx.send(Err(reason.clone()));
+                }
+                shared.end(AgentStatus::Failed, reason);
             }
         }
     }
@@ -248,7 +254,9 @@ impl<A: Agent> AgentTask<A> {
             .exit
             .take()
             .unwrap_or((AgentStatus::Stopped, ExitReason::Shutdown));
+        let mut never_started = None;
         if let Some(mut fut) = self.fut.take() {
+            never_started = fut.ctx().core.started_tx.take();
             // Stop first, so a still-running context does not re-run hooks
             // when actix's drop polls it one last time.
             fut.ctx().stop();
@@ -261,6 +269,10 @@ impl<A: Agent> AgentTask<A> {
         // the end sees the agent gone from it too.
         if let Some(on_end) = self.on_end.take() {
             on_end();
+        }
+        // Never started: the spawner learns why from here.
+        if let Some(tx) = never_started {
+            let _ = tx.send(Err(reason.clone()));
         }
         self.shared.end(status, reason);
     }

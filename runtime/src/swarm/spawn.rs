@@ -164,17 +164,19 @@ impl<'s, A: Agent> Spawn<'s, A> {
         let mut deadline = Deadline::new(config.start_timeout);
         let started = poll_fn(|cx| {
             if let Poll::Ready(result) = std::pin::Pin::new(&mut started_rx).poll(cx) {
-                return Poll::Ready(Some(result.is_ok()));
+                return Poll::Ready(Some(result));
             }
             deadline.poll_elapsed(cx).map(|_| None)
         })
         .await;
         match started {
-            Some(true) => Ok(A::Ref::from(AgentRef::new(addr, shared))),
-            Some(false) => Err(SpawnError::StartFailed {
-                reason: shared.ended().await,
-                agent,
-            }),
+            Some(Ok(Ok(()))) => Ok(A::Ref::from(AgentRef::new(addr, shared))),
+            Some(Ok(Err(reason))) => Err(SpawnError::StartFailed { agent, reason }),
+            // The launch was dropped unrun: its arbiter stopped under it.
+            Some(Err(_)) => {
+                inner.roster.remove(id);
+                Err(SpawnError::SwarmStopped)
+            }
             None => {
                 shared.request_stop();
                 Err(SpawnError::StartTimeout {
