@@ -42,6 +42,10 @@ pub use agentix_runtime::*;
 /// use the same version.
 pub use agentix_runtime::private::actix;
 
+/// The built-in actors: registry, multicast router, dead-letter store and
+/// monitor, arriving with the next issues.
+pub use agentix_actors as actors;
+
 #[cfg(feature = "macros")]
 pub use agentix_macros::{Agent, handle, handlers, main, test};
 
