@@ -106,6 +106,50 @@ impl fmt::Debug for DeadLetter {
 ///
 /// Called on the thread of the agent that could not handle the message, so
 /// an implementation should be quick and must not block.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use agentix::{DeadLetter, DeadLetterReason, DeadLetterSink, prelude::*};
+///
+/// /// Keeps the undelivered messages for a later retry.
+/// #[derive(Default)]
+/// struct Keep(Mutex<Vec<DeadLetter>>);
+///
+/// impl DeadLetterSink for Keep {
+///     fn dead_letter(&self, letter: DeadLetter) {
+///         self.0.lock().unwrap().push(letter);
+///     }
+/// }
+///
+/// #[derive(Agent, Default)]
+/// struct Worker;
+///
+/// #[handlers]
+/// impl Worker {
+///     #[handle]
+///     fn job(&mut self, id: u32, ctx: &mut AgentContext<Self>) {
+///         if id == 0 {
+///             ctx.stop(); // the jobs queued behind this one are never handled
+///         }
+///     }
+/// }
+///
+/// # #[agentix::main] async fn main() -> agentix::Result<()> {
+/// let kept = Arc::new(Keep::default());
+/// let swarm = Swarm::start(SwarmConfig::default().arbiters(1).dead_letters(kept.clone()))?;
+/// let worker = swarm.spawn("worker", Worker::default).await?;
+/// for id in 0..3 {
+///     worker.tell(Job { id })?;
+/// }
+/// worker.stopped().await;
+/// let letters = std::mem::take(&mut *kept.0.lock().unwrap());
+/// assert_eq!(letters.len(), 2);
+/// assert_eq!(letters[0].reason(), DeadLetterReason::AgentStopped);
+/// let job = letters.into_iter().next().unwrap().into_payload().downcast::<Job>().unwrap();
+/// assert_eq!(job.id, 1);
+/// # swarm.shutdown().await?;
+/// # Ok(()) }
+/// ```
 pub trait DeadLetterSink: Send + Sync + 'static {
     /// Receives one dead letter.
     fn dead_letter(&self, letter: DeadLetter);

@@ -101,6 +101,19 @@ impl fmt::Display for Failure {
 impl std::error::Error for Failure {}
 
 /// Why an agent incarnation ended.
+///
+/// ```
+/// # use agentix::prelude::*;
+/// # #[derive(Agent, Default)] struct Worker;
+/// # #[handlers] impl Worker { #[handle] fn quit(&mut self, ctx: &mut AgentContext<Self>) { ctx.stop() } }
+/// # #[agentix::main] async fn main() -> agentix::Result<()> {
+/// # let swarm = Swarm::start(SwarmConfig::default().arbiters(1))?;
+/// let worker = swarm.spawn("worker", Worker::default).await?;
+/// worker.quit().await?;
+/// assert_eq!(worker.stopped().await, ExitReason::Normal);
+/// # swarm.shutdown().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ExitReason {

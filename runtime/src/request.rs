@@ -25,6 +25,37 @@ pin_project! {
     ///
     /// Returned by [`AgentRef::call`](crate::AgentRef::call). Await it, or set
     /// its deadline first with [`timeout`](Call::timeout).
+    ///
+    /// ```
+    /// use agentix::{actix, prelude::*};
+    ///
+    /// #[derive(Agent, Default)]
+    /// struct Thermometer {
+    ///     celsius: i32,
+    /// }
+    ///
+    /// /// A message with a hand-written actix handler.
+    /// struct Read;
+    ///
+    /// impl actix::Message for Read {
+    ///     type Result = i32;
+    /// }
+    ///
+    /// impl actix::Handler<Read> for Thermometer {
+    ///     type Result = i32;
+    ///
+    ///     fn handle(&mut self, _: Read, _: &mut AgentContext<Self>) -> i32 {
+    ///         self.celsius
+    ///     }
+    /// }
+    ///
+    /// # #[agentix::main] async fn main() -> agentix::Result<()> {
+    /// # let swarm = Swarm::start(SwarmConfig::default().arbiters(1))?;
+    /// let thermometer = swarm.spawn("thermometer", || Thermometer { celsius: 21 }).await?;
+    /// assert_eq!(thermometer.call(Read).await?, 21);
+    /// # swarm.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
     #[must_use = "a call does nothing unless awaited"]
     pub struct Call<'a, A, M>
     where
@@ -176,6 +207,22 @@ where
 }
 
 /// A tell that waits for room in a full mailbox, until its deadline.
+///
+/// ```
+/// # use agentix::prelude::*;
+/// # use std::time::Duration;
+/// # #[derive(Agent, Default)] #[agent(mailbox = 4)] struct Sink;
+/// # #[handlers] impl Sink { #[handle] fn put(&mut self, n: u32) {} }
+/// # #[agentix::main] async fn main() -> agentix::Result<()> {
+/// # let swarm = Swarm::start(SwarmConfig::default().arbiters(1))?;
+/// let sink = swarm.spawn("sink", Sink::default).await?;
+/// for n in 0..1_000 {
+///     // Never fails for a full mailbox: waits for room instead, up to 1 s.
+///     sink.tell_wait(Put { n }).timeout(Duration::from_secs(1)).await?;
+/// }
+/// # swarm.shutdown().await?;
+/// # Ok(()) }
+/// ```
 ///
 /// Returned by [`AgentRef::tell_wait`](crate::AgentRef::tell_wait). It
 /// borrows the reference: actix gives every sender (every clone of an

@@ -10,6 +10,20 @@ use tokio::time::Instant;
 use crate::ExitReason;
 
 /// Restart types, as in Erlang/OTP child specs.
+///
+/// ```
+/// # use agentix::prelude::*;
+/// # #[derive(Agent, Default)] struct Job;
+/// # #[handlers] impl Job { #[handle] fn fail(&mut self) { panic!("once is enough") } }
+/// # #[agentix::main] async fn main() -> agentix::Result<()> {
+/// # let swarm = Swarm::start(SwarmConfig::default().arbiters(1))?;
+/// let job = swarm.agent(Job::default).restart(Restart::Temporary).spawn().await?;
+/// job.fail().await.unwrap_err();
+/// assert!(job.stopped().await.failure().is_some()); // not restarted
+/// assert_eq!(job.status(), AgentStatus::Failed);
+/// # swarm.shutdown().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Restart {
     /// Always restarted, whether it failed or stopped itself.
