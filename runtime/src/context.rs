@@ -7,7 +7,7 @@
 //! ([`crate::envelope`]), which is where panics are caught for hand-written
 //! handlers too.
 
-use std::{fmt, sync::Arc};
+use std::{any::Any, fmt, sync::Arc};
 
 use actix::{
     ActorContext, ActorState, Addr, AsyncContext, Handler, Message, SpawnHandle,
@@ -20,7 +20,8 @@ use actix::{
 use tokio::sync::oneshot;
 
 use crate::{
-    Agent, AgentName, AgentRef, ExitReason, Failure, envelope::AgentEnvelope, shared::AgentShared,
+    Agent, AgentName, AgentRef, During, ExitReason, Failure, envelope::AgentEnvelope,
+    shared::AgentShared,
 };
 
 /// The execution context of an agent, passed to its handlers and hooks.
@@ -148,14 +149,21 @@ impl<A: actix::Actor<Context = Self>> AgentContext<A> {
         self.parts.connected()
     }
 
-    /// Records the failure that ends this incarnation (the first one wins)
-    /// and stops it; its task decides about a restart.
-    pub(crate) fn fail(&mut self, failure: Failure) {
+    /// Records a caught panic as the failure that ends this incarnation
+    /// (the first one wins) and stops it; its task decides about a restart.
+    /// Returns the failure, for the reply to the failing request.
+    pub(crate) fn fail_with_panic(
+        &mut self,
+        during: During,
+        payload: &(dyn Any + Send),
+    ) -> Failure {
+        let failure = Failure::from_panic(self.name().clone(), during, payload);
         if self.core.failure.is_none() {
             tracing::error!(agent = %failure.agent(), "{failure}");
-            self.core.failure = Some(failure);
+            self.core.failure = Some(failure.clone());
         }
         self.parts.stop();
+        failure
     }
 }
 

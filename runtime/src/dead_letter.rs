@@ -108,8 +108,10 @@ impl fmt::Debug for DeadLetter {
 /// an implementation should be quick and must not block.
 ///
 /// ```
+/// use std::future::Future;
 /// use std::sync::{Arc, Mutex};
-/// use agentix::{DeadLetter, DeadLetterReason, DeadLetterSink, prelude::*};
+/// use agentix::{DeadLetter, DeadLetterSink, prelude::*};
+/// use tokio::sync::oneshot;
 ///
 /// /// Keeps the undelivered messages for a later retry.
 /// #[derive(Default)]
@@ -126,27 +128,35 @@ impl fmt::Debug for DeadLetter {
 ///
 /// #[handlers]
 /// impl Worker {
+///     /// Holds the mailbox (async handlers are serial) until `until` fires.
 ///     #[handle]
-///     fn job(&mut self, id: u32, ctx: &mut AgentContext<Self>) {
-///         if id == 0 {
-///             ctx.stop(); // the jobs queued behind this one are never handled
+///     fn pause(&mut self, until: oneshot::Receiver<()>) -> impl Future<Output = ()> + 'static {
+///         async move {
+///             let _ = until.await;
 ///         }
 ///     }
+///
+///     #[handle]
+///     fn job(&mut self, id: u32) {}
 /// }
 ///
 /// # #[agentix::main] async fn main() -> agentix::Result<()> {
 /// let kept = Arc::new(Keep::default());
 /// let swarm = Swarm::start(SwarmConfig::default().arbiters(1).dead_letters(kept.clone()))?;
 /// let worker = swarm.spawn("worker", Worker::default).await?;
-/// for id in 0..3 {
-///     worker.tell(Job { id })?;
-/// }
+/// let (_resume, until) = oneshot::channel();
+/// worker.tell(Pause { until })?;
+/// worker.tell(Job { id: 1 })?;
+/// worker.tell(Job { id: 2 })?;
+/// worker.stop(); // the jobs behind the pause are never handled
 /// worker.stopped().await;
 /// let letters = std::mem::take(&mut *kept.0.lock().unwrap());
-/// assert_eq!(letters.len(), 2);
-/// assert_eq!(letters[0].reason(), DeadLetterReason::AgentStopped);
-/// let job = letters.into_iter().next().unwrap().into_payload().downcast::<Job>().unwrap();
-/// assert_eq!(job.id, 1);
+/// let jobs: Vec<u32> = letters
+///     .into_iter()
+///     .filter_map(|letter| letter.into_payload().downcast::<Job>().ok())
+///     .map(|job| job.id)
+///     .collect();
+/// assert_eq!(jobs, [1, 2]);
 /// # swarm.shutdown().await?;
 /// # Ok(()) }
 /// ```

@@ -16,7 +16,7 @@ use actix::{
     dev::{EnvelopeProxy, MessageResponse, OneshotSender},
 };
 
-use crate::{Agent, AgentContext, DeadLetter, DeadLetterReason, During, Failure, dead_letter};
+use crate::{Agent, AgentContext, DeadLetter, DeadLetterReason, During, dead_letter};
 
 pub(crate) struct AgentEnvelope<M: Message + Send + 'static> {
     msg: Option<M>,
@@ -62,8 +62,7 @@ where
                 let during = During::Handler {
                     message: std::any::type_name::<M>(),
                 };
-                let failure = Failure::from_panic(ctx.name().clone(), during, &*payload);
-                ctx.fail(failure);
+                ctx.fail_with_panic(during, &*payload);
                 // `tx` drops here: the caller sees the agent closed. Generated
                 // handlers never get here; they reply with the failure.
             }

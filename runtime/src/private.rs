@@ -84,9 +84,7 @@ pub fn panicked<A: Agent, M: 'static>(ctx: &mut AgentContext<A>, panic: Panic) -
     let during = During::Handler {
         message: std::any::type_name::<M>(),
     };
-    let failure = Failure::from_panic(ctx.name().clone(), during, &*panic.0);
-    ctx.fail(failure.clone());
-    failure
+    ctx.fail_with_panic(during, &*panic.0)
 }
 
 /// The reply of a generated async handler.
@@ -203,9 +201,7 @@ where
                 let during = During::AsyncHandler {
                     message: std::any::type_name::<M>(),
                 };
-                let failure = Failure::from_panic(ctx.name().clone(), during, &*payload);
-                ctx.fail(failure.clone());
-                Poll::Ready(Err(failure))
+                Poll::Ready(Err(ctx.fail_with_panic(during, &*payload)))
             }
         }
     }

@@ -11,12 +11,34 @@ use crate::AgentName;
 ///
 /// ```
 /// # use agentix::prelude::*;
-/// # #[derive(Agent, Default)] #[agent(mailbox = 1)] struct Slow;
-/// # #[handlers] impl Slow { #[handle] fn work(&mut self, n: u32) -> u32 { n } }
+/// # use std::future::Future;
+/// # use tokio::sync::oneshot;
+/// #[derive(Agent, Default)]
+/// #[agent(mailbox = 2)]
+/// struct Slow;
+///
+/// #[handlers]
+/// impl Slow {
+///     /// Busy until `until` fires (async handlers hold the mailbox).
+///     #[handle]
+///     fn busy(&mut self, until: oneshot::Receiver<()>) -> impl Future<Output = ()> + 'static {
+///         async move {
+///             let _ = until.await;
+///         }
+///     }
+///
+///     #[handle]
+///     fn work(&mut self, n: u32) -> u32 {
+///         n
+///     }
+/// }
+///
 /// # #[agentix::main] async fn main() -> agentix::Result<()> {
 /// # let swarm = Swarm::start(SwarmConfig::default().arbiters(1))?;
-/// # let slow = swarm.spawn("slow", Slow::default).await?;
-/// # let mut handed_back = None;
+/// let slow = swarm.spawn("slow", Slow::default).await?;
+/// let (_done, until) = oneshot::channel();
+/// slow.tell(Busy { until })?;
+/// let mut handed_back = None;
 /// for n in 0..10 {
 ///     if let Err(err) = slow.tell(Work { n }) {
 ///         assert!(err.is_full());

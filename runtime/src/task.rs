@@ -151,10 +151,7 @@ impl<A: Agent> Future for AgentTask<A> {
                 }
                 Ok(Poll::Ready(())) => {}
                 Err(payload) => {
-                    let ctx = fut.ctx();
-                    let failure =
-                        Failure::from_panic(ctx.name().clone(), During::Lifecycle, &*payload);
-                    ctx.fail(failure);
+                    fut.ctx().fail_with_panic(During::Lifecycle, &*payload);
                     if !std::mem::replace(&mut this.panicked, true) {
                         // Poll again so the stopping hooks run.
                         continue;
@@ -239,9 +236,7 @@ impl<A: Agent> AgentTask<A> {
             Err(payload) => {
                 // The `restarted` hook panicked: the new incarnation fails
                 // like any other and comes back through here.
-                let ctx = fut.ctx();
-                let failure = Failure::from_panic(ctx.name().clone(), During::Lifecycle, &*payload);
-                ctx.fail(failure);
+                fut.ctx().fail_with_panic(During::Lifecycle, &*payload);
                 true
             }
         }
