@@ -71,47 +71,6 @@ pub(crate) struct Core<A> {
     /// Tells the spawner how the first start went: `Ok` once `started`
     /// returned, or why the agent ended before that.
     pub(crate) started_tx: Option<oneshot::Sender<Result<(), ExitReason>>>,
-    pub(crate) room: Room,
-}
-
-/// When to wake senders waiting for room in a full mailbox.
-///
-/// Waking them at every message taken out makes a fast producer on another
-/// thread send one message per cross-thread wake-up (measured: cross-arbiter
-/// tells fell from ~4 M/s to under 1 M/s). So they are woken once half the
-/// capacity has drained, or when the agent's task has run out of mail (so no
-/// waiter is ever stranded), whichever comes first.
-#[derive(Debug)]
-pub(crate) struct Room {
-    /// Messages to take out before waking waiters.
-    low_water: u32,
-    taken: u32,
-}
-
-impl Room {
-    pub(crate) fn new(capacity: usize) -> Self {
-        Self {
-            low_water: u32::try_from(capacity / 2).unwrap_or(u32::MAX).max(1),
-            taken: 0,
-        }
-    }
-
-    /// A message was taken out of the mailbox.
-    #[inline]
-    pub(crate) fn taken(&mut self, shared: &AgentShared) {
-        if shared.room_wanted() {
-            self.taken += 1;
-            if self.taken >= self.low_water {
-                self.drained(shared);
-            }
-        }
-    }
-
-    /// The agent has no more mail for now, or enough has drained.
-    pub(crate) fn drained(&mut self, shared: &AgentShared) {
-        self.taken = 0;
-        shared.wake_room_waiters();
-    }
 }
 
 impl<A: actix::Actor<Context = Self>> AgentContext<A> {

@@ -6,8 +6,8 @@
 //!   fails the agent instead of killing its task (generated handlers also
 //!   catch it themselves, to reply with the typed [`Failure`]);
 //! - an envelope dropped with its message unhandled reports a dead letter;
-//! - taking messages out of the mailbox wakes senders waiting for room
-//!   (with a low watermark, see `Room`).
+//! - taking a message out of the mailbox wakes the senders waiting for room
+//!   (once per wait: one load per message while nobody waits).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -36,8 +36,9 @@ where
     M::Result: Send,
 {
     fn handle(&mut self, act: &mut A, ctx: &mut AgentContext<A>) {
-        let core = &mut ctx.core;
-        core.room.taken(&core.shared);
+        if ctx.core.shared.room_wanted() {
+            ctx.core.shared.wake_room_waiters();
+        }
         let tx = self.tx.take();
         let Some(msg) = self.msg.take() else {
             return;

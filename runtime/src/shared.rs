@@ -143,10 +143,9 @@ impl AgentShared {
         }
     }
 
-    /// A sender is about to wait for room: the returned future completes
-    /// once half the mailbox has drained or the agent has run out of mail
-    /// (see `Room`). The caller must retry its send once after this returns,
-    /// before awaiting.
+    /// A sender is about to wait for room: the returned future completes at
+    /// the next message taken out of the mailbox. The caller must retry its
+    /// send once after this returns, before awaiting.
     pub(crate) fn wait_for_room(&self) -> Pin<Box<OwnedNotified>> {
         let mut notified = Box::pin(self.room.clone().notified_owned());
         notified.as_mut().enable();

@@ -19,10 +19,7 @@ use tokio::{sync::oneshot, time::Instant};
 
 use crate::{
     Agent, AgentContext, AgentStatus, During, ExitReason, Failure, Intensity, Restart,
-    context::{Core, Room},
-    dead_letter,
-    restart::RestartHistory,
-    shared::AgentShared,
+    context::Core, dead_letter, restart::RestartHistory, shared::AgentShared,
 };
 
 /// How one agent is restarted.
@@ -35,7 +32,6 @@ pub(crate) struct Policy {
 /// Everything needed to start an agent on its arbiter.
 pub(crate) struct Launch<A: Agent> {
     pub(crate) rx: AddressReceiver<A>,
-    pub(crate) capacity: usize,
     pub(crate) shared: Arc<AgentShared>,
     pub(crate) factory: Arc<dyn Fn() -> A + Send + Sync>,
     pub(crate) policy: Policy,
@@ -49,7 +45,6 @@ impl<A: Agent> Launch<A> {
     pub(crate) fn run(self) {
         let Self {
             rx,
-            capacity,
             shared,
             factory,
             policy,
@@ -63,7 +58,6 @@ impl<A: Agent> Launch<A> {
             failure: None,
             restart_cause: None,
             started_tx: Some(started_tx),
-            room: Room::new(capacity),
         };
         let ctx = AgentContext::new(rx, core);
         match catch_unwind(AssertUnwindSafe(|| factory())) {
@@ -141,11 +135,6 @@ impl<A: Agent> Future for AgentTask<A> {
                     // its mailbox; act on it now rather than on a later wake.
                     if !this.shutdown_seen && this.shared.stop_requested() {
                         continue;
-                    }
-                    // Out of mail (or waiting): whatever room there is, say so.
-                    if this.shared.room_wanted() {
-                        let core = &mut fut.ctx().core;
-                        core.room.drained(&core.shared);
                     }
                     return Poll::Pending;
                 }

@@ -145,7 +145,6 @@ impl<'s, A: Agent> Spawn<'s, A> {
         let (started_tx, started_rx) = oneshot::channel();
         let launch = Launch {
             rx,
-            capacity: mailbox,
             shared: shared.clone(),
             factory: self.factory,
             policy: Policy {
