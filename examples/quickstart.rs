@@ -143,7 +143,8 @@ async fn main() -> agentix::Result<()> {
     let report = swarm.shutdown().await?;
     println!(
         "shutdown: {} agents stopped, {} arbiter threads joined",
-        report.stopped, report.arbiters
+        report.stopped.len(),
+        report.arbiters
     );
     Ok(())
 }

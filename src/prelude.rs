@@ -4,8 +4,9 @@
 //! traits (anonymously, for `ctx.stop()`, `ctx.spawn(..)` and friends).
 
 pub use agentix_runtime::{
-    Agent, AgentContext, AgentMessage, AgentRef, AgentStatus, AskError, ExitReason, Failure,
-    Intensity, Lifecycle, Restart, SendError, Swarm, SwarmConfig,
+    Agent, AgentContext, AgentMessage, AgentRef, AgentStatus, AskError, Backoff, ChildSpec,
+    ExitReason, Failure, Intensity, Lifecycle, Restart, SendError, Strategy, SupervisorRef,
+    SupervisorSpec, Swarm, SwarmConfig,
 };
 
 #[cfg(feature = "macros")]

@@ -64,8 +64,9 @@ pub(crate) struct Core<A> {
     /// The fresh state of the next incarnation, built by the agent's task
     /// just before it restarts the context.
     pub(crate) fresh: Option<A>,
-    /// The failure that ends the current incarnation, if any.
-    pub(crate) failure: Option<Failure>,
+    /// The failure (a panic, or a supervisor's escalation) that ends the
+    /// current incarnation, if any.
+    pub(crate) exit: Option<ExitReason>,
     /// Why the previous incarnation ended, for the `restarted` hook.
     pub(crate) restart_cause: Option<ExitReason>,
     /// Tells the spawner how the first start went: `Ok` once `started`
@@ -117,12 +118,21 @@ impl<A: actix::Actor<Context = Self>> AgentContext<A> {
         payload: &(dyn Any + Send),
     ) -> Failure {
         let failure = Failure::from_panic(self.name().clone(), during, payload);
-        if self.core.failure.is_none() {
+        if self.core.exit.is_none() {
             tracing::error!(agent = %failure.agent(), "{failure}");
-            self.core.failure = Some(failure.clone());
+            self.core.exit = Some(ExitReason::Failed(failure.clone()));
         }
         self.parts.stop();
         failure
+    }
+
+    /// Ends this incarnation in an escalation (a supervisor giving up).
+    pub(crate) fn escalate(&mut self, escalation: crate::Escalation) {
+        if self.core.exit.is_none() {
+            tracing::error!(agent = %self.name(), "{escalation}");
+            self.core.exit = Some(ExitReason::Escalated(escalation));
+        }
+        self.parts.stop();
     }
 }
 
@@ -177,10 +187,10 @@ impl<A: actix::Actor<Context = Self>> AsyncContext<A> for AgentContext<A> {
     }
 
     /// actix checks this before taking each message from the mailbox, which
-    /// makes it the place where a stop request takes effect between two
-    /// messages: the rest stays queued (and becomes dead letters).
+    /// makes it the place where a stop request or a supervisor's directive
+    /// takes effect between two messages: the rest stays queued.
     fn waiting(&self) -> bool {
-        self.parts.waiting() || self.core.shared.stop_requested()
+        self.parts.waiting() || self.core.shared.interrupted()
     }
 
     fn cancel_future(&mut self, handle: SpawnHandle) -> bool {

@@ -2,7 +2,7 @@
 
 use std::{any::Any, fmt};
 
-use crate::AgentName;
+use crate::{AgentName, Intensity};
 
 /// Where in an agent's life a panic happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,15 +123,81 @@ pub enum ExitReason {
     Shutdown,
     /// It panicked.
     Failed(Failure),
+    /// It is a supervisor, and gave up: a child needed more restarts than
+    /// its intensity allows. Its parent treats this like a failure.
+    Escalated(Escalation),
 }
 
 impl ExitReason {
-    /// The failure, if the incarnation ended in one.
+    /// The panic, if the incarnation ended in one.
     pub fn failure(&self) -> Option<&Failure> {
         match self {
             Self::Failed(failure) => Some(failure),
-            Self::Normal | Self::Shutdown => None,
+            Self::Normal | Self::Shutdown | Self::Escalated(_) => None,
         }
+    }
+
+    /// Whether the incarnation ended in a failure: a panic or an escalation.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Self::Failed(_) | Self::Escalated(_))
+    }
+}
+
+/// Why a supervisor gave up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escalation(Box<EscalationInner>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct EscalationInner {
+    supervisor: AgentName,
+    child: AgentName,
+    intensity: Intensity,
+    cause: ExitReason,
+}
+
+impl Escalation {
+    pub(crate) fn new(
+        supervisor: AgentName,
+        child: AgentName,
+        intensity: Intensity,
+        cause: ExitReason,
+    ) -> Self {
+        Self(Box::new(EscalationInner {
+            supervisor,
+            child,
+            intensity,
+            cause,
+        }))
+    }
+
+    /// The supervisor that gave up.
+    pub fn supervisor(&self) -> &AgentName {
+        &self.0.supervisor
+    }
+
+    /// The child whose restart was one too many.
+    pub fn child(&self) -> &AgentName {
+        &self.0.child
+    }
+
+    /// The intensity that was exceeded.
+    pub fn intensity(&self) -> Intensity {
+        self.0.intensity
+    }
+
+    /// How that child's last incarnation ended.
+    pub fn cause(&self) -> &ExitReason {
+        &self.0.cause
+    }
+}
+
+impl fmt::Display for Escalation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "supervisor `{}` gave up: child `{}` needed more than {} ({})",
+            self.0.supervisor, self.0.child, self.0.intensity, self.0.cause
+        )
     }
 }
 
@@ -141,6 +207,7 @@ impl fmt::Display for ExitReason {
             Self::Normal => f.write_str("stopped normally"),
             Self::Shutdown => f.write_str("shut down"),
             Self::Failed(failure) => fmt::Display::fmt(failure, f),
+            Self::Escalated(escalation) => fmt::Display::fmt(escalation, f),
         }
     }
 }

@@ -30,6 +30,7 @@ mod request;
 mod restart;
 mod send_error;
 mod shared;
+mod supervision;
 mod swarm;
 mod task;
 
@@ -38,12 +39,17 @@ pub use agent::{Agent, AgentMessage, Lifecycle};
 pub use context::AgentContext;
 pub use dead_letter::{DeadLetter, DeadLetterLog, DeadLetterReason, DeadLetterSink};
 pub use error::{AskError, BoxError, Error, Result};
-pub use failure::{During, ExitReason, Failure};
+pub use failure::{During, Escalation, ExitReason, Failure};
 pub use name::{AgentName, MAX_NAME_LEN, NameError, NameProblem};
 pub use request::{Ask, Call, TellWait};
 pub use restart::{Intensity, Restart};
 pub use send_error::{SendError, SendErrorKind};
 pub use shared::AgentStatus;
+pub use supervision::{
+    Backoff, ChildInfo, ChildSpec, DEFAULT_SHUTDOWN_TIMEOUT, Event, EventError, Events,
+    LifecycleEvent, StopReport, Strategy, Supervisor, SupervisorBuilder, SupervisorRef,
+    SupervisorSpec, TreeError,
+};
 pub use swarm::{
     ConfigError, MAX_ARBITERS, MAX_MAILBOX, ShutdownError, ShutdownReport, Spawn, SpawnError,
     Swarm, SwarmConfig,

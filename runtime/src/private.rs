@@ -31,6 +31,7 @@ pub fn started<A: Agent>(act: &mut A, ctx: &mut AgentContext<A>) {
     Lifecycle::started(act, ctx);
     if ctx.state() == actix::ActorState::Running {
         ctx.core.shared.set_status(AgentStatus::Running);
+        ctx.core.shared.publish(crate::Event::Started);
     }
     if let Some(tx) = ctx.core.started_tx.take() {
         let _ = tx.send(Ok(()));

@@ -43,7 +43,7 @@ impl Restart {
         match (self, reason) {
             (_, ExitReason::Shutdown) | (Self::Temporary, _) => false,
             (Self::Permanent, _) => true,
-            (Self::Transient, reason) => reason.failure().is_some(),
+            (Self::Transient, reason) => reason.is_failure(),
         }
     }
 }

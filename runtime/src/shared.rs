@@ -1,12 +1,14 @@
-//! The control block one agent shares between its references, its task and
-//! the swarm: identity, status, restart count, and the few signals that cross
-//! threads (stop request, room in the mailbox, end of life).
+//! The control block one agent shares between its references, its task, its
+//! supervisor and the swarm: identity, status, restart count, and the few
+//! signals that cross threads (stop, supervisor directives, room in the
+//! mailbox, status changes).
 
 use std::{
+    any::Any,
     fmt,
     pin::Pin,
     sync::{
-        Arc,
+        Arc, OnceLock,
         atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering},
     },
     task::Waker,
@@ -17,7 +19,7 @@ use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
 use tokio::sync::{Notify, futures::OwnedNotified};
 
-use crate::{AgentName, DeadLetterSink, ExitReason};
+use crate::{AgentName, DeadLetterSink, ExitReason, supervision::EventBus};
 
 /// Where an agent is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,8 +29,13 @@ pub enum AgentStatus {
     Starting,
     /// Handling messages.
     Running,
-    /// An incarnation ended and the next one is being started in place.
+    /// An incarnation ended and the next one is being started in place
+    /// (possibly after a backoff delay). Messages sent now are queued.
     Restarting,
+    /// An incarnation ended and the agent waits for its supervisor's
+    /// decision (during a group restart or an escalation). Messages sent now
+    /// are queued.
+    Waiting,
     /// Stopping for good.
     Stopping,
     /// Ended for good without a failure (stopped itself, or shut down).
@@ -43,8 +50,9 @@ impl AgentStatus {
             0 => Self::Starting,
             1 => Self::Running,
             2 => Self::Restarting,
-            3 => Self::Stopping,
-            4 => Self::Stopped,
+            3 => Self::Waiting,
+            4 => Self::Stopping,
+            5 => Self::Stopped,
             _ => Self::Failed,
         }
     }
@@ -61,37 +69,74 @@ pub(crate) struct Identity {
     pub(crate) name: AgentName,
     pub(crate) kind: &'static str,
     pub(crate) ask_timeout: Duration,
+    pub(crate) supervisor: Option<AgentName>,
 }
+
+/// What a supervisor tells one of its children.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Directive {
+    /// End the current incarnation (if it runs) and wait, address intact.
+    Park,
+    /// Start a new incarnation after `delay` (ending the current one first).
+    Restart { delay: Duration },
+}
+
+/// Bits of `AgentShared::signals`.
+const STOP: u8 = 1;
+const DIRECTIVE: u8 = 2;
+const KILL: u8 = 4;
 
 pub(crate) struct AgentShared {
     pub(crate) identity: Identity,
     pub(crate) dead_letters: Arc<dyn DeadLetterSink>,
+    pub(crate) events: EventBus,
     status: AtomicU8,
     restarts: AtomicU32,
-    stop_requested: AtomicBool,
-    stop_waker: AtomicWaker,
+    /// Stop / directive / kill requests. The agent's context checks this once
+    /// per message (it must stop taking mail when set), so it is one word.
+    signals: AtomicU8,
+    directive: Mutex<Option<Directive>>,
+    task_waker: AtomicWaker,
     room: Arc<Notify>,
     /// Set by a sender about to wait for room; cleared by the agent when it
     /// wakes the waiters. One load per handled message while unset.
     room_wanted: AtomicBool,
-    ended: Notify,
+    changed: Notify,
     exit: Mutex<Option<ExitReason>>,
+    /// Runtime data of special agents (a supervisor's core), set at spawn.
+    extension: OnceLock<Arc<dyn Any + Send + Sync>>,
 }
 
 impl AgentShared {
-    pub(crate) fn new(identity: Identity, dead_letters: Arc<dyn DeadLetterSink>) -> Self {
+    pub(crate) fn new(
+        identity: Identity,
+        dead_letters: Arc<dyn DeadLetterSink>,
+        events: EventBus,
+    ) -> Self {
         Self {
             identity,
             dead_letters,
+            events,
             status: AtomicU8::new(AgentStatus::Starting as u8),
             restarts: AtomicU32::new(0),
-            stop_requested: AtomicBool::new(false),
-            stop_waker: AtomicWaker::new(),
+            signals: AtomicU8::new(0),
+            directive: Mutex::new(None),
+            task_waker: AtomicWaker::new(),
             room: Arc::new(Notify::new()),
             room_wanted: AtomicBool::new(false),
-            ended: Notify::new(),
+            changed: Notify::new(),
             exit: Mutex::new(None),
+            extension: OnceLock::new(),
         }
+    }
+
+    pub(crate) fn set_extension(&self, extension: Arc<dyn Any + Send + Sync>) {
+        let _ = self.extension.set(extension);
+    }
+
+    /// The extension set at spawn, if it is a `T`.
+    pub(crate) fn extension<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.extension.get()?.clone().downcast::<T>().ok()
     }
 
     pub(crate) fn name(&self) -> &AgentName {
@@ -103,29 +148,75 @@ impl AgentShared {
     }
 
     pub(crate) fn set_status(&self, status: AgentStatus) {
-        self.status.store(status as u8, Ordering::Release);
+        if self.status.swap(status as u8, Ordering::AcqRel) != status as u8 {
+            self.changed.notify_waiters();
+        }
     }
 
     pub(crate) fn restarts(&self) -> u32 {
         self.restarts.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn count_restart(&self) {
-        self.restarts.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn count_restart(&self) -> u32 {
+        self.restarts.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Publishes a lifecycle event about this agent.
+    pub(crate) fn publish(&self, event: crate::Event) {
+        let identity = &self.identity;
+        self.events
+            .publish(&identity.name, identity.supervisor.as_ref(), event);
     }
 
     /// Asks the agent's task to stop the agent for good (no restart).
     pub(crate) fn request_stop(&self) {
-        self.stop_requested.store(true, Ordering::Release);
-        self.stop_waker.wake();
+        self.raise(STOP);
+    }
+
+    /// Stops the agent for good without its stopping hooks, at its task's
+    /// next poll (a handler that never returns cannot be interrupted).
+    pub(crate) fn kill(&self) {
+        self.raise(STOP | KILL);
+    }
+
+    /// Hands the agent's task a directive from its supervisor.
+    pub(crate) fn direct(&self, directive: Directive) {
+        *self.directive.lock() = Some(directive);
+        self.raise(DIRECTIVE);
+    }
+
+    fn raise(&self, bits: u8) {
+        self.signals.fetch_or(bits, Ordering::AcqRel);
+        self.task_waker.wake();
+    }
+
+    /// Whether anything asks the agent to stop taking mail.
+    #[inline]
+    pub(crate) fn interrupted(&self) -> bool {
+        self.signals.load(Ordering::Acquire) != 0
     }
 
     pub(crate) fn stop_requested(&self) -> bool {
-        self.stop_requested.load(Ordering::Acquire)
+        self.signals.load(Ordering::Acquire) & STOP != 0
     }
 
-    pub(crate) fn register_stop_waker(&self, waker: &Waker) {
-        self.stop_waker.register(waker);
+    pub(crate) fn kill_requested(&self) -> bool {
+        self.signals.load(Ordering::Acquire) & KILL != 0
+    }
+
+    pub(crate) fn directive_pending(&self) -> bool {
+        self.signals.load(Ordering::Acquire) & DIRECTIVE != 0
+    }
+
+    /// Takes the pending directive, if any.
+    pub(crate) fn take_directive(&self) -> Option<Directive> {
+        let mut slot = self.directive.lock();
+        self.signals.fetch_and(!DIRECTIVE, Ordering::AcqRel);
+        slot.take()
+    }
+
+    pub(crate) fn register_task_waker(&self, waker: &Waker) {
+        self.task_waker.register(waker);
     }
 
     /// Whether a sender waits for room. One load per handled message.
@@ -157,23 +248,31 @@ impl AgentShared {
     pub(crate) fn end(&self, status: AgentStatus, reason: ExitReason) {
         *self.exit.lock() = Some(reason);
         self.set_status(status);
-        self.ended.notify_waiters();
         // Senders waiting for room must see the mailbox closed now.
         self.room.notify_waiters();
+    }
+
+    /// Waits until the status satisfies `done`, and returns it.
+    pub(crate) async fn status_until(&self, done: impl Fn(AgentStatus) -> bool) -> AgentStatus {
+        loop {
+            let notified = self.changed.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            let status = self.status();
+            if done(status) {
+                return status;
+            }
+            notified.await;
+        }
     }
 
     /// Waits until the agent has ended for good and returns why.
     pub(crate) async fn ended(&self) -> ExitReason {
         loop {
-            let notified = self.ended.notified();
-            let mut notified = std::pin::pin!(notified);
-            notified.as_mut().enable();
-            if self.status().is_terminal()
-                && let Some(reason) = self.exit.lock().clone()
-            {
+            self.status_until(AgentStatus::is_terminal).await;
+            if let Some(reason) = self.exit.lock().clone() {
                 return reason;
             }
-            notified.await;
         }
     }
 }

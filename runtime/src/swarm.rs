@@ -11,14 +11,20 @@ use std::{
 
 use parking_lot::Mutex;
 
-use crate::{Agent, shared::AgentShared};
+use crate::{
+    Agent, SupervisorBuilder, SupervisorRef,
+    shared::AgentShared,
+    supervision::{EventBus, Events},
+};
 
 mod arbiters;
 pub(crate) mod config;
+mod shutdown;
 mod spawn;
 
 use arbiters::ArbiterPool;
 pub use config::{ConfigError, MAX_ARBITERS, MAX_MAILBOX, SwarmConfig};
+pub use shutdown::{ShutdownError, ShutdownReport};
 pub use spawn::{Spawn, SpawnError};
 
 /// A swarm of agents in this process: a pool of arbiters (threads with an
@@ -48,7 +54,7 @@ pub use spawn::{Spawn, SpawnError};
 ///     let echo = swarm.spawn("echo", Echo::default).await?;
 ///     assert_eq!(echo.say("hi".into()).await?, "hi");
 ///     let report = swarm.shutdown().await?;
-///     assert_eq!(report.stopped, 1);
+///     assert_eq!(report.stopped.len(), 1);
 ///     Ok(())
 /// }
 /// ```
@@ -60,6 +66,9 @@ pub struct Swarm {
 pub(crate) struct SwarmInner {
     config: SwarmConfig,
     pool: ArbiterPool,
+    events: EventBus,
+    /// Root supervisors, in start order, for an ordered shutdown.
+    roots: Mutex<Vec<SupervisorRef>>,
     roster: Arc<Roster>,
     next_id: AtomicU64,
     stopping: AtomicBool,
@@ -82,6 +91,8 @@ impl Swarm {
         let pool = ArbiterPool::start(config.arbiter_count())?;
         Ok(Self {
             inner: Arc::new(SwarmInner {
+                events: EventBus::new(config.event_buffer),
+                roots: Mutex::new(Vec::new()),
                 config,
                 pool,
                 roster: Arc::new(Roster::default()),
@@ -113,6 +124,72 @@ impl Swarm {
         Spawn::new(self, Arc::new(factory))
     }
 
+    pub(crate) fn agent_from<A: Agent>(
+        &self,
+        factory: Arc<dyn Fn() -> A + Send + Sync>,
+    ) -> Spawn<'_, A> {
+        Spawn::new(self, factory)
+    }
+
+    /// Starts configuring a root supervisor named `id`: strategy,
+    /// intensity, backoff, children.
+    ///
+    /// ```
+    /// use agentix::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// #[derive(Agent, Default)]
+    /// struct Db;
+    ///
+    /// #[derive(Agent, Default)]
+    /// struct Api;
+    ///
+    /// # #[agentix::main] async fn main() -> agentix::Result<()> {
+    /// let swarm = Swarm::start(SwarmConfig::default())?;
+    /// let root = swarm
+    ///     .supervisor("root")
+    ///     .strategy(Strategy::RestForOne)
+    ///     .intensity(Intensity::new(5, Duration::from_secs(10)))
+    ///     .child(ChildSpec::new("db", Db::default))
+    ///     .child(ChildSpec::new("api", Api::default).depends_on(["db"]))
+    ///     .start()
+    ///     .await?;
+    /// let ids: Vec<_> = root.children().into_iter().map(|c| c.id.to_string()).collect();
+    /// assert_eq!(ids, ["db", "api"]);
+    /// swarm.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn supervisor(&self, id: &str) -> SupervisorBuilder<'_> {
+        SupervisorBuilder::new(self, id)
+    }
+
+    pub(crate) fn adopt_root(&self, root: SupervisorRef) {
+        self.inner.roots.lock().push(root);
+    }
+
+    /// Subscribes to the lifecycle events of every agent and supervisor of
+    /// this swarm, from now on.
+    ///
+    /// ```
+    /// use agentix::{Event, prelude::*};
+    ///
+    /// #[derive(Agent, Default)]
+    /// struct Worker;
+    ///
+    /// # #[agentix::main] async fn main() -> agentix::Result<()> {
+    /// let swarm = Swarm::start(SwarmConfig::default().arbiters(1))?;
+    /// let mut events = swarm.events();
+    /// swarm.spawn("worker", Worker::default).await?;
+    /// let event = events.recv().await.unwrap();
+    /// assert_eq!(event.agent().as_str(), "worker");
+    /// assert_eq!(event.event(), &Event::Started);
+    /// swarm.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn events(&self) -> Events {
+        self.inner.events.subscribe()
+    }
+
     /// The number of arbiters.
     pub fn arbiters(&self) -> usize {
         self.inner.pool.len()
@@ -127,41 +204,6 @@ impl Swarm {
     pub fn config(&self) -> &SwarmConfig {
         &self.inner.config
     }
-
-    /// Stops every agent (newest first), waits up to the shutdown timeout for
-    /// them to end, then stops the arbiters and joins their threads. Agents
-    /// still running at the timeout are dropped with their arbiter (their
-    /// stopping hooks still run; queued messages become dead letters) and
-    /// counted as forced.
-    ///
-    /// Must not be awaited on one of the swarm's own arbiters, which it would
-    /// have to stop under itself.
-    pub async fn shutdown(self) -> Result<ShutdownReport, ShutdownError> {
-        let inner = &self.inner;
-        if inner.pool.runs_on_current_thread() {
-            return Err(ShutdownError::FromOwnArbiter);
-        }
-        inner.stopping.store(true, Ordering::Release);
-        let agents: Vec<Arc<AgentShared>> =
-            inner.roster.agents.lock().values().rev().cloned().collect();
-        for agent in &agents {
-            agent.request_stop();
-        }
-        let deadline = tokio::time::Instant::now() + inner.config.shutdown_timeout;
-        let mut report = ShutdownReport::default();
-        for agent in &agents {
-            match tokio::time::timeout_at(deadline, agent.ended()).await {
-                Ok(_) => report.stopped += 1,
-                Err(_) => report.forced += 1,
-            }
-        }
-        let panicked = inner.pool.stop_and_join().await;
-        report.arbiters = inner.pool.len();
-        if panicked > 0 {
-            return Err(ShutdownError::ArbiterPanicked { count: panicked });
-        }
-        Ok(report)
-    }
 }
 
 impl fmt::Debug for Swarm {
@@ -173,46 +215,6 @@ impl fmt::Debug for Swarm {
             .finish()
     }
 }
-
-/// What a shutdown did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ShutdownReport {
-    /// Agents that stopped within the shutdown timeout.
-    pub stopped: usize,
-    /// Agents still running at the timeout, dropped with their arbiter.
-    pub forced: usize,
-    /// Arbiter threads stopped and joined.
-    pub arbiters: usize,
-}
-
-/// Why a shutdown could not complete cleanly.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ShutdownError {
-    /// `shutdown` was awaited on one of the swarm's own arbiters.
-    FromOwnArbiter,
-    /// Arbiter threads ended in a panic instead of stopping.
-    ArbiterPanicked {
-        /// How many.
-        count: usize,
-    },
-}
-
-impl fmt::Display for ShutdownError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::FromOwnArbiter => f.write_str(
-                "Swarm::shutdown was awaited on one of the swarm's own arbiters; await it from outside the swarm",
-            ),
-            Self::ArbiterPanicked { count } => {
-                write!(f, "{count} arbiter thread(s) panicked instead of stopping")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ShutdownError {}
 
 /// The agents of a swarm that have not ended, in spawn order.
 #[derive(Default)]
@@ -231,6 +233,16 @@ impl Roster {
                 roster.remove(id);
             }
         })
+    }
+
+    /// The agents that have not ended, in spawn order.
+    fn snapshot(&self) -> Vec<Arc<AgentShared>> {
+        self.agents
+            .lock()
+            .values()
+            .filter(|agent| !agent.status().is_terminal())
+            .cloned()
+            .collect()
     }
 
     fn remove(&self, id: u64) {

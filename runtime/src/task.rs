@@ -1,7 +1,8 @@
 //! The task that owns one agent on its arbiter: it drives actix's
-//! `ContextFut`, catches what escapes it, and on each exit decides between a
-//! restart in place (same mailbox, so the same address and the queued
-//! messages) and the end.
+//! `ContextFut`, catches what escapes it, and after each incarnation decides
+//! (itself, or through its supervisor) between a restart in place (same
+//! mailbox, so the same address and the queued messages), waiting, and the
+//! end.
 //!
 //! actix's own `Supervisor` cannot do this: it restarts only after a clean
 //! `ctx.stop()`, never after a panic, and always with the old state.
@@ -12,17 +13,27 @@ use std::{
     pin::Pin,
     sync::Arc,
     task::{Context, Poll, Waker},
+    time::Duration,
 };
 
 use actix::{ActorContext, dev::ContextFut, dev::channel::AddressReceiver};
-use tokio::{sync::oneshot, time::Instant};
-
-use crate::{
-    Agent, AgentContext, AgentStatus, During, ExitReason, Failure, Intensity, Restart,
-    context::Core, dead_letter, restart::RestartHistory, shared::AgentShared,
+use tokio::{
+    sync::oneshot,
+    time::{Instant, Sleep},
 };
 
-/// How one agent is restarted.
+use crate::{
+    Agent, AgentContext, AgentStatus, During, Event, ExitReason, Failure, Intensity, Restart,
+    context::Core,
+    dead_letter,
+    restart::RestartHistory,
+    shared::{AgentShared, Directive},
+    supervision::{ChildExit, Link},
+};
+
+mod exit;
+
+/// How an unsupervised agent is restarted.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Policy {
     pub(crate) restart: Restart,
@@ -37,6 +48,7 @@ pub(crate) struct Launch<A: Agent> {
     pub(crate) policy: Policy,
     pub(crate) started_tx: oneshot::Sender<Result<(), ExitReason>>,
     pub(crate) on_end: Box<dyn FnOnce() + Send>,
+    pub(crate) link: Option<Link>,
 }
 
 impl<A: Agent> Launch<A> {
@@ -50,37 +62,39 @@ impl<A: Agent> Launch<A> {
             policy,
             started_tx,
             on_end,
+            link,
         } = self;
         let core = Core {
             shared: shared.clone(),
             factory: factory.clone(),
             fresh: None,
-            failure: None,
+            exit: None,
             restart_cause: None,
             started_tx: Some(started_tx),
         };
-        let ctx = AgentContext::new(rx, core);
+        let mut ctx = AgentContext::new(rx, core);
         match catch_unwind(AssertUnwindSafe(|| factory())) {
             Ok(act) => {
-                let task = AgentTask {
+                actix_rt::spawn(AgentTask {
                     fut: ctx.into_future(act),
+                    phase: Phase::Running,
                     policy,
                     history: RestartHistory::default(),
+                    link,
                     shared,
-                    stop_waker: None,
-                    shutdown_seen: false,
+                    task_waker: None,
+                    stopping: false,
+                    parking: false,
                     panicked: false,
                     exit: None,
                     on_end: Some(on_end),
-                };
-                actix_rt::spawn(task);
+                });
             }
             Err(payload) => {
                 let failure =
                     Failure::from_panic(shared.name().clone(), During::Factory, &*payload);
                 tracing::error!(agent = %shared.name(), "{failure}");
                 let reason = ExitReason::Failed(failure);
-                let mut ctx = ctx;
                 let started_tx = ctx.core.started_tx.take();
                 dead_letter::draining(shared.name(), &shared.dead_letters, || drop(ctx));
                 on_end();
@@ -93,18 +107,45 @@ impl<A: Agent> Launch<A> {
     }
 }
 
+enum Phase {
+    /// An incarnation runs.
+    Running,
+    /// Between incarnations, waiting for the supervisor's directive.
+    Waiting,
+    /// Between incarnations, waiting out a backoff delay.
+    Backoff(Pin<Box<Sleep>>),
+}
+
 struct AgentTask<A: Agent> {
     fut: Option<ContextFut<A, AgentContext<A>>>,
+    phase: Phase,
     policy: Policy,
+    /// Restarts of an unsupervised agent (a supervisor keeps its own).
     history: RestartHistory,
+    link: Option<Link>,
     shared: Arc<AgentShared>,
-    /// The waker last registered for stop requests, to register only on change.
-    stop_waker: Option<Waker>,
-    shutdown_seen: bool,
+    /// The waker last registered for signals, to register only on change.
+    task_waker: Option<Waker>,
+    /// The current incarnation was asked to stop for good.
+    stopping: bool,
+    /// The current incarnation was asked to end by a supervisor directive.
+    parking: bool,
     /// A panic escaped the current incarnation; a second one ends it at once.
     panicked: bool,
     exit: Option<(AgentStatus, ExitReason)>,
     on_end: Option<Box<dyn FnOnce() + Send>>,
+}
+
+/// What follows an ended incarnation, or a wait between two.
+enum Next {
+    Phase(Phase),
+    /// A restart was decided: counted and announced, then after `delay`.
+    Restart {
+        delay: Duration,
+    },
+    /// A backoff delay is over: start the decided incarnation.
+    Resume,
+    End,
 }
 
 impl<A: Agent> Future for AgentTask<A> {
@@ -113,91 +154,146 @@ impl<A: Agent> Future for AgentTask<A> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         if !this
-            .stop_waker
+            .task_waker
             .as_ref()
             .is_some_and(|w| w.will_wake(cx.waker()))
         {
-            this.shared.register_stop_waker(cx.waker());
-            this.stop_waker = Some(cx.waker().clone());
+            this.shared.register_task_waker(cx.waker());
+            this.task_waker = Some(cx.waker().clone());
         }
         loop {
-            let Some(fut) = this.fut.as_mut() else {
+            if this.fut.is_none() {
                 return Poll::Ready(());
-            };
-            if !this.shutdown_seen && this.shared.stop_requested() {
-                this.shutdown_seen = true;
-                this.shared.set_status(AgentStatus::Stopping);
-                fut.ctx().stop();
             }
-            match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *fut).poll(cx))) {
-                Ok(Poll::Pending) => {
-                    // A stop requested while the context was running paused
-                    // its mailbox; act on it now rather than on a later wake.
-                    if !this.shutdown_seen && this.shared.stop_requested() {
-                        continue;
-                    }
-                    return Poll::Pending;
+            if this.shared.kill_requested() {
+                this.exit = Some((AgentStatus::Stopped, ExitReason::Shutdown));
+                if let Some(fut) = this.fut.as_mut() {
+                    // Marks the context stopped, so dropping it runs no hook.
+                    fut.ctx().terminate();
                 }
-                Ok(Poll::Ready(())) => {}
-                Err(payload) => {
-                    fut.ctx().fail_with_panic(During::Lifecycle, &*payload);
-                    if !std::mem::replace(&mut this.panicked, true) {
-                        // Poll again so the stopping hooks run.
-                        continue;
-                    }
-                    // Panicking while stopping too: the incarnation is over.
-                }
-            }
-            this.panicked = false;
-            if !this.next_incarnation() {
                 this.finish();
                 return Poll::Ready(());
+            }
+            let next = match &mut this.phase {
+                Phase::Running => match this.poll_incarnation(cx) {
+                    Some(next) => next,
+                    None => return Poll::Pending,
+                },
+                Phase::Waiting => {
+                    if this.shared.stop_requested() {
+                        Next::End
+                    } else {
+                        match this.shared.take_directive() {
+                            Some(Directive::Restart { delay }) => Next::Restart { delay },
+                            Some(Directive::Park) => continue,
+                            None => return Poll::Pending,
+                        }
+                    }
+                }
+                Phase::Backoff(sleep) => {
+                    if this.shared.stop_requested() {
+                        Next::End
+                    } else if this.shared.directive_pending() {
+                        match this.shared.take_directive() {
+                            Some(Directive::Park) => Next::Phase(Phase::Waiting),
+                            Some(Directive::Restart { delay }) => Next::Restart { delay },
+                            None => continue,
+                        }
+                    } else if sleep.as_mut().poll(cx).is_ready() {
+                        Next::Resume
+                    } else {
+                        return Poll::Pending;
+                    }
+                }
+            };
+            match next {
+                Next::Phase(phase) => {
+                    if matches!(phase, Phase::Waiting) {
+                        this.shared.set_status(AgentStatus::Waiting);
+                    }
+                    this.phase = phase;
+                }
+                Next::Restart { delay } => {
+                    let attempt = this.shared.count_restart();
+                    this.shared.publish(Event::Restarted { attempt, delay });
+                    if delay.is_zero() {
+                        if !this.restart_now() {
+                            this.finish();
+                            return Poll::Ready(());
+                        }
+                    } else {
+                        this.shared.set_status(AgentStatus::Restarting);
+                        let until = Instant::now() + delay;
+                        this.phase = Phase::Backoff(Box::pin(tokio::time::sleep_until(until)));
+                    }
+                }
+                Next::Resume => {
+                    if !this.restart_now() {
+                        this.finish();
+                        return Poll::Ready(());
+                    }
+                }
+                Next::End => {
+                    this.finish();
+                    return Poll::Ready(());
+                }
             }
         }
     }
 }
 
 impl<A: Agent> AgentTask<A> {
-    /// The current incarnation has ended; restarts it in place if the policy
-    /// says so. `false` means the agent ends, with `self.exit` set.
-    fn next_incarnation(&mut self) -> bool {
+    /// Polls the running incarnation; `Some` once it has ended.
+    fn poll_incarnation(&mut self, cx: &mut Context<'_>) -> Option<Next> {
+        loop {
+            let fut = self.fut.as_mut()?;
+            if !self.stopping && self.shared.stop_requested() {
+                self.stopping = true;
+                self.shared.set_status(AgentStatus::Stopping);
+                fut.ctx().stop();
+            }
+            if !self.parking && self.shared.directive_pending() {
+                // The directive is read once the incarnation has ended.
+                self.parking = true;
+                fut.ctx().stop();
+            }
+            match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *fut).poll(cx))) {
+                Ok(Poll::Pending) => {
+                    // A signal raised while the context ran paused its
+                    // mailbox; act on it now rather than on a later wake.
+                    let unseen_stop = !self.stopping && self.shared.stop_requested();
+                    let unseen_directive = !self.parking && self.shared.directive_pending();
+                    if unseen_stop || unseen_directive {
+                        continue;
+                    }
+                    return None;
+                }
+                Ok(Poll::Ready(())) => {}
+                Err(payload) => {
+                    fut.ctx().fail_with_panic(During::Lifecycle, &*payload);
+                    if !std::mem::replace(&mut self.panicked, true) {
+                        // Poll again so the stopping hooks run.
+                        continue;
+                    }
+                    // Panicking while stopping too: the incarnation is over.
+                }
+            }
+            self.panicked = false;
+            return Some(self.after_incarnation());
+        }
+    }
+
+    /// Starts the next incarnation in place now; `false` if the agent must
+    /// end instead (with `self.exit` set).
+    fn restart_now(&mut self) -> bool {
         let Some(fut) = self.fut.as_mut() else {
             return false;
         };
         let ctx = fut.ctx();
-        let reason = match ctx.core.failure.take() {
-            Some(failure) => ExitReason::Failed(failure),
-            None if self.shutdown_seen => ExitReason::Shutdown,
-            None => ExitReason::Normal,
-        };
-        let ended_as = |reason: ExitReason| {
-            let status = if reason.failure().is_some() {
-                AgentStatus::Failed
-            } else {
-                AgentStatus::Stopped
-            };
-            Some((status, reason))
-        };
-        // Never started: the spawn reports it; restarting would hide it.
-        if ctx.core.started_tx.is_some() || !self.policy.restart.restarts_after(&reason) {
-            self.exit = ended_as(reason);
-            return false;
-        }
         // Nobody holds the address any more: nothing could reach a new incarnation.
         if !ctx.connected() {
-            self.exit = ended_as(reason);
-            return false;
-        }
-        if !self
-            .history
-            .try_restart(self.policy.intensity, Instant::now())
-        {
-            tracing::error!(
-                agent = %ctx.name(),
-                intensity = %self.policy.intensity,
-                "restart intensity exceeded; the agent gives up"
-            );
-            self.exit = Some((AgentStatus::Failed, reason));
+            self.exit
+                .get_or_insert((AgentStatus::Stopped, ExitReason::Normal));
             return false;
         }
         if !A::KEEP_STATE {
@@ -213,9 +309,8 @@ impl<A: Agent> AgentTask<A> {
                 }
             }
         }
-        ctx.core.restart_cause = Some(reason);
-        self.shared.count_restart();
         self.shared.set_status(AgentStatus::Restarting);
+        self.phase = Phase::Running;
         match catch_unwind(AssertUnwindSafe(|| fut.restart())) {
             Ok(true) => true,
             Ok(false) => {
@@ -258,6 +353,9 @@ impl<A: Agent> AgentTask<A> {
         if let Some(tx) = never_started {
             let _ = tx.send(Err(reason.clone()));
         }
+        self.shared.publish(Event::Stopped {
+            reason: reason.clone(),
+        });
         self.shared.end(status, reason);
     }
 }
@@ -269,5 +367,23 @@ impl<A: Agent> Drop for AgentTask<A> {
             self.exit = Some((AgentStatus::Stopped, ExitReason::Shutdown));
             self.finish();
         }
+    }
+}
+
+/// Status of an agent ending for `reason`.
+fn final_status(reason: &ExitReason) -> AgentStatus {
+    if reason.is_failure() {
+        AgentStatus::Failed
+    } else {
+        AgentStatus::Stopped
+    }
+}
+
+/// A report to the supervisor of an incarnation that waits for it.
+fn child_exit(link: &Link, shared: &AgentShared, reason: ExitReason) -> ChildExit {
+    ChildExit {
+        key: link.key,
+        incarnation: shared.restarts(),
+        reason,
     }
 }

@@ -34,6 +34,7 @@ pub struct SwarmConfig {
     pub(crate) shutdown_timeout: Duration,
     pub(crate) intensity: Intensity,
     pub(crate) dead_letters: Arc<dyn DeadLetterSink>,
+    pub(crate) event_buffer: usize,
 }
 
 impl Default for SwarmConfig {
@@ -46,6 +47,7 @@ impl Default for SwarmConfig {
             shutdown_timeout: Duration::from_secs(5),
             intensity: Intensity::default(),
             dead_letters: Arc::new(DeadLetterLog::default()),
+            event_buffer: 4096,
         }
     }
 }
@@ -86,6 +88,13 @@ impl SwarmConfig {
     /// Restart intensity of agents spawned without their own. Default 3 in 5 s.
     pub fn intensity(mut self, intensity: Intensity) -> Self {
         self.intensity = intensity;
+        self
+    }
+
+    /// How many lifecycle events each subscriber may fall behind before it
+    /// is told it missed some. Default 4096.
+    pub fn event_buffer(mut self, events: usize) -> Self {
+        self.event_buffer = events;
         self
     }
 

@@ -1,6 +1,6 @@
 //! Spawning an agent: the [`Spawn`] builder and its [`SpawnError`].
 
-use std::{fmt, future::poll_fn, sync::Arc, task::Poll, time::Duration};
+use std::{any::Any, fmt, future::poll_fn, sync::Arc, task::Poll, time::Duration};
 
 use actix::{Addr, dev::channel};
 use tokio::sync::oneshot;
@@ -13,6 +13,7 @@ use crate::{
     Agent, AgentName, AgentRef, ConfigError, ExitReason, Intensity, NameError, Restart,
     deadline::Deadline,
     shared::{AgentShared, Identity},
+    supervision::{Link, TreeError},
     task::{Launch, Policy},
 };
 
@@ -50,6 +51,9 @@ pub struct Spawn<'s, A: Agent> {
     restart: Option<Restart>,
     intensity: Option<Intensity>,
     ask_timeout: Option<Duration>,
+    link: Option<Link>,
+    extension: Option<Arc<dyn Any + Send + Sync>>,
+    also_on_end: Option<Box<dyn FnOnce() + Send>>,
 }
 
 impl<'s, A: Agent> Spawn<'s, A> {
@@ -63,7 +67,29 @@ impl<'s, A: Agent> Spawn<'s, A> {
             restart: None,
             intensity: None,
             ask_timeout: None,
+            link: None,
+            extension: None,
+            also_on_end: None,
         }
+    }
+
+    /// Attaches runtime data to the agent (a supervisor's core).
+    pub(crate) fn extension(mut self, extension: Arc<dyn Any + Send + Sync>) -> Self {
+        self.extension = Some(extension);
+        self
+    }
+
+    /// Runs `f` when the agent has ended for good, before anyone waiting for
+    /// its end is woken.
+    pub(crate) fn on_end(mut self, f: Box<dyn FnOnce() + Send>) -> Self {
+        self.also_on_end = Some(f);
+        self
+    }
+
+    /// Puts the agent under a supervisor, which then decides its restarts.
+    pub(crate) fn supervised(mut self, link: Link) -> Self {
+        self.link = Some(link);
+        self
     }
 
     /// The agent's name; default `<kind>-<id>`.
@@ -105,6 +131,13 @@ impl<'s, A: Agent> Spawn<'s, A> {
     /// Starts the agent and waits until its first incarnation has started
     /// (its factory ran and its `started` hook returned).
     pub async fn spawn(self) -> Result<A::Ref, SpawnError> {
+        let (agent, _) = self.spawn_with_shared().await?;
+        Ok(A::Ref::from(agent))
+    }
+
+    pub(crate) async fn spawn_with_shared(
+        self,
+    ) -> Result<(AgentRef<A>, Arc<AgentShared>), SpawnError> {
         let inner = &self.swarm.inner;
         let config = &inner.config;
         let mailbox = self
@@ -138,8 +171,24 @@ impl<'s, A: Agent> Spawn<'s, A> {
             name,
             kind: A::KIND,
             ask_timeout,
+            supervisor: self.link.as_ref().map(|link| link.core.name.clone()),
         };
-        let shared = Arc::new(AgentShared::new(identity, config.dead_letters.clone()));
+        let shared = Arc::new(AgentShared::new(
+            identity,
+            config.dead_letters.clone(),
+            inner.events.clone(),
+        ));
+        if let Some(extension) = self.extension {
+            shared.set_extension(extension);
+        }
+        let leave_roster = inner.roster.enlist(shared.clone());
+        let on_end: Box<dyn FnOnce() + Send> = match self.also_on_end {
+            Some(also) => Box::new(move || {
+                also();
+                leave_roster();
+            }),
+            None => leave_roster,
+        };
         let (tx, rx) = channel::channel::<A>(mailbox);
         let addr = Addr::new(tx);
         let (started_tx, started_rx) = oneshot::channel();
@@ -152,7 +201,8 @@ impl<'s, A: Agent> Spawn<'s, A> {
                 intensity,
             },
             started_tx,
-            on_end: inner.roster.enlist(shared.clone()),
+            on_end,
+            link: self.link,
         };
         if !arbiter.spawn_fn(move || launch.run()) {
             inner.roster.remove(id);
@@ -169,7 +219,7 @@ impl<'s, A: Agent> Spawn<'s, A> {
         })
         .await;
         match started {
-            Some(Ok(Ok(()))) => Ok(A::Ref::from(AgentRef::new(addr, shared))),
+            Some(Ok(Ok(()))) => Ok((AgentRef::new(addr, shared.clone()), shared)),
             Some(Ok(Err(reason))) => Err(SpawnError::StartFailed { agent, reason }),
             // The launch was dropped unrun: its arbiter stopped under it.
             Some(Err(_)) => {
@@ -205,6 +255,19 @@ impl<A: Agent> fmt::Debug for Spawn<'_, A> {
 pub enum SpawnError {
     /// The name breaks the naming rules.
     Name(NameError),
+    /// A supervision tree is malformed: duplicate ids, unknown dependencies,
+    /// a dependency cycle.
+    Tree(TreeError),
+    /// A supervisor could not start one of its children; the children it
+    /// had started were stopped again.
+    Child {
+        /// The supervisor.
+        supervisor: AgentName,
+        /// The child that failed to start.
+        child: AgentName,
+        /// Why.
+        cause: Box<SpawnError>,
+    },
     /// A setting of this spawn cannot work.
     Config(ConfigError),
     /// The arbiter asked for does not exist.
@@ -238,6 +301,15 @@ impl fmt::Display for SpawnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Name(err) => fmt::Display::fmt(err, f),
+            Self::Tree(err) => fmt::Display::fmt(err, f),
+            Self::Child {
+                supervisor,
+                child,
+                cause,
+            } => write!(
+                f,
+                "supervisor `{supervisor}` could not start child `{child}`: {cause}"
+            ),
             Self::Config(err) => fmt::Display::fmt(err, f),
             Self::NoSuchArbiter { index, arbiters } => write!(
                 f,
@@ -258,6 +330,8 @@ impl std::error::Error for SpawnError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Name(err) => Some(err),
+            Self::Tree(err) => Some(err),
+            Self::Child { cause, .. } => Some(&**cause),
             Self::Config(err) => Some(err),
             Self::StartFailed { reason, .. } => reason.failure().map(|f| f as _),
             _ => None,

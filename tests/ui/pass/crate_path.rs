@@ -15,7 +15,7 @@ impl Renamed {
 
 fn main() {
     assert_eq!(<Renamed as ax::Agent>::KIND, "renamed");
-    fn _uses(r: &RenamedRef) -> ax::Ask<Renamed, Ping> {
+    fn _uses(r: &RenamedRef) -> ax::Ask<'_, Renamed, Ping> {
         r.ping()
     }
 }

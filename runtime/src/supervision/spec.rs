@@ -1,0 +1,176 @@
+//! Child specs: how a supervisor starts, restarts and stops one child.
+
+use std::{any::Any, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
+
+use super::Link;
+use crate::{
+    Agent, AgentName, AgentRef, NameError, Restart, SpawnError, Swarm, TreeError,
+    shared::AgentShared,
+};
+
+/// The default time a child gets to stop before it is stopped by force.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How a supervisor runs one child: its id (also its agent name), its
+/// factory, restart type, shutdown timeout and the ids it depends on.
+///
+/// ```
+/// use agentix::prelude::*;
+/// use std::time::Duration;
+///
+/// #[derive(Agent, Default)]
+/// struct Db;
+///
+/// #[derive(Agent, Default)]
+/// struct Api;
+///
+/// let db = ChildSpec::new("db", Db::default).restart(Restart::Permanent);
+/// let api = ChildSpec::new("api", Api::default)
+///     .depends_on(["db"])
+///     .shutdown_timeout(Duration::from_millis(500));
+/// # let _ = (db, api);
+/// ```
+pub struct ChildSpec<A: Agent> {
+    id: Result<AgentName, NameError>,
+    factory: Arc<dyn Fn() -> A + Send + Sync>,
+    restart: Restart,
+    shutdown_timeout: Duration,
+    depends_on: Vec<String>,
+    mailbox: Option<usize>,
+    arbiter: Option<usize>,
+}
+
+impl<A: Agent> ChildSpec<A> {
+    /// A child named `id`, built (and rebuilt on restart) by `factory`. Its
+    /// restart type is the agent's (`#[agent(restart = ..)]`, default
+    /// transient) unless set with [`restart`](Self::restart).
+    pub fn new(id: &str, factory: impl Fn() -> A + Send + Sync + 'static) -> Self {
+        Self {
+            id: AgentName::new(id),
+            factory: Arc::new(factory),
+            restart: A::RESTART,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            depends_on: Vec::new(),
+            mailbox: None,
+            arbiter: None,
+        }
+    }
+
+    /// Restart type: permanent, transient or temporary.
+    pub fn restart(mut self, restart: Restart) -> Self {
+        self.restart = restart;
+        self
+    }
+
+    /// How long the child gets to stop before it is stopped by force.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Ids of siblings that must be running before this child starts.
+    pub fn depends_on<I, S>(mut self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.depends_on.extend(ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// Mailbox capacity, overriding the agent's and the swarm's default.
+    pub fn mailbox(mut self, capacity: usize) -> Self {
+        self.mailbox = Some(capacity);
+        self
+    }
+
+    /// Places the child on arbiter `index` instead of round-robin.
+    pub fn on_arbiter(mut self, index: usize) -> Self {
+        self.arbiter = Some(index);
+        self
+    }
+}
+
+impl<A: Agent> fmt::Debug for ChildSpec<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildSpec")
+            .field("id", &self.id)
+            .field("kind", &A::KIND)
+            .field("restart", &self.restart)
+            .field("depends_on", &self.depends_on)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A started child: its control block and its typed reference.
+pub(crate) struct Launched {
+    pub(crate) shared: Arc<AgentShared>,
+    pub(crate) handle: Arc<dyn Any + Send + Sync>,
+}
+
+pub(crate) type LaunchFuture = Pin<Box<dyn Future<Output = Result<Launched, SpawnError>> + Send>>;
+
+/// A child spec with its agent type erased, as a supervisor keeps it.
+pub(crate) trait ErasedChild: Send + Sync + 'static {
+    fn id(&self) -> &AgentName;
+    fn depends_on(&self) -> &[String];
+    fn shutdown_timeout(&self) -> Duration;
+    /// Starts the child under `link` and resolves once it has started.
+    fn launch(&self, swarm: &Swarm, link: Link) -> LaunchFuture;
+}
+
+/// Turns a spec into what a supervisor keeps, checking it.
+pub(crate) trait IntoChild {
+    fn into_child(self) -> Result<Arc<dyn ErasedChild>, TreeError>;
+}
+
+impl<A: Agent> IntoChild for ChildSpec<A> {
+    fn into_child(self) -> Result<Arc<dyn ErasedChild>, TreeError> {
+        let id = self.id.clone()?;
+        Ok(Arc::new(Typed { id, spec: self }))
+    }
+}
+
+struct Typed<A: Agent> {
+    id: AgentName,
+    spec: ChildSpec<A>,
+}
+
+impl<A: Agent> ErasedChild for Typed<A> {
+    fn id(&self) -> &AgentName {
+        &self.id
+    }
+
+    fn depends_on(&self) -> &[String] {
+        &self.spec.depends_on
+    }
+
+    fn shutdown_timeout(&self) -> Duration {
+        self.spec.shutdown_timeout
+    }
+
+    fn launch(&self, swarm: &Swarm, link: Link) -> LaunchFuture {
+        let swarm = swarm.clone();
+        let spec = &self.spec;
+        let (factory, name, restart) = (spec.factory.clone(), self.id.clone(), spec.restart);
+        let (mailbox, arbiter) = (spec.mailbox, spec.arbiter);
+        Box::pin(async move {
+            let mut spawn = swarm
+                .agent_from(factory)
+                .name(name.as_str())
+                .restart(restart);
+            if let Some(capacity) = mailbox {
+                spawn = spawn.mailbox(capacity);
+            }
+            if let Some(index) = arbiter {
+                spawn = spawn.on_arbiter(index);
+            }
+            let (agent, shared) = spawn.supervised(link).spawn_with_shared().await?;
+            let agent: AgentRef<A> = agent;
+            Ok(Launched {
+                shared,
+                handle: Arc::new(agent),
+            })
+        })
+    }
+}

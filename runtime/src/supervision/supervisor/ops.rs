@@ -1,0 +1,243 @@
+//! The supervisor's operations over several children: start in dependency
+//! layers, park in reverse start order, restart by layers, stop in order.
+//! They take snapshots of the child table and never hold its lock across an
+//! await.
+
+use std::{any::Any, sync::Arc, time::Duration};
+
+use futures_util::future::join_all;
+
+use super::{SupervisorRef, handle::StopReport};
+use crate::{
+    AgentName, AgentStatus, SpawnError, Swarm, TreeError,
+    shared::{AgentShared, Directive},
+    supervision::{
+        ErasedChild, Link,
+        core::{ChildEntry, SupervisorCore, is_up},
+        layers::layers,
+    },
+};
+
+/// A child as an operation sees it, cloned out of the table.
+#[derive(Clone)]
+pub(crate) struct Snapshot {
+    pub(crate) key: u64,
+    pub(crate) id: AgentName,
+    pub(crate) shared: Arc<AgentShared>,
+    pub(crate) handle: Arc<dyn Any + Send + Sync>,
+    pub(crate) layer: usize,
+    pub(crate) shutdown_timeout: Duration,
+}
+
+impl Snapshot {
+    pub(crate) fn of(entry: &ChildEntry) -> Self {
+        Self {
+            key: entry.key,
+            id: entry.id().clone(),
+            shared: entry.shared.clone(),
+            handle: entry.handle.clone(),
+            layer: entry.layer,
+            shutdown_timeout: entry.spec.shutdown_timeout(),
+        }
+    }
+}
+
+/// Starts `specs` layer by layer (each layer concurrently) and adds them to
+/// the table after the layers already there. On a failure, stops the ones
+/// this call started, newest first, and names the child that failed.
+pub(crate) async fn start_layers(
+    core: &Arc<SupervisorCore>,
+    swarm: &Swarm,
+    specs: &[Arc<dyn ErasedChild>],
+) -> Result<(), SpawnError> {
+    // Idempotent: a supervisor that panicked half-way through its start-up
+    // and was restarted must not start the same children twice.
+    let specs: Vec<_> = {
+        let state = core.state.lock();
+        specs
+            .iter()
+            .filter(|spec| state.children.by_id(spec.id().as_str()).is_none())
+            .cloned()
+            .collect()
+    };
+    let pending: Vec<&str> = specs.iter().map(|spec| spec.id().as_str()).collect();
+    let ids: Vec<_> = specs
+        .iter()
+        .map(|spec| {
+            // Dependencies already running count as met.
+            let on = spec
+                .depends_on()
+                .iter()
+                .filter(|d| pending.contains(&d.as_str()));
+            (spec.id().clone(), on.cloned().collect())
+        })
+        .collect();
+    let plan = layers(&core.name, &ids).map_err(SpawnError::Tree)?;
+    let base = core.state.lock().children.next_layer();
+    let mut started = Vec::new();
+    for (depth, layer) in plan.into_iter().enumerate() {
+        let launches = layer.iter().map(|&index| {
+            let spec = specs[index].clone();
+            let link = Link {
+                core: core.clone(),
+                key: core.next_key(),
+            };
+            let key = link.key;
+            let launch = spec.launch(swarm, link);
+            async move { (spec, key, launch.await) }
+        });
+        let mut failure = None;
+        for (spec, key, result) in join_all(launches).await {
+            match result {
+                Ok(launched) => {
+                    let entry =
+                        ChildEntry::new(key, spec, launched.shared, launched.handle, base + depth);
+                    started.push(Snapshot::of(&entry));
+                    core.state.lock().children.push(entry);
+                }
+                Err(cause) => {
+                    failure.get_or_insert((spec.id().clone(), cause));
+                }
+            }
+        }
+        if let Some((child, cause)) = failure {
+            stop_in_order(core, &started).await;
+            let mut state = core.state.lock();
+            for child in &started {
+                state.children.remove(child.key);
+            }
+            return Err(SpawnError::Child {
+                supervisor: core.name.clone(),
+                child,
+                cause: Box::new(cause),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Ends the incarnations of `children` newest first, keeping their
+/// addresses; each gets its shutdown timeout to get there.
+pub(crate) async fn park(children: &[Snapshot]) {
+    for child in children.iter().rev() {
+        if child.shared.status().is_terminal() {
+            continue;
+        }
+        child.shared.direct(Directive::Park);
+        let parked = child
+            .shared
+            .status_until(|s| s == AgentStatus::Waiting || s.is_terminal());
+        if tokio::time::timeout(child.shutdown_timeout, parked)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                agent = %child.id,
+                timeout = ?child.shutdown_timeout,
+                "child did not stop within its shutdown timeout; continuing without it"
+            );
+        }
+    }
+}
+
+/// Starts new incarnations of `children` layer by layer, each after `delay`
+/// of its own, waiting for each layer to run before the next.
+pub(crate) async fn restart_by_layers(children: &[(Snapshot, Duration)], start_timeout: Duration) {
+    let mut layers: Vec<usize> = children.iter().map(|(c, _)| c.layer).collect();
+    layers.sort_unstable();
+    layers.dedup();
+    for layer in layers {
+        let members: Vec<_> = children.iter().filter(|(c, _)| c.layer == layer).collect();
+        for (child, delay) in &members {
+            if !child.shared.status().is_terminal() {
+                child.shared.direct(Directive::Restart { delay: *delay });
+            }
+        }
+        for (child, delay) in members {
+            let up = child.shared.status_until(is_up);
+            if tokio::time::timeout(start_timeout + *delay, up)
+                .await
+                .is_err()
+            {
+                tracing::warn!(agent = %child.id, "child did not restart within the start timeout");
+            }
+        }
+    }
+}
+
+/// Stops `children` for good, newest first: a supervisor child by its own
+/// ordered shutdown, any other child by a stop request, then by force when
+/// its shutdown timeout passes.
+pub(crate) async fn stop_in_order(core: &SupervisorCore, children: &[Snapshot]) -> StopReport {
+    let mut report = StopReport::default();
+    for child in children.iter().rev() {
+        if child.shared.status().is_terminal() {
+            continue;
+        }
+        if let Some(nested) = child.handle.downcast_ref::<SupervisorRef>() {
+            report.merge(Box::pin(nested.stop_tree()).await);
+        }
+        child.shared.request_stop();
+        let ended = tokio::time::timeout(child.shutdown_timeout, child.shared.ended()).await;
+        if ended.is_ok() {
+            report.stopped.push(child.id.clone());
+        } else {
+            tracing::warn!(
+                supervisor = %core.name,
+                agent = %child.id,
+                timeout = ?child.shutdown_timeout,
+                "child did not stop in time; stopping it by force"
+            );
+            child.shared.kill();
+            report.forced.push(child.id.clone());
+        }
+    }
+    report
+}
+
+/// Starts one child at run time, after the children already there; its
+/// dependencies must be among them.
+pub(crate) async fn add_child(
+    core: &Arc<SupervisorCore>,
+    swarm: &Swarm,
+    child: Arc<dyn ErasedChild>,
+) -> Result<Arc<dyn Any + Send + Sync>, SpawnError> {
+    let layer = {
+        let state = core.state.lock();
+        if state.children.by_id(child.id().as_str()).is_some() {
+            return Err(SpawnError::Tree(TreeError::DuplicateChild {
+                supervisor: core.name.clone(),
+                child: child.id().clone(),
+            }));
+        }
+        let mut layer = 0;
+        for dependency in child.depends_on() {
+            let Some(on) = state.children.by_id(dependency) else {
+                return Err(SpawnError::Tree(TreeError::UnknownDependency {
+                    supervisor: core.name.clone(),
+                    child: child.id().clone(),
+                    dependency: dependency.clone(),
+                }));
+            };
+            layer = layer.max(on.layer + 1);
+        }
+        layer
+    };
+    let key = core.next_key();
+    let link = Link {
+        core: core.clone(),
+        key,
+    };
+    let launched = child
+        .launch(swarm, link)
+        .await
+        .map_err(|cause| SpawnError::Child {
+            supervisor: core.name.clone(),
+            child: child.id().clone(),
+            cause: Box::new(cause),
+        })?;
+    let handle = launched.handle.clone();
+    let entry = ChildEntry::new(key, child, launched.shared, launched.handle, layer);
+    core.state.lock().children.push(entry);
+    Ok(handle)
+}

@@ -1,0 +1,143 @@
+//! The end of a swarm: root supervision trees in order, then the agents
+//! spawned without a supervisor, then the arbiters.
+
+use std::{fmt, sync::atomic::Ordering};
+
+use super::Swarm;
+use crate::{AgentName, Escalation, ExitReason, StopReport};
+
+/// What a shutdown did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ShutdownReport {
+    /// Agents (and supervisors) that stopped within their shutdown timeout,
+    /// in the order they stopped.
+    pub stopped: Vec<AgentName>,
+    /// Agents stopped by force after their shutdown timeout, or dropped with
+    /// their arbiter.
+    pub forced: Vec<AgentName>,
+    /// Arbiter threads stopped and joined.
+    pub arbiters: usize,
+}
+
+/// Why a shutdown could not complete cleanly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ShutdownError {
+    /// `shutdown` was awaited on one of the swarm's own arbiters.
+    FromOwnArbiter,
+    /// Arbiter threads ended in a panic instead of stopping.
+    ArbiterPanicked {
+        /// How many.
+        count: usize,
+    },
+    /// Root supervisors gave up during the swarm's life: their trees went
+    /// down. The shutdown itself completed, as `report` says.
+    GaveUp {
+        /// Why each one gave up.
+        escalations: Vec<Escalation>,
+        /// What the shutdown did.
+        report: ShutdownReport,
+    },
+}
+
+impl fmt::Display for ShutdownError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::FromOwnArbiter => f.write_str(
+                "Swarm::shutdown was awaited on one of the swarm's own arbiters; await it from outside the swarm",
+            ),
+            Self::ArbiterPanicked { count } => {
+                write!(f, "{count} arbiter thread(s) panicked instead of stopping")
+            }
+            Self::GaveUp { escalations, .. } => {
+                write!(f, "{} root supervisor(s) gave up during the swarm's life", escalations.len())?;
+                for escalation in escalations {
+                    write!(f, "; {escalation}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ShutdownError {}
+
+impl Swarm {
+    /// Stops everything in order and joins the arbiter threads:
+    ///
+    /// 1. root supervisors, newest first, each stopping its tree level by
+    ///    level in reverse start order, every child within its shutdown
+    ///    timeout or by force;
+    /// 2. agents spawned without a supervisor, newest first, within the
+    ///    swarm's shutdown timeout (those left are dropped with their
+    ///    arbiter: stopping hooks still run, queued messages become dead
+    ///    letters);
+    /// 3. the arbiters.
+    ///
+    /// Returns what stopped cleanly and what was forced. If a root
+    /// supervisor gave up during the swarm's life, the shutdown still
+    /// completes and the error [`ShutdownError::GaveUp`] carries the report.
+    ///
+    /// Must not be awaited on one of the swarm's own arbiters, which it would
+    /// have to stop under itself.
+    pub async fn shutdown(self) -> Result<ShutdownReport, ShutdownError> {
+        let inner = &self.inner;
+        if inner.pool.runs_on_current_thread() {
+            return Err(ShutdownError::FromOwnArbiter);
+        }
+        inner.stopping.store(true, Ordering::Release);
+        let mut report = ShutdownReport::default();
+        let mut escalations = Vec::new();
+        let roots = std::mem::take(&mut *inner.roots.lock());
+        for root in roots.iter().rev() {
+            if root.status().is_terminal() {
+                if let ExitReason::Escalated(escalation) = root.stopped().await {
+                    escalations.push(escalation);
+                }
+                continue;
+            }
+            let StopReport { stopped, forced } = root.shutdown().await;
+            report.stopped.extend(stopped);
+            report.forced.extend(forced);
+        }
+        let loose: Vec<_> = inner
+            .roster
+            .snapshot()
+            .into_iter()
+            .rev()
+            .filter(|agent| agent.identity.supervisor.is_none())
+            .collect();
+        for agent in &loose {
+            agent.request_stop();
+        }
+        let deadline = tokio::time::Instant::now() + inner.config.shutdown_timeout;
+        for agent in &loose {
+            match tokio::time::timeout_at(deadline, agent.ended()).await {
+                Ok(_) => report.stopped.push(agent.name().clone()),
+                Err(_) => report.forced.push(agent.name().clone()),
+            }
+        }
+        // A supervised agent still running (its supervisor was stuck) goes
+        // with its arbiter; loose agents are accounted for above.
+        let leftover = inner.roster.snapshot();
+        let supervised = leftover
+            .iter()
+            .filter(|agent| agent.identity.supervisor.is_some());
+        report
+            .forced
+            .extend(supervised.map(|agent| agent.name().clone()));
+        let panicked = inner.pool.stop_and_join().await;
+        report.arbiters = inner.pool.len();
+        if panicked > 0 {
+            return Err(ShutdownError::ArbiterPanicked { count: panicked });
+        }
+        if !escalations.is_empty() {
+            return Err(ShutdownError::GaveUp {
+                escalations,
+                report,
+            });
+        }
+        Ok(report)
+    }
+}
