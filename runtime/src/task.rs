@@ -153,11 +153,13 @@ impl<A: Agent> Future for AgentTask<A> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        if !this
+        // A raised signal consumed the registration (`AtomicWaker::wake`
+        // takes it): register again then, or when the waker changed.
+        let registered = this
             .task_waker
             .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()))
-        {
+            .is_some_and(|w| w.will_wake(cx.waker()));
+        if !registered || this.shared.interrupted() {
             this.shared.register_task_waker(cx.waker());
             this.task_waker = Some(cx.waker().clone());
         }

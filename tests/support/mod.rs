@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use agentix::{DeadLetter, DeadLetterSink};
+use agentix::{DeadLetter, DeadLetterSink, Event, Events, LifecycleEvent};
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
@@ -23,6 +23,32 @@ pub(crate) async fn within<F: Future>(limit: Duration, what: &str, fut: F) -> F:
         Ok(output) => output,
         Err(_) => panic!("timed out after {limit:?} waiting for {what}"),
     }
+}
+
+pub(crate) mod worker;
+
+/// Waits for the first event that `wanted` accepts, failing the test with
+/// `what` after `PROMPTLY`.
+pub(crate) async fn next_event(
+    events: &mut Events,
+    what: &str,
+    wanted: impl Fn(&LifecycleEvent) -> bool,
+) -> LifecycleEvent {
+    within(PROMPTLY, what, async {
+        loop {
+            match events.recv().await {
+                Ok(event) if wanted(&event) => return event,
+                Ok(_) => {}
+                Err(err) => panic!("while waiting for {what}: {err}"),
+            }
+        }
+    })
+    .await
+}
+
+/// Whether `event` is `kind` (compared by variant) for the agent `agent`.
+pub(crate) fn is(event: &LifecycleEvent, agent: &str, kind: fn(&Event) -> bool) -> bool {
+    event.agent().as_str() == agent && kind(event.event())
 }
 
 /// A dead-letter sink that keeps every letter for inspection.

@@ -86,6 +86,9 @@ impl<A: Agent> AgentTask<A> {
             }
             Decision::Restart { delay } => Next::Restart { delay },
             Decision::Defer => {
+                // Waiting before the report: the supervisor takes a report
+                // from a child that is not waiting for stale.
+                self.shared.set_status(AgentStatus::Waiting);
                 if link
                     .core
                     .report(child_exit(link, &self.shared, reason.clone()))
