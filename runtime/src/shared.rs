@@ -15,7 +15,6 @@ use std::{
     time::Duration,
 };
 
-use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
 use tokio::sync::{Notify, futures::OwnedNotified};
 
@@ -96,7 +95,10 @@ pub(crate) struct AgentShared {
     /// per message (it must stop taking mail when set), so it is one word.
     signals: AtomicU8,
     directive: Mutex<Option<Directive>>,
-    task_waker: AtomicWaker,
+    /// The agent's task, woken by reference so the registration lasts for
+    /// the task's life (`AtomicWaker` forgets it at each wake, and a signal
+    /// raised in the middle of a poll then loses the next one).
+    task_waker: Mutex<Option<Waker>>,
     room: Arc<Notify>,
     /// Set by a sender about to wait for room; cleared by the agent when it
     /// wakes the waiters. One load per handled message while unset.
@@ -121,7 +123,7 @@ impl AgentShared {
             restarts: AtomicU32::new(0),
             signals: AtomicU8::new(0),
             directive: Mutex::new(None),
-            task_waker: AtomicWaker::new(),
+            task_waker: Mutex::new(None),
             room: Arc::new(Notify::new()),
             room_wanted: AtomicBool::new(false),
             changed: Notify::new(),
@@ -187,7 +189,9 @@ impl AgentShared {
 
     fn raise(&self, bits: u8) {
         self.signals.fetch_or(bits, Ordering::AcqRel);
-        self.task_waker.wake();
+        if let Some(waker) = &*self.task_waker.lock() {
+            waker.wake_by_ref();
+        }
     }
 
     /// Whether anything asks the agent to stop taking mail.
@@ -216,7 +220,10 @@ impl AgentShared {
     }
 
     pub(crate) fn register_task_waker(&self, waker: &Waker) {
-        self.task_waker.register(waker);
+        let mut slot = self.task_waker.lock();
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *slot = Some(waker.clone());
+        }
     }
 
     /// Whether a sender waits for room. One load per handled message.

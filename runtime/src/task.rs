@@ -153,13 +153,12 @@ impl<A: Agent> Future for AgentTask<A> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        // A raised signal consumed the registration (`AtomicWaker::wake`
-        // takes it): register again then, or when the waker changed.
-        let registered = this
+        // Registered once per waker: signals wake it by reference.
+        if !this
             .task_waker
             .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()));
-        if !registered || this.shared.interrupted() {
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
             this.shared.register_task_waker(cx.waker());
             this.task_waker = Some(cx.waker().clone());
         }

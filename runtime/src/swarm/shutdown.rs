@@ -121,9 +121,10 @@ impl Swarm {
         // A supervised agent still running (its supervisor was stuck) goes
         // with its arbiter; loose agents are accounted for above.
         let leftover = inner.roster.snapshot();
+        // Those killed already were reported forced by their supervisor.
         let supervised = leftover
             .iter()
-            .filter(|agent| agent.identity.supervisor.is_some());
+            .filter(|agent| agent.identity.supervisor.is_some() && !agent.kill_requested());
         report
             .forced
             .extend(supervised.map(|agent| agent.name().clone()));
