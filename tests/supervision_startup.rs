@@ -60,12 +60,15 @@ async fn children_start_in_dependency_layers() {
     swarm.shutdown().await.unwrap();
 }
 
+/// How many have arrived, and whether each one met the other.
+type Meeting = Arc<(Mutex<(u32, Vec<bool>)>, Condvar)>;
+
 /// Two of these meet in their `started` hooks: each blocks its arbiter
 /// until the other has started too, or gives up after a while.
 #[derive(Agent)]
 #[agent(lifecycle)]
 struct Rendezvous {
-    meeting: Arc<(Mutex<(u32, Vec<bool>)>, Condvar)>,
+    meeting: Meeting,
 }
 
 impl Lifecycle for Rendezvous {
@@ -85,7 +88,7 @@ impl Lifecycle for Rendezvous {
 #[agentix::test]
 async fn independent_children_start_concurrently_across_arbiters() {
     let swarm = swarm(3);
-    let meeting = Arc::new((Mutex::new((0, Vec::new())), Condvar::new()));
+    let meeting: Meeting = Arc::new((Mutex::new((0, Vec::new())), Condvar::new()));
     let meet = |arbiter: usize, id: &str| {
         let meeting = meeting.clone();
         ChildSpec::new(id, move || Rendezvous {
