@@ -18,7 +18,7 @@ use pin_project_lite::pin_project;
 
 pub use actix;
 
-use crate::{Agent, AgentContext, AgentStatus, During, Failure, Lifecycle};
+use crate::{Agent, AgentContext, During, Failure, Lifecycle};
 
 /// The body of `#[agentix::main]` / `#[agentix::test]`: a fresh actix
 /// system running `fut` to completion.
@@ -30,7 +30,7 @@ pub fn block_on<F: Future>(fut: F) -> F::Output {
 pub fn started<A: Agent>(act: &mut A, ctx: &mut AgentContext<A>) {
     Lifecycle::started(act, ctx);
     if ctx.state() == actix::ActorState::Running {
-        ctx.core.shared.set_status(AgentStatus::Running);
+        ctx.core.shared.started();
         ctx.core.shared.publish(crate::Event::Started);
     }
     if let Some(tx) = ctx.core.started_tx.take() {

@@ -91,6 +91,9 @@ pub(crate) struct AgentShared {
     pub(crate) events: EventBus,
     status: AtomicU8,
     restarts: AtomicU32,
+    /// Incarnations that have started: only grows, so a waiter cannot miss
+    /// a start the way it can miss a brief `Running` status.
+    starts: AtomicU32,
     /// Stop / directive / kill requests. The agent's context checks this once
     /// per message (it must stop taking mail when set), so it is one word.
     signals: AtomicU8,
@@ -121,6 +124,7 @@ impl AgentShared {
             events,
             status: AtomicU8::new(AgentStatus::Starting as u8),
             restarts: AtomicU32::new(0),
+            starts: AtomicU32::new(0),
             signals: AtomicU8::new(0),
             directive: Mutex::new(None),
             task_waker: Mutex::new(None),
@@ -161,6 +165,17 @@ impl AgentShared {
 
     pub(crate) fn count_restart(&self) -> u32 {
         self.restarts.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub(crate) fn starts(&self) -> u32 {
+        self.starts.load(Ordering::Acquire)
+    }
+
+    /// An incarnation has started: it runs.
+    pub(crate) fn started(&self) {
+        self.starts.fetch_add(1, Ordering::AcqRel);
+        self.set_status(AgentStatus::Running);
+        self.changed.notify_waiters();
     }
 
     /// Publishes a lifecycle event about this agent.
@@ -259,15 +274,16 @@ impl AgentShared {
         self.room.notify_waiters();
     }
 
-    /// Waits until the status satisfies `done`, and returns it.
-    pub(crate) async fn status_until(&self, done: impl Fn(AgentStatus) -> bool) -> AgentStatus {
+    /// Waits until `done` holds of this agent. It is checked at every
+    /// status change and start: a condition that holds only for an instant
+    /// can be missed, so `done` should be monotonic (a count, a terminal status).
+    pub(crate) async fn until(&self, done: impl Fn(&Self) -> bool) {
         loop {
             let notified = self.changed.notified();
             let mut notified = std::pin::pin!(notified);
             notified.as_mut().enable();
-            let status = self.status();
-            if done(status) {
-                return status;
+            if done(self) {
+                return;
             }
             notified.await;
         }
@@ -276,7 +292,7 @@ impl AgentShared {
     /// Waits until the agent has ended for good and returns why.
     pub(crate) async fn ended(&self) -> ExitReason {
         loop {
-            self.status_until(AgentStatus::is_terminal).await;
+            self.until(|agent| agent.status().is_terminal()).await;
             if let Some(reason) = self.exit.lock().clone() {
                 return reason;
             }

@@ -24,8 +24,7 @@ use tokio::{sync::mpsc, time::Instant};
 
 use super::{Backoff, ErasedChild, Strategy};
 use crate::{
-    AgentName, AgentStatus, ExitReason, Intensity, Restart, restart::RestartHistory,
-    shared::AgentShared,
+    AgentName, ExitReason, Intensity, Restart, restart::RestartHistory, shared::AgentShared,
 };
 
 /// How a supervisor restarts its children.
@@ -270,9 +269,4 @@ impl RecentRestarts {
         self.0.push_back(now);
         u32::try_from(self.0.len()).unwrap_or(u32::MAX)
     }
-}
-
-/// Whether a child counts as up for a layer or a group restart to proceed.
-pub(crate) fn is_up(status: AgentStatus) -> bool {
-    matches!(status, AgentStatus::Running) || status.is_terminal()
 }

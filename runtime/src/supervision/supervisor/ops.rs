@@ -13,7 +13,7 @@ use crate::{
     shared::{AgentShared, Directive},
     supervision::{
         ErasedChild, Link,
-        core::{ChildEntry, SupervisorCore, is_up},
+        core::{ChildEntry, SupervisorCore},
         layers::layers,
     },
 };
@@ -124,9 +124,12 @@ pub(crate) async fn park(children: &[Snapshot]) {
             continue;
         }
         child.shared.direct(Directive::Park);
-        let parked = child
-            .shared
-            .status_until(|s| s == AgentStatus::Waiting || s.is_terminal());
+        // A parked child stays waiting until its supervisor (this one, and
+        // serially) says otherwise, so the status cannot be missed here.
+        let parked = child.shared.until(|agent| {
+            let status = agent.status();
+            status == AgentStatus::Waiting || status.is_terminal()
+        });
         if tokio::time::timeout(child.shutdown_timeout, parked)
             .await
             .is_err()
@@ -147,15 +150,22 @@ pub(crate) async fn restart_by_layers(children: &[(Snapshot, Duration)], start_t
     layers.sort_unstable();
     layers.dedup();
     for layer in layers {
-        let members: Vec<_> = children.iter().filter(|(c, _)| c.layer == layer).collect();
-        for (child, delay) in &members {
+        let members: Vec<_> = children
+            .iter()
+            .filter(|(c, _)| c.layer == layer)
+            .map(|(child, delay)| (child, *delay, child.shared.starts()))
+            .collect();
+        for (child, delay, _) in &members {
             if !child.shared.status().is_terminal() {
                 child.shared.direct(Directive::Restart { delay: *delay });
             }
         }
-        for (child, delay) in members {
-            let up = child.shared.status_until(is_up);
-            if tokio::time::timeout(start_timeout + *delay, up)
+        for (child, delay, before) in members {
+            // Started again (even if it has failed since), or gone for good.
+            let up = child
+                .shared
+                .until(|agent| agent.starts() > before || agent.status().is_terminal());
+            if tokio::time::timeout(start_timeout + delay, up)
                 .await
                 .is_err()
             {
