@@ -25,7 +25,7 @@ impl Stage {
     /// Processes one item; an item divisible by 13 is "corrupt".
     #[handle]
     fn process(&mut self, item: u64) -> u64 {
-        assert!(item % 13 != 0, "corrupt item {item}");
+        assert!(!item.is_multiple_of(13), "corrupt item {item}");
         self.handled += 1;
         self.handled
     }
