@@ -56,6 +56,12 @@ impl fmt::Debug for AgentName {
     }
 }
 
+impl std::borrow::Borrow<str> for AgentName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl AsRef<str> for AgentName {
     fn as_ref(&self) -> &str {
         &self.0

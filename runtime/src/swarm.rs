@@ -19,13 +19,17 @@ use crate::{
 
 mod arbiters;
 pub(crate) mod config;
+mod prepare;
 mod shutdown;
 mod spawn;
+mod spawn_error;
 
 use arbiters::ArbiterPool;
 pub use config::{ConfigError, MAX_ARBITERS, MAX_MAILBOX, SwarmConfig};
+pub(crate) use prepare::Prepared;
 pub use shutdown::{ShutdownError, ShutdownReport};
-pub use spawn::{Spawn, SpawnError};
+pub use spawn::Spawn;
+pub use spawn_error::SpawnError;
 
 /// A swarm of agents in this process: a pool of arbiters (threads with an
 /// event loop) across which agents are placed, and their orderly end.
@@ -161,6 +165,10 @@ impl Swarm {
     /// ```
     pub fn supervisor(&self, id: &str) -> SupervisorBuilder<'_> {
         SupervisorBuilder::new(self, id)
+    }
+
+    pub(crate) fn pool_handle(&self, index: usize) -> &actix_rt::ArbiterHandle {
+        self.inner.pool.handle(index)
     }
 
     pub(crate) fn adopt_root(&self, root: SupervisorRef) {

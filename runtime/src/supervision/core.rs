@@ -161,6 +161,8 @@ impl CoreState {
 pub(crate) struct Children {
     order: Vec<ChildEntry>,
     position: HashMap<u64, usize>,
+    /// Child ids to keys: a supervisor may have 100k children.
+    by_id: HashMap<AgentName, u64>,
 }
 
 pub(crate) struct ChildEntry {
@@ -200,12 +202,14 @@ impl ChildEntry {
 impl Children {
     pub(crate) fn push(&mut self, entry: ChildEntry) {
         self.position.insert(entry.key, self.order.len());
+        self.by_id.insert(entry.id().clone(), entry.key);
         self.order.push(entry);
     }
 
     pub(crate) fn remove(&mut self, key: u64) -> Option<ChildEntry> {
         let at = self.position.remove(&key)?;
         let entry = self.order.remove(at);
+        self.by_id.remove(entry.id());
         for (index, child) in self.order.iter().enumerate().skip(at) {
             self.position.insert(child.key, index);
         }
@@ -222,7 +226,8 @@ impl Children {
     }
 
     pub(crate) fn by_id(&self, id: &str) -> Option<&ChildEntry> {
-        self.order.iter().find(|child| child.id().as_str() == id)
+        let key = self.by_id.get(id)?;
+        self.order.get(*self.position.get(key)?)
     }
 
     pub(crate) fn iter(&self) -> std::slice::Iter<'_, ChildEntry> {

@@ -2,9 +2,11 @@
 
 use std::{any::Any, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
 
+use tokio::sync::oneshot;
+
 use super::Link;
 use crate::{
-    Agent, AgentName, AgentRef, NameError, Restart, SpawnError, Swarm, TreeError,
+    Agent, AgentName, ExitReason, NameError, Restart, SpawnError, Swarm, TreeError,
     shared::AgentShared,
 };
 
@@ -110,13 +112,31 @@ pub(crate) struct Launched {
 
 pub(crate) type LaunchFuture = Pin<Box<dyn Future<Output = Result<Launched, SpawnError>> + Send>>;
 
+/// How a child starts.
+pub(crate) enum Start {
+    /// Prepared, not started: the supervisor runs it on its arbiter, in a
+    /// batch with its siblings there, and awaits `started`.
+    Batch(PreparedChild),
+    /// Starts on its own (a nested supervisor starts its tree too).
+    Future(LaunchFuture),
+    Failed(SpawnError),
+}
+
+/// A prepared child agent, its type erased.
+pub(crate) struct PreparedChild {
+    pub(crate) arbiter: usize,
+    pub(crate) run: Box<dyn FnOnce() + Send>,
+    pub(crate) started: oneshot::Receiver<Result<(), ExitReason>>,
+    pub(crate) launched: Launched,
+}
+
 /// A child spec with its agent type erased, as a supervisor keeps it.
 pub(crate) trait ErasedChild: Send + Sync + 'static {
     fn id(&self) -> &AgentName;
     fn depends_on(&self) -> &[String];
     fn shutdown_timeout(&self) -> Duration;
-    /// Starts the child under `link` and resolves once it has started.
-    fn launch(&self, swarm: &Swarm, link: Link) -> LaunchFuture;
+    /// Prepares (or starts) the child under `link`.
+    fn start(&self, swarm: &Swarm, link: Link) -> Start;
 }
 
 /// Turns a spec into what a supervisor keeps, checking it.
@@ -149,28 +169,34 @@ impl<A: Agent> ErasedChild for Typed<A> {
         self.spec.shutdown_timeout
     }
 
-    fn launch(&self, swarm: &Swarm, link: Link) -> LaunchFuture {
-        let swarm = swarm.clone();
+    fn start(&self, swarm: &Swarm, link: Link) -> Start {
         let spec = &self.spec;
-        let (factory, name, restart) = (spec.factory.clone(), self.id.clone(), spec.restart);
-        let (mailbox, arbiter) = (spec.mailbox, spec.arbiter);
-        Box::pin(async move {
-            let mut spawn = swarm
-                .agent_from(factory)
-                .name(name.as_str())
-                .restart(restart);
-            if let Some(capacity) = mailbox {
-                spawn = spawn.mailbox(capacity);
+        let mut spawn = swarm
+            .agent_from(spec.factory.clone())
+            .name(self.id.as_str())
+            .restart(spec.restart)
+            .supervised(link);
+        if let Some(capacity) = spec.mailbox {
+            spawn = spawn.mailbox(capacity);
+        }
+        if let Some(index) = spec.arbiter {
+            spawn = spawn.on_arbiter(index);
+        }
+        match spawn.prepare() {
+            Ok(prepared) => {
+                let launch = prepared.launch;
+                let shared = prepared.agent.shared().clone();
+                Start::Batch(PreparedChild {
+                    arbiter: prepared.arbiter,
+                    run: Box::new(move || launch.run()),
+                    started: prepared.started,
+                    launched: Launched {
+                        shared,
+                        handle: Arc::new(prepared.agent),
+                    },
+                })
             }
-            if let Some(index) = arbiter {
-                spawn = spawn.on_arbiter(index);
-            }
-            let (agent, shared) = spawn.supervised(link).spawn_with_shared().await?;
-            let agent: AgentRef<A> = agent;
-            Ok(Launched {
-                shared,
-                handle: Arc::new(agent),
-            })
-        })
+            Err(err) => Start::Failed(err),
+        }
     }
 }

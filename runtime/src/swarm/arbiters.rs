@@ -72,6 +72,11 @@ impl ArbiterPool {
         self.handles.get(index).map(|handle| (index, handle))
     }
 
+    /// The arbiter at `index` (from `place`).
+    pub(crate) fn handle(&self, index: usize) -> &ArbiterHandle {
+        &self.handles[index % self.handles.len()]
+    }
+
     pub(crate) fn runs_on_current_thread(&self) -> bool {
         self.thread_ids.contains(&std::thread::current().id())
     }

@@ -6,14 +6,14 @@ use actix::{Addr, dev::channel};
 use tokio::sync::oneshot;
 
 use super::{
-    Swarm,
+    Prepared, SpawnError, Swarm,
     config::{check_intensity, check_mailbox, check_timeout},
 };
 use crate::{
-    Agent, AgentName, AgentRef, ConfigError, ExitReason, Intensity, NameError, Restart,
+    Agent, AgentName, AgentRef, Intensity, Restart,
     deadline::Deadline,
     shared::{AgentShared, Identity},
-    supervision::{Link, TreeError},
+    supervision::Link,
     task::{Launch, Policy},
 };
 
@@ -135,9 +135,10 @@ impl<'s, A: Agent> Spawn<'s, A> {
         Ok(A::Ref::from(agent))
     }
 
-    pub(crate) async fn spawn_with_shared(
-        self,
-    ) -> Result<(AgentRef<A>, Arc<AgentShared>), SpawnError> {
+    /// Checks the settings and builds everything the agent needs, without
+    /// starting it: the caller runs `launch` on `arbiter` (alone, or in a
+    /// batch with others) and awaits `started`.
+    pub(crate) fn prepare(self) -> Result<Prepared<A>, SpawnError> {
         let inner = &self.swarm.inner;
         let config = &inner.config;
         let mailbox = self
@@ -155,7 +156,7 @@ impl<'s, A: Agent> Spawn<'s, A> {
         if inner.is_stopping() {
             return Err(SpawnError::SwarmStopped);
         }
-        let Some((_, arbiter)) = inner.pool.place(self.arbiter) else {
+        let Some((arbiter, _)) = inner.pool.place(self.arbiter) else {
             return Err(SpawnError::NoSuchArbiter {
                 index: self.arbiter.unwrap_or_default(),
                 arbiters: inner.pool.len(),
@@ -190,8 +191,7 @@ impl<'s, A: Agent> Spawn<'s, A> {
             None => leave_roster,
         };
         let (tx, rx) = channel::channel::<A>(mailbox);
-        let addr = Addr::new(tx);
-        let (started_tx, started_rx) = oneshot::channel();
+        let (started_tx, started) = oneshot::channel();
         let launch = Launch {
             rx,
             shared: shared.clone(),
@@ -204,36 +204,45 @@ impl<'s, A: Agent> Spawn<'s, A> {
             on_end,
             link: self.link,
         };
-        if !arbiter.spawn_fn(move || launch.run()) {
-            inner.roster.remove(id);
+        Ok(Prepared {
+            launch,
+            agent: AgentRef::new(Addr::new(tx), shared),
+            arbiter,
+            started,
+        })
+    }
+
+    pub(crate) async fn spawn_with_shared(
+        self,
+    ) -> Result<(AgentRef<A>, Arc<AgentShared>), SpawnError> {
+        let swarm = self.swarm;
+        let Prepared {
+            launch,
+            agent,
+            arbiter,
+            mut started,
+        } = self.prepare()?;
+        let shared = agent.shared().clone();
+        if !swarm
+            .inner
+            .pool
+            .handle(arbiter)
+            .spawn_fn(move || launch.run())
+        {
+            swarm.inner.roster.remove(shared.identity.id);
             return Err(SpawnError::SwarmStopped);
         }
-        let agent = shared.name().clone();
-        let mut started_rx = started_rx;
-        let mut deadline = Deadline::new(config.start_timeout);
+        let timeout = swarm.inner.config.start_timeout;
+        let mut deadline = Deadline::new(timeout);
         let started = poll_fn(|cx| {
-            if let Poll::Ready(result) = std::pin::Pin::new(&mut started_rx).poll(cx) {
-                return Poll::Ready(Some(result));
+            if let Poll::Ready(result) = std::pin::Pin::new(&mut started).poll(cx) {
+                return Poll::Ready(Some(result.ok()));
             }
             deadline.poll_elapsed(cx).map(|_| None)
         })
         .await;
-        match started {
-            Some(Ok(Ok(()))) => Ok((AgentRef::new(addr, shared.clone()), shared)),
-            Some(Ok(Err(reason))) => Err(SpawnError::StartFailed { agent, reason }),
-            // The launch was dropped unrun: its arbiter stopped under it.
-            Some(Err(_)) => {
-                inner.roster.remove(id);
-                Err(SpawnError::SwarmStopped)
-            }
-            None => {
-                shared.request_stop();
-                Err(SpawnError::StartTimeout {
-                    agent,
-                    after: config.start_timeout,
-                })
-            }
-        }
+        swarm.start_outcome(&shared, started)?;
+        Ok((agent, shared))
     }
 }
 
@@ -246,107 +255,5 @@ impl<A: Agent> fmt::Debug for Spawn<'_, A> {
             .field("mailbox", &self.mailbox)
             .field("restart", &self.restart)
             .finish_non_exhaustive()
-    }
-}
-
-/// Why an agent could not be spawned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SpawnError {
-    /// The name breaks the naming rules.
-    Name(NameError),
-    /// A supervision tree is malformed: duplicate ids, unknown dependencies,
-    /// a dependency cycle.
-    Tree(TreeError),
-    /// A supervisor could not start one of its children; the children it
-    /// had started were stopped again.
-    Child {
-        /// The supervisor.
-        supervisor: AgentName,
-        /// The child that failed to start.
-        child: AgentName,
-        /// Why.
-        cause: Box<SpawnError>,
-    },
-    /// A setting of this spawn cannot work.
-    Config(ConfigError),
-    /// The arbiter asked for does not exist.
-    NoSuchArbiter {
-        /// The index asked for.
-        index: usize,
-        /// How many arbiters the swarm has.
-        arbiters: usize,
-    },
-    /// The swarm is shutting down or has shut down.
-    SwarmStopped,
-    /// The factory or the `started` hook panicked, or the agent stopped
-    /// before it finished starting.
-    StartFailed {
-        /// The agent.
-        agent: AgentName,
-        /// How its first incarnation ended.
-        reason: ExitReason,
-    },
-    /// The agent had not started when the swarm's start timeout passed; it
-    /// has been asked to stop.
-    StartTimeout {
-        /// The agent.
-        agent: AgentName,
-        /// The timeout.
-        after: Duration,
-    },
-}
-
-impl fmt::Display for SpawnError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Name(err) => fmt::Display::fmt(err, f),
-            Self::Tree(err) => fmt::Display::fmt(err, f),
-            Self::Child {
-                supervisor,
-                child,
-                cause,
-            } => write!(
-                f,
-                "supervisor `{supervisor}` could not start child `{child}`: {cause}"
-            ),
-            Self::Config(err) => fmt::Display::fmt(err, f),
-            Self::NoSuchArbiter { index, arbiters } => write!(
-                f,
-                "no arbiter {index}: the swarm has {arbiters} (indices 0..{arbiters})"
-            ),
-            Self::SwarmStopped => f.write_str("the swarm is shut down; no agent can be spawned"),
-            Self::StartFailed { agent, reason } => {
-                write!(f, "agent `{agent}` failed to start: {reason}")
-            }
-            Self::StartTimeout { agent, after } => {
-                write!(f, "agent `{agent}` had not started after {after:?}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for SpawnError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Name(err) => Some(err),
-            Self::Tree(err) => Some(err),
-            Self::Child { cause, .. } => Some(&**cause),
-            Self::Config(err) => Some(err),
-            Self::StartFailed { reason, .. } => reason.failure().map(|f| f as _),
-            _ => None,
-        }
-    }
-}
-
-impl From<NameError> for SpawnError {
-    fn from(err: NameError) -> Self {
-        Self::Name(err)
-    }
-}
-
-impl From<ConfigError> for SpawnError {
-    fn from(err: ConfigError) -> Self {
-        Self::Config(err)
     }
 }

@@ -15,6 +15,7 @@ use crate::{
         ErasedChild, Link,
         core::{ChildEntry, SupervisorCore},
         layers::layers,
+        spec::{Launched, PreparedChild, Start},
     },
 };
 
@@ -60,7 +61,7 @@ pub(crate) async fn start_layers(
             .cloned()
             .collect()
     };
-    let pending: Vec<&str> = specs.iter().map(|spec| spec.id().as_str()).collect();
+    let pending: std::collections::HashSet<&str> = specs.iter().map(|s| s.id().as_str()).collect();
     let ids: Vec<_> = specs
         .iter()
         .map(|spec| {
@@ -68,7 +69,7 @@ pub(crate) async fn start_layers(
             let on = spec
                 .depends_on()
                 .iter()
-                .filter(|d| pending.contains(&d.as_str()));
+                .filter(|d| pending.contains(d.as_str()));
             (spec.id().clone(), on.cloned().collect())
         })
         .collect();
@@ -76,18 +77,9 @@ pub(crate) async fn start_layers(
     let base = core.state.lock().children.next_layer();
     let mut started = Vec::new();
     for (depth, layer) in plan.into_iter().enumerate() {
-        let launches = layer.iter().map(|&index| {
-            let spec = specs[index].clone();
-            let link = Link {
-                core: core.clone(),
-                key: core.next_key(),
-            };
-            let key = link.key;
-            let launch = spec.launch(swarm, link);
-            async move { (spec, key, launch.await) }
-        });
+        let batch: Vec<_> = layer.iter().map(|&i| specs[i].clone()).collect();
         let mut failure = None;
-        for (spec, key, result) in join_all(launches).await {
+        for (spec, key, result) in start_children(core, swarm, batch).await {
             match result {
                 Ok(launched) => {
                     let entry =
@@ -114,6 +106,109 @@ pub(crate) async fn start_layers(
         }
     }
     Ok(())
+}
+
+/// How many prepared children travel to their arbiter in one message.
+const BATCH: usize = 512;
+
+/// Starts `specs` concurrently and returns how each went, in the given
+/// order. Plain agents go to their arbiter in batches that start there and
+/// report back together: one cross-thread wake-up each way per batch
+/// instead of per agent (a wake-up is a syscall, and the bulk of the cost of
+/// starting 100k agents one by one).
+async fn start_children(
+    core: &Arc<SupervisorCore>,
+    swarm: &Swarm,
+    specs: Vec<Arc<dyn ErasedChild>>,
+) -> Vec<(Arc<dyn ErasedChild>, u64, Result<Launched, SpawnError>)> {
+    let mut results: Vec<Option<Result<Launched, SpawnError>>> =
+        specs.iter().map(|_| None).collect();
+    let keys: Vec<u64> = specs.iter().map(|_| core.next_key()).collect();
+    let mut by_arbiter: Vec<Vec<(usize, PreparedChild)>> = Vec::new();
+    let mut own = Vec::new();
+    for (at, spec) in specs.iter().enumerate() {
+        let link = Link {
+            core: core.clone(),
+            key: keys[at],
+        };
+        match spec.start(swarm, link) {
+            Start::Batch(prepared) => {
+                let arbiter = prepared.arbiter;
+                if by_arbiter.len() <= arbiter {
+                    by_arbiter.resize_with(arbiter + 1, Vec::new);
+                }
+                by_arbiter[arbiter].push((at, prepared));
+            }
+            Start::Future(fut) => own.push(async move { (at, fut.await) }),
+            Start::Failed(err) => results[at] = Some(Err(err)),
+        }
+    }
+    let mut batches = Vec::new();
+    for (arbiter, mut children) in by_arbiter.into_iter().enumerate() {
+        while !children.is_empty() {
+            let rest = children.split_off(children.len().min(BATCH));
+            batches.push(run_batch(
+                swarm,
+                arbiter,
+                std::mem::replace(&mut children, rest),
+            ));
+        }
+    }
+    let (batches, own) = futures_util::future::join(join_all(batches), join_all(own)).await;
+    for (at, result) in batches.into_iter().flatten().chain(own) {
+        results[at] = Some(result);
+    }
+    specs
+        .into_iter()
+        .zip(keys)
+        .zip(results)
+        .map(|((spec, key), result)| (spec, key, result.unwrap_or(Err(SpawnError::SwarmStopped))))
+        .collect()
+}
+
+/// Runs prepared children on `arbiter` in one message and waits there for
+/// their starts; one reply for the batch.
+async fn run_batch(
+    swarm: &Swarm,
+    arbiter: usize,
+    children: Vec<(usize, PreparedChild)>,
+) -> Vec<(usize, Result<Launched, SpawnError>)> {
+    let mut runs = Vec::with_capacity(children.len());
+    let mut waits = Vec::with_capacity(children.len());
+    let mut launched = Vec::with_capacity(children.len());
+    for (at, child) in children {
+        runs.push(child.run);
+        waits.push(child.started);
+        launched.push((at, child.launched));
+    }
+    let (reply, replied) = tokio::sync::oneshot::channel();
+    let job = move || {
+        for run in runs {
+            run();
+        }
+        actix_rt::spawn(async move {
+            let outcomes: Vec<_> = join_all(waits).await.into_iter().map(Result::ok).collect();
+            let _ = reply.send(outcomes);
+        });
+    };
+    let sent = swarm.pool_handle(arbiter).spawn_fn(job);
+    let timeout = swarm.config().start_timeout;
+    let outcomes = match tokio::time::timeout(timeout, replied).await {
+        Ok(Ok(outcomes)) if sent => outcomes.into_iter().map(Some).collect(),
+        // Never ran: its arbiter stopped.
+        Ok(_) => launched.iter().map(|_| Some(None)).collect(),
+        Err(_) => launched.iter().map(|_| None).collect::<Vec<_>>(),
+    };
+    launched
+        .into_iter()
+        .zip(outcomes)
+        .map(|((at, launched), outcome)| {
+            let result = swarm
+                .start_outcome(&launched.shared, outcome)
+                .map(|()| launched);
+            (at, result)
+        })
+        .collect()
 }
 
 /// Ends the incarnations of `children` newest first, keeping their
@@ -233,19 +328,16 @@ pub(crate) async fn add_child(
         }
         layer
     };
-    let key = core.next_key();
-    let link = Link {
-        core: core.clone(),
-        key,
+    let id = child.id().clone();
+    let started = start_children(core, swarm, vec![child]).await;
+    let Some((child, key, result)) = started.into_iter().next() else {
+        return Err(SpawnError::SwarmStopped);
     };
-    let launched = child
-        .launch(swarm, link)
-        .await
-        .map_err(|cause| SpawnError::Child {
-            supervisor: core.name.clone(),
-            child: child.id().clone(),
-            cause: Box::new(cause),
-        })?;
+    let launched = result.map_err(|cause| SpawnError::Child {
+        supervisor: core.name.clone(),
+        child: id,
+        cause: Box::new(cause),
+    })?;
     let handle = launched.handle.clone();
     let entry = ChildEntry::new(key, child, launched.shared, launched.handle, layer);
     core.state.lock().children.push(entry);

@@ -15,7 +15,7 @@ use crate::{
         ErasedChild, Link,
         core::{Policy, SupervisorCore},
         layers::layers,
-        spec::{IntoChild, LaunchFuture, Launched},
+        spec::{IntoChild, Launched, Start},
     },
 };
 
@@ -201,15 +201,15 @@ impl ErasedChild for Built {
         self.shutdown_timeout
     }
 
-    fn launch(&self, swarm: &Swarm, link: Link) -> LaunchFuture {
+    fn start(&self, swarm: &Swarm, link: Link) -> Start {
         let launch = launch(swarm.clone(), self.clone_parts(), Some(link));
-        Box::pin(async move {
+        Start::Future(Box::pin(async move {
             let (supervisor, shared) = launch.await?;
             Ok(Launched {
                 shared,
                 handle: Arc::new(supervisor),
             })
-        })
+        }))
     }
 }
 
