@@ -12,7 +12,7 @@ use std::{
 
 use actix::{Addr, Handler, MailboxError, Message, dev::Request};
 use pin_project_lite::pin_project;
-use tokio::sync::futures::OwnedNotified;
+use tokio::sync::futures::Notified;
 
 use crate::{
     Agent, AgentMessage, AgentRef, AskError, SendError,
@@ -234,7 +234,7 @@ pub struct TellWait<'a, A: Agent, M> {
     agent: &'a AgentRef<A>,
     msg: Option<M>,
     deadline: Deadline,
-    waiter: Option<Pin<Box<OwnedNotified>>>,
+    waiter: Option<Pin<Box<Notified<'a>>>>,
 }
 
 // The message is never pinned: it is moved into the mailbox or handed back.

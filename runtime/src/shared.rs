@@ -16,7 +16,7 @@ use std::{
 };
 
 use parking_lot::Mutex;
-use tokio::sync::{Notify, futures::OwnedNotified};
+use tokio::sync::{Notify, futures::Notified};
 
 use crate::{AgentName, DeadLetterSink, ExitReason, supervision::EventBus};
 
@@ -102,7 +102,7 @@ pub(crate) struct AgentShared {
     /// the task's life (`AtomicWaker` forgets it at each wake, and a signal
     /// raised in the middle of a poll then loses the next one).
     task_waker: Mutex<Option<Waker>>,
-    room: Arc<Notify>,
+    room: Notify,
     /// Set by a sender about to wait for room; cleared by the agent when it
     /// wakes the waiters. One load per handled message while unset.
     room_wanted: AtomicBool,
@@ -128,7 +128,7 @@ impl AgentShared {
             signals: AtomicU8::new(0),
             directive: Mutex::new(None),
             task_waker: Mutex::new(None),
-            room: Arc::new(Notify::new()),
+            room: Notify::new(),
             room_wanted: AtomicBool::new(false),
             changed: Notify::new(),
             exit: Mutex::new(None),
@@ -259,8 +259,8 @@ impl AgentShared {
     /// A sender is about to wait for room: the returned future completes at
     /// the next message taken out of the mailbox. The caller must retry its
     /// send once after this returns, before awaiting.
-    pub(crate) fn wait_for_room(&self) -> Pin<Box<OwnedNotified>> {
-        let mut notified = Box::pin(self.room.clone().notified_owned());
+    pub(crate) fn wait_for_room(&self) -> Pin<Box<Notified<'_>>> {
+        let mut notified = Box::pin(self.room.notified());
         notified.as_mut().enable();
         self.room_wanted.store(true, Ordering::SeqCst);
         notified
