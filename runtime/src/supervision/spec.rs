@@ -173,7 +173,7 @@ impl<A: Agent> ErasedChild for Typed<A> {
         let spec = &self.spec;
         let mut spawn = swarm
             .agent_from(spec.factory.clone())
-            .name(self.id.as_str())
+            .named(self.id.clone())
             .restart(spec.restart)
             .supervised(link);
         if let Some(capacity) = spec.mailbox {

@@ -10,7 +10,7 @@ use super::{
     config::{check_intensity, check_mailbox, check_timeout},
 };
 use crate::{
-    Agent, AgentName, AgentRef, Intensity, Restart,
+    Agent, AgentName, AgentRef, Intensity, NameError, Restart,
     deadline::Deadline,
     shared::{AgentShared, Identity},
     supervision::Link,
@@ -45,7 +45,7 @@ use crate::{
 pub struct Spawn<'s, A: Agent> {
     swarm: &'s Swarm,
     factory: Arc<dyn Fn() -> A + Send + Sync>,
-    name: Option<String>,
+    name: Option<Result<AgentName, NameError>>,
     arbiter: Option<usize>,
     mailbox: Option<usize>,
     restart: Option<Restart>,
@@ -92,9 +92,16 @@ impl<'s, A: Agent> Spawn<'s, A> {
         self
     }
 
-    /// The agent's name; default `<kind>-<id>`.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
+    /// The agent's name; default `<kind>-<id>`. An invalid name fails the
+    /// spawn with [`SpawnError::Name`].
+    pub fn name(mut self, name: impl AsRef<str>) -> Self {
+        self.name = Some(AgentName::new(name.as_ref()));
+        self
+    }
+
+    /// A name checked already (a child's id): not copied again.
+    pub(crate) fn named(mut self, name: AgentName) -> Self {
+        self.name = Some(Ok(name));
         self
     }
 
@@ -164,7 +171,7 @@ impl<'s, A: Agent> Spawn<'s, A> {
         };
         let id = inner.next_id();
         let name = match self.name {
-            Some(name) => AgentName::new(&name)?,
+            Some(name) => name?,
             None => AgentName::new(&format!("{}-{id}", A::KIND))?,
         };
         let identity = Identity {

@@ -257,7 +257,7 @@ async fn launch(
     let orphans = core.clone();
     let mut spawn = swarm
         .agent(factory)
-        .name(parts.id.as_str())
+        .named(parts.id.clone())
         .restart(parts.restart)
         .extension(core.clone())
         // However it ends, its children must not outlive it.
