@@ -75,12 +75,18 @@ impl<A: Agent> Launch<A> {
         let mut ctx = AgentContext::new(rx, core);
         match catch_unwind(AssertUnwindSafe(|| factory())) {
             Ok(act) => {
+                let owner = match link {
+                    Some(link) => Owner::Supervisor(link),
+                    None => Owner::Alone {
+                        intensity: policy.intensity,
+                        history: None,
+                    },
+                };
                 actix_rt::spawn(AgentTask {
                     fut: ctx.into_future(act),
                     phase: Phase::Running,
-                    policy,
-                    history: RestartHistory::default(),
-                    link,
+                    restart: policy.restart,
+                    owner,
                     shared,
                     task_waker: None,
                     stopping: false,
@@ -119,10 +125,8 @@ enum Phase {
 struct AgentTask<A: Agent> {
     fut: Option<ContextFut<A, AgentContext<A>>>,
     phase: Phase,
-    policy: Policy,
-    /// Restarts of an unsupervised agent (a supervisor keeps its own).
-    history: RestartHistory,
-    link: Option<Link>,
+    restart: Restart,
+    owner: Owner,
     shared: Arc<AgentShared>,
     /// The waker last registered for signals, to register only on change.
     task_waker: Option<Waker>,
@@ -134,6 +138,19 @@ struct AgentTask<A: Agent> {
     panicked: bool,
     exit: Option<(AgentStatus, ExitReason)>,
     on_end: Option<Box<dyn FnOnce() + Send>>,
+}
+
+/// Who decides what follows an ended incarnation. Kept small: it lives in
+/// every agent's task, and a supervisor may have 100k children.
+enum Owner {
+    /// The agent itself, by its intensity.
+    Alone {
+        intensity: Intensity,
+        /// Its restarts in the window; allocated at the first restart.
+        history: Option<Box<RestartHistory>>,
+    },
+    /// Its supervisor.
+    Supervisor(Link),
 }
 
 /// What follows an ended incarnation, or a wait between two.
@@ -216,6 +233,9 @@ impl<A: Agent> Future for AgentTask<A> {
                 }
                 Next::Restart { delay } => {
                     let attempt = this.shared.count_restart();
+                    // Status first: whoever sees the event must see the agent
+                    // waiting out its backoff, not its last incarnation.
+                    this.shared.set_status(AgentStatus::Restarting);
                     this.shared.publish(Event::Restarted { attempt, delay });
                     if delay.is_zero() {
                         if !this.restart_now() {
@@ -223,7 +243,6 @@ impl<A: Agent> Future for AgentTask<A> {
                             return Poll::Ready(());
                         }
                     } else {
-                        this.shared.set_status(AgentStatus::Restarting);
                         let until = Instant::now() + delay;
                         this.phase = Phase::Backoff(Box::pin(tokio::time::sleep_until(until)));
                     }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{AgentTask, Next, Phase, child_exit, final_status};
+use super::{AgentTask, Next, Owner, Phase, child_exit, final_status};
 use crate::{
     Agent, AgentStatus, Event, ExitReason,
     supervision::{Decision, Link},
@@ -41,15 +41,15 @@ impl<A: Agent> AgentTask<A> {
             // Ended at its supervisor's word: the directive says what next.
             return Next::Phase(Phase::Waiting);
         }
-        match self.link.clone() {
-            None => self.decide_alone(reason),
-            Some(link) => self.decide_supervised(&link, reason),
+        match &self.owner {
+            Owner::Alone { .. } => self.decide_alone(reason),
+            Owner::Supervisor(link) => self.decide_supervised(&link.clone(), reason),
         }
     }
 
     /// No supervisor: the agent's restart type and intensity decide.
     fn decide_alone(&mut self, reason: ExitReason) -> Next {
-        if !self.policy.restart.restarts_after(&reason) {
+        if !self.restart.restarts_after(&reason) {
             if matches!(reason, ExitReason::Escalated(_)) {
                 // A top-level supervisor gave up: nobody above can restart it.
                 self.shared.publish(Event::GaveUp {
@@ -59,13 +59,14 @@ impl<A: Agent> AgentTask<A> {
             self.exit = Some((final_status(&reason), reason));
             return Next::End;
         }
-        if !self
-            .history
-            .try_restart(self.policy.intensity, Instant::now())
-        {
+        let Owner::Alone { intensity, history } = &mut self.owner else {
+            return Next::End;
+        };
+        let history = history.get_or_insert_default();
+        if !history.try_restart(*intensity, Instant::now()) {
             tracing::error!(
                 agent = %self.shared.name(),
-                intensity = %self.policy.intensity,
+                intensity = %intensity,
                 "restart intensity exceeded; the agent gives up"
             );
             self.exit = Some((AgentStatus::Failed, reason));
@@ -79,7 +80,7 @@ impl<A: Agent> AgentTask<A> {
     /// Under a supervisor: decide here when its policy allows, else report
     /// and wait for its directive.
     fn decide_supervised(&mut self, link: &Link, reason: ExitReason) -> Next {
-        match link.core.decide(link.key, self.policy.restart, &reason) {
+        match link.core.decide(link.key, self.restart, &reason) {
             Decision::End => {
                 self.exit = Some((final_status(&reason), reason));
                 Next::End
