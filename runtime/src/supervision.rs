@@ -24,6 +24,7 @@
 //!   [`Swarm::shutdown`](crate::Swarm::shutdown), never silently.
 
 mod backoff;
+mod children;
 mod core;
 mod event;
 mod layers;

@@ -10,8 +10,6 @@
 //! supervisor actor.
 
 use std::{
-    any::Any,
-    collections::HashMap,
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
@@ -22,10 +20,8 @@ use std::{
 use parking_lot::Mutex;
 use tokio::{sync::mpsc, time::Instant};
 
-use super::{Backoff, ErasedChild, Strategy};
-use crate::{
-    AgentName, ExitReason, Intensity, Restart, restart::RestartHistory, shared::AgentShared,
-};
+use super::{Backoff, Strategy, children::Children};
+use crate::{AgentName, ExitReason, Intensity, Restart, restart::RestartHistory};
 
 /// How a supervisor restarts its children.
 #[derive(Debug, Clone, Copy)]
@@ -153,125 +149,5 @@ impl CoreState {
             .get_mut(key)
             .map_or(1, |child| child.recent.record(policy.intensity.within()));
         policy.backoff.delay(attempt, &mut self.rng)
-    }
-}
-
-/// The children of a supervisor in start order.
-#[derive(Default)]
-pub(crate) struct Children {
-    order: Vec<ChildEntry>,
-    position: HashMap<u64, usize>,
-    /// Child ids to keys: a supervisor may have 100k children.
-    by_id: HashMap<AgentName, u64>,
-}
-
-pub(crate) struct ChildEntry {
-    pub(crate) key: u64,
-    pub(crate) spec: Arc<dyn ErasedChild>,
-    pub(crate) shared: Arc<AgentShared>,
-    /// The typed reference (`AgentRef<A>` or `SupervisorRef`), for lookups.
-    pub(crate) handle: Arc<dyn Any + Send + Sync>,
-    /// Start layer; a later layer depends on an earlier one.
-    pub(crate) layer: usize,
-    recent: RecentRestarts,
-}
-
-impl ChildEntry {
-    pub(crate) fn new(
-        key: u64,
-        spec: Arc<dyn ErasedChild>,
-        shared: Arc<AgentShared>,
-        handle: Arc<dyn Any + Send + Sync>,
-        layer: usize,
-    ) -> Self {
-        Self {
-            key,
-            spec,
-            shared,
-            handle,
-            layer,
-            recent: RecentRestarts::default(),
-        }
-    }
-
-    pub(crate) fn id(&self) -> &AgentName {
-        self.spec.id()
-    }
-}
-
-impl Children {
-    pub(crate) fn push(&mut self, entry: ChildEntry) {
-        self.position.insert(entry.key, self.order.len());
-        self.by_id.insert(entry.id().clone(), entry.key);
-        self.order.push(entry);
-    }
-
-    pub(crate) fn remove(&mut self, key: u64) -> Option<ChildEntry> {
-        let at = self.position.remove(&key)?;
-        let entry = self.order.remove(at);
-        self.by_id.remove(entry.id());
-        for (index, child) in self.order.iter().enumerate().skip(at) {
-            self.position.insert(child.key, index);
-        }
-        Some(entry)
-    }
-
-    pub(crate) fn position(&self, key: u64) -> Option<usize> {
-        self.position.get(&key).copied()
-    }
-
-    pub(crate) fn get_mut(&mut self, key: u64) -> Option<&mut ChildEntry> {
-        let at = *self.position.get(&key)?;
-        self.order.get_mut(at)
-    }
-
-    pub(crate) fn by_id(&self, id: &str) -> Option<&ChildEntry> {
-        let key = self.by_id.get(id)?;
-        self.order.get(*self.position.get(key)?)
-    }
-
-    pub(crate) fn iter(&self) -> std::slice::Iter<'_, ChildEntry> {
-        self.order.iter()
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.order.len()
-    }
-
-    pub(crate) fn get(&self, at: usize) -> Option<&ChildEntry> {
-        self.order.get(at)
-    }
-
-    /// The children that have not ended for good, in start order.
-    pub(crate) fn alive(&self) -> Vec<Arc<AgentShared>> {
-        self.order
-            .iter()
-            .filter(|child| !child.shared.status().is_terminal())
-            .map(|child| child.shared.clone())
-            .collect()
-    }
-
-    pub(crate) fn next_layer(&self) -> usize {
-        self.order.iter().map(|c| c.layer + 1).max().unwrap_or(0)
-    }
-}
-
-/// Restart times of one child within the window, for its backoff attempt.
-#[derive(Default)]
-struct RecentRestarts(std::collections::VecDeque<Instant>);
-
-impl RecentRestarts {
-    /// Records a restart now and returns how many fall in the window.
-    fn record(&mut self, window: Duration) -> u32 {
-        let now = Instant::now();
-        while self
-            .0
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) >= window)
-        {
-            self.0.pop_front();
-        }
-        self.0.push_back(now);
-        u32::try_from(self.0.len()).unwrap_or(u32::MAX)
     }
 }

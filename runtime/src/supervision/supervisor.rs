@@ -209,7 +209,7 @@ impl Supervisor {
             );
             return;
         }
-        let group = core.policy.strategy.affected(at, state.children.len());
+        let group = core.policy.strategy.affected(at, state.children.slots());
         let delay = state.delay_for(exit.key, &core.policy);
         let members: Vec<_> = group
             .filter_map(|i| state.children.get(i).map(ops::Snapshot::of))

@@ -13,7 +13,8 @@ use crate::{
     shared::{AgentShared, Directive},
     supervision::{
         ErasedChild, Link,
-        core::{ChildEntry, SupervisorCore},
+        children::ChildEntry,
+        core::SupervisorCore,
         layers::layers,
         spec::{Launched, PreparedChild, Start},
     },
@@ -74,25 +75,40 @@ pub(crate) async fn start_layers(
         })
         .collect();
     let plan = layers(&core.name, &ids).map_err(SpawnError::Tree)?;
-    let base = core.state.lock().children.next_layer();
+    drop(ids);
+    let base = {
+        let mut state = core.state.lock();
+        state.children.reserve(specs.len());
+        state.children.next_layer()
+    };
     let mut started = Vec::new();
     for (depth, layer) in plan.into_iter().enumerate() {
         let batch: Vec<_> = layer.iter().map(|&i| specs[i].clone()).collect();
+        let outcomes = start_children(core, swarm, &batch).await;
         let mut failure = None;
-        for (spec, key, result) in start_children(core, swarm, batch).await {
-            match result {
-                Ok(launched) => {
-                    let entry =
-                        ChildEntry::new(key, spec, launched.shared, launched.handle, base + depth);
-                    started.push(Snapshot::of(&entry));
-                    core.state.lock().children.push(entry);
-                }
-                Err(cause) => {
-                    failure.get_or_insert((spec.id().clone(), cause));
+        {
+            let mut state = core.state.lock();
+            for (spec, (key, result)) in batch.into_iter().zip(outcomes) {
+                match result {
+                    Ok(launched) => {
+                        let layer = base + depth;
+                        let entry =
+                            ChildEntry::new(key, spec, launched.shared, launched.handle, layer);
+                        state.children.push(entry);
+                        started.push(key);
+                    }
+                    Err(cause) => {
+                        failure.get_or_insert((spec.id().clone(), cause));
+                    }
                 }
             }
         }
         if let Some((child, cause)) = failure {
+            let started: Vec<_> = {
+                let state = core.state.lock();
+                let entries = started.iter().filter_map(|&key| state.children.entry(key));
+                entries.map(Snapshot::of).collect()
+            };
             stop_in_order(core, &started).await;
             let mut state = core.state.lock();
             for child in &started {
@@ -115,64 +131,61 @@ const BATCH: usize = 512;
 /// order. Plain agents go to their arbiter in batches that start there and
 /// report back together: one cross-thread wake-up each way per batch
 /// instead of per agent (a wake-up is a syscall, and the bulk of the cost of
-/// starting 100k agents one by one).
+/// starting 100k agents one by one). A batch leaves as soon as it is full,
+/// so arbiters start agents while the rest are still being prepared.
 async fn start_children(
     core: &Arc<SupervisorCore>,
     swarm: &Swarm,
-    specs: Vec<Arc<dyn ErasedChild>>,
-) -> Vec<(Arc<dyn ErasedChild>, u64, Result<Launched, SpawnError>)> {
-    let mut results: Vec<Option<Result<Launched, SpawnError>>> =
-        specs.iter().map(|_| None).collect();
-    let keys: Vec<u64> = specs.iter().map(|_| core.next_key()).collect();
-    let mut by_arbiter: Vec<Vec<(usize, PreparedChild)>> = Vec::new();
+    specs: &[Arc<dyn ErasedChild>],
+) -> Vec<(u64, Result<Launched, SpawnError>)> {
+    let mut outcomes: Vec<_> = specs
+        .iter()
+        .map(|_| (core.next_key(), Err(SpawnError::SwarmStopped)))
+        .collect();
+    let mut filling: Vec<Vec<(usize, PreparedChild)>> = Vec::new();
+    let mut batches = Vec::new();
     let mut own = Vec::new();
     for (at, spec) in specs.iter().enumerate() {
         let link = Link {
             core: core.clone(),
-            key: keys[at],
+            key: outcomes[at].0,
         };
         match spec.start(swarm, link) {
             Start::Batch(prepared) => {
                 let arbiter = prepared.arbiter;
-                if by_arbiter.len() <= arbiter {
-                    by_arbiter.resize_with(arbiter + 1, Vec::new);
+                if filling.len() <= arbiter {
+                    filling.resize_with(arbiter + 1, Vec::new);
                 }
-                by_arbiter[arbiter].push((at, prepared));
+                let batch = &mut filling[arbiter];
+                batch.push((at, prepared));
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
+                    batches.push(send_batch(swarm, arbiter, full));
+                }
             }
             Start::Future(fut) => own.push(async move { (at, fut.await) }),
-            Start::Failed(err) => results[at] = Some(Err(err)),
+            Start::Failed(err) => outcomes[at].1 = Err(err),
         }
     }
-    let mut batches = Vec::new();
-    for (arbiter, mut children) in by_arbiter.into_iter().enumerate() {
-        while !children.is_empty() {
-            let rest = children.split_off(children.len().min(BATCH));
-            batches.push(run_batch(
-                swarm,
-                arbiter,
-                std::mem::replace(&mut children, rest),
-            ));
+    for (arbiter, batch) in filling.into_iter().enumerate() {
+        if !batch.is_empty() {
+            batches.push(send_batch(swarm, arbiter, batch));
         }
     }
     let (batches, own) = futures_util::future::join(join_all(batches), join_all(own)).await;
     for (at, result) in batches.into_iter().flatten().chain(own) {
-        results[at] = Some(result);
+        outcomes[at].1 = result;
     }
-    specs
-        .into_iter()
-        .zip(keys)
-        .zip(results)
-        .map(|((spec, key), result)| (spec, key, result.unwrap_or(Err(SpawnError::SwarmStopped))))
-        .collect()
+    outcomes
 }
 
-/// Runs prepared children on `arbiter` in one message and waits there for
-/// their starts; one reply for the batch.
-async fn run_batch(
+/// Sends prepared children to `arbiter` in one message, at once; they start
+/// there and the returned future gets one reply for the batch.
+fn send_batch(
     swarm: &Swarm,
     arbiter: usize,
     children: Vec<(usize, PreparedChild)>,
-) -> Vec<(usize, Result<Launched, SpawnError>)> {
+) -> impl Future<Output = Vec<(usize, Result<Launched, SpawnError>)>> + use<> {
     let mut runs = Vec::with_capacity(children.len());
     let mut waits = Vec::with_capacity(children.len());
     let mut launched = Vec::with_capacity(children.len());
@@ -192,23 +205,26 @@ async fn run_batch(
         });
     };
     let sent = swarm.pool_handle(arbiter).spawn_fn(job);
-    let timeout = swarm.config().start_timeout;
-    let outcomes = match tokio::time::timeout(timeout, replied).await {
-        Ok(Ok(outcomes)) if sent => outcomes.into_iter().map(Some).collect(),
-        // Never ran: its arbiter stopped.
-        Ok(_) => launched.iter().map(|_| Some(None)).collect(),
-        Err(_) => launched.iter().map(|_| None).collect::<Vec<_>>(),
-    };
-    launched
-        .into_iter()
-        .zip(outcomes)
-        .map(|((at, launched), outcome)| {
-            let result = swarm
-                .start_outcome(&launched.shared, outcome)
-                .map(|()| launched);
-            (at, result)
-        })
-        .collect()
+    let swarm = swarm.clone();
+    async move {
+        let timeout = swarm.config().start_timeout;
+        let outcomes = match tokio::time::timeout(timeout, replied).await {
+            Ok(Ok(outcomes)) if sent => outcomes.into_iter().map(Some).collect(),
+            // Never ran: its arbiter stopped.
+            Ok(_) => launched.iter().map(|_| Some(None)).collect(),
+            Err(_) => launched.iter().map(|_| None).collect::<Vec<_>>(),
+        };
+        launched
+            .into_iter()
+            .zip(outcomes)
+            .map(|((at, launched), outcome)| {
+                let result = swarm
+                    .start_outcome(&launched.shared, outcome)
+                    .map(|()| launched);
+                (at, result)
+            })
+            .collect()
+    }
 }
 
 /// Ends the incarnations of `children` newest first, keeping their
@@ -329,8 +345,8 @@ pub(crate) async fn add_child(
         layer
     };
     let id = child.id().clone();
-    let started = start_children(core, swarm, vec![child]).await;
-    let Some((child, key, result)) = started.into_iter().next() else {
+    let started = start_children(core, swarm, std::slice::from_ref(&child)).await;
+    let Some((key, result)) = started.into_iter().next() else {
         return Err(SpawnError::SwarmStopped);
     };
     let launched = result.map_err(|cause| SpawnError::Child {
