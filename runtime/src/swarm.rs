@@ -167,6 +167,17 @@ impl Swarm {
         SupervisorBuilder::new(self, id)
     }
 
+    /// The arbiter an agent goes to: `wish` if it exists, else round-robin.
+    pub(crate) fn place(&self, wish: Option<usize>) -> Result<usize, SpawnError> {
+        let pool = &self.inner.pool;
+        pool.place(wish)
+            .map(|(index, _)| index)
+            .ok_or(SpawnError::NoSuchArbiter {
+                index: wish.unwrap_or_default(),
+                arbiters: pool.len(),
+            })
+    }
+
     pub(crate) fn pool_handle(&self, index: usize) -> &actix_rt::ArbiterHandle {
         self.inner.pool.handle(index)
     }

@@ -182,8 +182,8 @@ mod tests {
         fn shutdown_timeout(&self) -> Duration {
             Duration::ZERO
         }
-        fn start(&self, _: &Swarm, _: Link) -> Start {
-            Start::Failed(SpawnError::SwarmStopped)
+        fn start(self: Arc<Self>, _: &Swarm, _: Link) -> Start {
+            Start::Future(Box::pin(async { Err(SpawnError::SwarmStopped) }))
         }
     }
 

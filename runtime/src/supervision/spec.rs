@@ -114,20 +114,22 @@ pub(crate) type LaunchFuture = Pin<Box<dyn Future<Output = Result<Launched, Spaw
 
 /// How a child starts.
 pub(crate) enum Start {
-    /// Prepared, not started: the supervisor runs it on its arbiter, in a
-    /// batch with its siblings there, and awaits `started`.
-    Batch(PreparedChild),
+    /// An agent: the supervisor places it and sends it to that arbiter in a
+    /// batch with its siblings there, where it is prepared and launched.
+    Agent {
+        /// The arbiter the spec asks for; round-robin if `None`.
+        arbiter: Option<usize>,
+        child: Arc<dyn AgentChild>,
+        link: Link,
+    },
     /// Starts on its own (a nested supervisor starts its tree too).
     Future(LaunchFuture),
-    Failed(SpawnError),
 }
 
-/// A prepared child agent, its type erased.
-pub(crate) struct PreparedChild {
-    pub(crate) arbiter: usize,
-    pub(crate) run: Box<dyn FnOnce() + Send>,
-    pub(crate) started: oneshot::Receiver<Result<(), ExitReason>>,
+/// An agent launched on the current arbiter, not yet known to have started.
+pub(crate) struct Starting {
     pub(crate) launched: Launched,
+    pub(crate) started: oneshot::Receiver<Result<(), ExitReason>>,
 }
 
 /// A child spec with its agent type erased, as a supervisor keeps it.
@@ -135,8 +137,20 @@ pub(crate) trait ErasedChild: Send + Sync + 'static {
     fn id(&self) -> &AgentName;
     fn depends_on(&self) -> &[String];
     fn shutdown_timeout(&self) -> Duration;
-    /// Prepares (or starts) the child under `link`.
-    fn start(&self, swarm: &Swarm, link: Link) -> Start;
+    /// How the child starts under `link`.
+    fn start(self: Arc<Self>, swarm: &Swarm, link: Link) -> Start;
+}
+
+/// A plain agent child, started by its supervisor in a batch.
+pub(crate) trait AgentChild: Send + Sync + 'static {
+    /// Prepares the agent and launches it on the current thread, which is
+    /// the arbiter `arbiter`.
+    fn launch_here(
+        &self,
+        swarm: &Swarm,
+        link: Link,
+        arbiter: usize,
+    ) -> Result<Starting, SpawnError>;
 }
 
 /// Turns a spec into what a supervisor keeps, checking it.
@@ -169,34 +183,41 @@ impl<A: Agent> ErasedChild for Typed<A> {
         self.spec.shutdown_timeout
     }
 
-    fn start(&self, swarm: &Swarm, link: Link) -> Start {
+    fn start(self: Arc<Self>, _: &Swarm, link: Link) -> Start {
+        Start::Agent {
+            arbiter: self.spec.arbiter,
+            child: self,
+            link,
+        }
+    }
+}
+
+impl<A: Agent> AgentChild for Typed<A> {
+    fn launch_here(
+        &self,
+        swarm: &Swarm,
+        link: Link,
+        arbiter: usize,
+    ) -> Result<Starting, SpawnError> {
         let spec = &self.spec;
         let mut spawn = swarm
             .agent_from(spec.factory.clone())
             .named(self.id.clone())
             .restart(spec.restart)
-            .supervised(link);
+            .supervised(link)
+            .on_arbiter(arbiter);
         if let Some(capacity) = spec.mailbox {
             spawn = spawn.mailbox(capacity);
         }
-        if let Some(index) = spec.arbiter {
-            spawn = spawn.on_arbiter(index);
-        }
-        match spawn.prepare() {
-            Ok(prepared) => {
-                let launch = prepared.launch;
-                let shared = prepared.agent.shared().clone();
-                Start::Batch(PreparedChild {
-                    arbiter: prepared.arbiter,
-                    run: Box::new(move || launch.run()),
-                    started: prepared.started,
-                    launched: Launched {
-                        shared,
-                        handle: Arc::new(prepared.agent),
-                    },
-                })
-            }
-            Err(err) => Start::Failed(err),
-        }
+        let prepared = spawn.prepare()?;
+        let shared = prepared.agent.shared().clone();
+        prepared.launch.run();
+        Ok(Starting {
+            launched: Launched {
+                shared,
+                handle: Arc::new(prepared.agent),
+            },
+            started: prepared.started,
+        })
     }
 }

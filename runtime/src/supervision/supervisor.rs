@@ -27,6 +27,7 @@ use crate::{
     Swarm, private,
 };
 
+mod batch;
 mod handle;
 mod ops;
 mod spec;

@@ -5,19 +5,11 @@
 
 use std::{any::Any, sync::Arc, time::Duration};
 
-use futures_util::future::join_all;
-
-use super::{SupervisorRef, handle::StopReport};
+use super::{SupervisorRef, batch::start_children, handle::StopReport};
 use crate::{
     AgentName, AgentStatus, SpawnError, Swarm, TreeError,
     shared::{AgentShared, Directive},
-    supervision::{
-        ErasedChild, Link,
-        children::ChildEntry,
-        core::SupervisorCore,
-        layers::layers,
-        spec::{Launched, PreparedChild, Start},
-    },
+    supervision::{ErasedChild, children::ChildEntry, core::SupervisorCore, layers::layers},
 };
 
 /// A child as an operation sees it, cloned out of the table.
@@ -122,109 +114,6 @@ pub(crate) async fn start_layers(
         }
     }
     Ok(())
-}
-
-/// How many prepared children travel to their arbiter in one message.
-const BATCH: usize = 512;
-
-/// Starts `specs` concurrently and returns how each went, in the given
-/// order. Plain agents go to their arbiter in batches that start there and
-/// report back together: one cross-thread wake-up each way per batch
-/// instead of per agent (a wake-up is a syscall, and the bulk of the cost of
-/// starting 100k agents one by one). A batch leaves as soon as it is full,
-/// so arbiters start agents while the rest are still being prepared.
-async fn start_children(
-    core: &Arc<SupervisorCore>,
-    swarm: &Swarm,
-    specs: &[Arc<dyn ErasedChild>],
-) -> Vec<(u64, Result<Launched, SpawnError>)> {
-    let mut outcomes: Vec<_> = specs
-        .iter()
-        .map(|_| (core.next_key(), Err(SpawnError::SwarmStopped)))
-        .collect();
-    let mut filling: Vec<Vec<(usize, PreparedChild)>> = Vec::new();
-    let mut batches = Vec::new();
-    let mut own = Vec::new();
-    for (at, spec) in specs.iter().enumerate() {
-        let link = Link {
-            core: core.clone(),
-            key: outcomes[at].0,
-        };
-        match spec.start(swarm, link) {
-            Start::Batch(prepared) => {
-                let arbiter = prepared.arbiter;
-                if filling.len() <= arbiter {
-                    filling.resize_with(arbiter + 1, Vec::new);
-                }
-                let batch = &mut filling[arbiter];
-                batch.push((at, prepared));
-                if batch.len() == BATCH {
-                    let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
-                    batches.push(send_batch(swarm, arbiter, full));
-                }
-            }
-            Start::Future(fut) => own.push(async move { (at, fut.await) }),
-            Start::Failed(err) => outcomes[at].1 = Err(err),
-        }
-    }
-    for (arbiter, batch) in filling.into_iter().enumerate() {
-        if !batch.is_empty() {
-            batches.push(send_batch(swarm, arbiter, batch));
-        }
-    }
-    let (batches, own) = futures_util::future::join(join_all(batches), join_all(own)).await;
-    for (at, result) in batches.into_iter().flatten().chain(own) {
-        outcomes[at].1 = result;
-    }
-    outcomes
-}
-
-/// Sends prepared children to `arbiter` in one message, at once; they start
-/// there and the returned future gets one reply for the batch.
-fn send_batch(
-    swarm: &Swarm,
-    arbiter: usize,
-    children: Vec<(usize, PreparedChild)>,
-) -> impl Future<Output = Vec<(usize, Result<Launched, SpawnError>)>> + use<> {
-    let mut runs = Vec::with_capacity(children.len());
-    let mut waits = Vec::with_capacity(children.len());
-    let mut launched = Vec::with_capacity(children.len());
-    for (at, child) in children {
-        runs.push(child.run);
-        waits.push(child.started);
-        launched.push((at, child.launched));
-    }
-    let (reply, replied) = tokio::sync::oneshot::channel();
-    let job = move || {
-        for run in runs {
-            run();
-        }
-        actix_rt::spawn(async move {
-            let outcomes: Vec<_> = join_all(waits).await.into_iter().map(Result::ok).collect();
-            let _ = reply.send(outcomes);
-        });
-    };
-    let sent = swarm.pool_handle(arbiter).spawn_fn(job);
-    let swarm = swarm.clone();
-    async move {
-        let timeout = swarm.config().start_timeout;
-        let outcomes = match tokio::time::timeout(timeout, replied).await {
-            Ok(Ok(outcomes)) if sent => outcomes.into_iter().map(Some).collect(),
-            // Never ran: its arbiter stopped.
-            Ok(_) => launched.iter().map(|_| Some(None)).collect(),
-            Err(_) => launched.iter().map(|_| None).collect::<Vec<_>>(),
-        };
-        launched
-            .into_iter()
-            .zip(outcomes)
-            .map(|((at, launched), outcome)| {
-                let result = swarm
-                    .start_outcome(&launched.shared, outcome)
-                    .map(|()| launched);
-                (at, result)
-            })
-            .collect()
-    }
 }
 
 /// Ends the incarnations of `children` newest first, keeping their

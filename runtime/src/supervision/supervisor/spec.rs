@@ -201,7 +201,7 @@ impl ErasedChild for Built {
         self.shutdown_timeout
     }
 
-    fn start(&self, swarm: &Swarm, link: Link) -> Start {
+    fn start(self: Arc<Self>, swarm: &Swarm, link: Link) -> Start {
         let launch = launch(swarm.clone(), self.clone_parts(), Some(link));
         Start::Future(Box::pin(async move {
             let (supervisor, shared) = launch.await?;
