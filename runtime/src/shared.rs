@@ -113,6 +113,20 @@ pub(crate) struct AgentShared {
 }
 
 impl AgentShared {
+    /// A control block for unit tests: no agent behind it, nothing listening.
+    #[cfg(test)]
+    pub(crate) fn detached(id: u64, name: &str) -> Arc<Self> {
+        let identity = Identity {
+            id,
+            name: AgentName::new(name).expect("a valid test name"),
+            kind: "test",
+            ask_timeout: std::time::Duration::from_secs(1),
+            supervisor: None,
+        };
+        let dead_letters = Arc::new(crate::DeadLetterLog::default());
+        Arc::new(Self::new(identity, dead_letters, EventBus::new(4)))
+    }
+
     pub(crate) fn new(
         identity: Identity,
         dead_letters: Arc<dyn DeadLetterSink>,

@@ -1,10 +1,9 @@
 //! [`Swarm`]: the arbiters agents run on, and the start and end of them all.
 
 use std::{
-    collections::BTreeMap,
     fmt,
     sync::{
-        Arc, Weak,
+        Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
 };
@@ -13,13 +12,13 @@ use parking_lot::Mutex;
 
 use crate::{
     Agent, SupervisorBuilder, SupervisorRef,
-    shared::AgentShared,
     supervision::{EventBus, Events},
 };
 
 mod arbiters;
 pub(crate) mod config;
 mod prepare;
+mod roster;
 mod shutdown;
 mod spawn;
 mod spawn_error;
@@ -27,6 +26,7 @@ mod spawn_error;
 use arbiters::ArbiterPool;
 pub use config::{ConfigError, MAX_ARBITERS, MAX_MAILBOX, SwarmConfig};
 pub(crate) use prepare::Prepared;
+use roster::Roster;
 pub use shutdown::{ShutdownError, ShutdownReport};
 pub use spawn::Spawn;
 pub use spawn_error::SpawnError;
@@ -216,7 +216,7 @@ impl Swarm {
 
     /// The number of agents that have not ended for good.
     pub fn agents(&self) -> usize {
-        self.inner.roster.agents.lock().len()
+        self.inner.roster.len()
     }
 
     /// The configuration the swarm runs with.
@@ -232,39 +232,5 @@ impl fmt::Debug for Swarm {
             .field("agents", &self.agents())
             .field("stopping", &self.inner.is_stopping())
             .finish()
-    }
-}
-
-/// The agents of a swarm that have not ended, in spawn order.
-#[derive(Default)]
-pub(crate) struct Roster {
-    agents: Mutex<BTreeMap<u64, Arc<AgentShared>>>,
-}
-
-impl Roster {
-    /// Adds an agent; the returned callback removes it when it ends.
-    fn enlist(self: &Arc<Self>, agent: Arc<AgentShared>) -> Box<dyn FnOnce() + Send> {
-        let id = agent.identity.id;
-        self.agents.lock().insert(id, agent);
-        let roster: Weak<Self> = Arc::downgrade(self);
-        Box::new(move || {
-            if let Some(roster) = roster.upgrade() {
-                roster.remove(id);
-            }
-        })
-    }
-
-    /// The agents that have not ended, in spawn order.
-    fn snapshot(&self) -> Vec<Arc<AgentShared>> {
-        self.agents
-            .lock()
-            .values()
-            .filter(|agent| !agent.status().is_terminal())
-            .cloned()
-            .collect()
-    }
-
-    fn remove(&self, id: u64) {
-        self.agents.lock().remove(&id);
     }
 }

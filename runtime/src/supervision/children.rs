@@ -166,7 +166,6 @@ mod tests {
     use super::*;
     use crate::{
         SpawnError, Swarm,
-        shared::Identity,
         supervision::{Link, spec::Start},
     };
 
@@ -188,19 +187,8 @@ mod tests {
     }
 
     fn entry(key: u64) -> ChildEntry {
-        let name = AgentName::new(&format!("c{key}")).expect("valid");
-        let identity = Identity {
-            id: key,
-            name: name.clone(),
-            kind: "dummy",
-            ask_timeout: Duration::from_secs(1),
-            supervisor: None,
-        };
-        let shared = Arc::new(AgentShared::new(
-            identity,
-            Arc::new(crate::DeadLetterLog::default()),
-            crate::supervision::EventBus::new(4),
-        ));
+        let shared = AgentShared::detached(key, &format!("c{key}"));
+        let name = shared.name().clone();
         ChildEntry::new(key, Arc::new(Dummy(name)), shared, Arc::new(()), 0)
     }
 

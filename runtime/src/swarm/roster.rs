@@ -1,0 +1,97 @@
+//! The agents of a swarm that have not ended, for its shutdown and count.
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Weak},
+};
+
+use parking_lot::Mutex;
+
+use crate::shared::AgentShared;
+
+/// Shards of the roster: agents are spawned from every arbiter at once (a
+/// supervisor starting its children in batches), and one lock for them all
+/// would make those threads queue behind each other.
+const SHARDS: usize = 16;
+
+/// The agents of a swarm that have not ended, by spawn id.
+pub(crate) struct Roster {
+    shards: [Mutex<BTreeMap<u64, Arc<AgentShared>>>; SHARDS],
+}
+
+impl Default for Roster {
+    fn default() -> Self {
+        Self {
+            shards: std::array::from_fn(|_| Mutex::default()),
+        }
+    }
+}
+
+impl Roster {
+    fn shard(&self, id: u64) -> &Mutex<BTreeMap<u64, Arc<AgentShared>>> {
+        // Ids are handed out in sequence, so consecutive spawns spread.
+        &self.shards[(id % SHARDS as u64) as usize]
+    }
+
+    /// Adds an agent; the returned callback removes it when it ends.
+    pub(crate) fn enlist(self: &Arc<Self>, agent: Arc<AgentShared>) -> Box<dyn FnOnce() + Send> {
+        let id = agent.identity.id;
+        self.shard(id).lock().insert(id, agent);
+        let roster: Weak<Self> = Arc::downgrade(self);
+        Box::new(move || {
+            if let Some(roster) = roster.upgrade() {
+                roster.remove(id);
+            }
+        })
+    }
+
+    /// The agents that have not ended, in spawn order.
+    pub(crate) fn snapshot(&self) -> Vec<Arc<AgentShared>> {
+        let mut agents: Vec<_> = self
+            .shards
+            .iter()
+            .flat_map(|shard| {
+                let shard = shard.lock();
+                let alive = shard.values().filter(|agent| !agent.status().is_terminal());
+                alive.cloned().collect::<Vec<_>>()
+            })
+            .collect();
+        agents.sort_unstable_by_key(|agent| agent.identity.id);
+        agents
+    }
+
+    pub(crate) fn remove(&self, id: u64) {
+        self.shard(id).lock().remove(&id);
+    }
+
+    /// How many agents have not ended for good.
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|shard| shard.lock().len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent(id: u64) -> Arc<AgentShared> {
+        AgentShared::detached(id, &format!("a{id}"))
+    }
+
+    #[test]
+    fn lists_agents_in_spawn_order_across_shards_until_they_leave() {
+        let roster = Arc::new(Roster::default());
+        let leaves: Vec<_> = (0..40).map(|id| roster.enlist(agent(id))).collect();
+        let ids: Vec<_> = roster.snapshot().iter().map(|a| a.identity.id).collect();
+        assert_eq!(ids, (0..40).collect::<Vec<_>>());
+        for (id, leave) in leaves.into_iter().enumerate() {
+            if id % 3 == 0 {
+                leave();
+            }
+        }
+        let ids: Vec<_> = roster.snapshot().iter().map(|a| a.identity.id).collect();
+        let expected: Vec<_> = (0..40).filter(|id| id % 3 != 0).collect();
+        assert_eq!(ids, expected);
+        assert_eq!(roster.len(), expected.len());
+    }
+}
