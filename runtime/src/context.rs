@@ -9,6 +9,10 @@
 
 use std::{any::Any, fmt, sync::Arc};
 
+use crate::{
+    Agent, AgentName, AgentRef, During, ExitReason, Failure, envelope::AgentEnvelope,
+    shared::AgentShared, start_latch::StartSlot,
+};
 use actix::{
     ActorContext, ActorState, Addr, AsyncContext, Handler, Message, SpawnHandle,
     dev::{
@@ -16,12 +20,6 @@ use actix::{
         channel::AddressReceiver,
     },
     fut::ActorFuture,
-};
-use tokio::sync::oneshot;
-
-use crate::{
-    Agent, AgentName, AgentRef, During, ExitReason, Failure, envelope::AgentEnvelope,
-    shared::AgentShared,
 };
 
 /// The execution context of an agent, passed to its handlers and hooks.
@@ -71,7 +69,7 @@ pub(crate) struct Core<A> {
     pub(crate) restart_cause: Option<ExitReason>,
     /// Tells the spawner how the first start went: `Ok` once `started`
     /// returned, or why the agent ended before that.
-    pub(crate) started_tx: Option<oneshot::Sender<Result<(), ExitReason>>>,
+    pub(crate) started_tx: Option<StartSlot>,
 }
 
 impl<A: actix::Actor<Context = Self>> AgentContext<A> {

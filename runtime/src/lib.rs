@@ -30,6 +30,7 @@ mod request;
 mod restart;
 mod send_error;
 mod shared;
+mod start_latch;
 mod supervision;
 mod swarm;
 mod task;

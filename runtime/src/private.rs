@@ -34,7 +34,7 @@ pub fn started<A: Agent>(act: &mut A, ctx: &mut AgentContext<A>) {
         ctx.core.shared.publish(crate::Event::Started);
     }
     if let Some(tx) = ctx.core.started_tx.take() {
-        let _ = tx.send(Ok(()));
+        tx.report(Ok(()));
     }
 }
 

@@ -8,7 +8,7 @@ use std::{
     fmt,
     pin::Pin,
     sync::{
-        Arc, OnceLock,
+        Arc, OnceLock, Weak,
         atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering},
     },
     task::Waker,
@@ -18,7 +18,7 @@ use std::{
 use parking_lot::Mutex;
 use tokio::sync::{Notify, futures::Notified};
 
-use crate::{AgentName, DeadLetterSink, ExitReason, supervision::EventBus};
+use crate::{AgentName, DeadLetterSink, ExitReason, supervision::EventBus, swarm::Roster};
 
 /// Where an agent is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -110,12 +110,16 @@ pub(crate) struct AgentShared {
     exit: Mutex<Option<ExitReason>>,
     /// Runtime data of special agents (a supervisor's core), set at spawn.
     extension: OnceLock<Arc<dyn Any + Send + Sync>>,
+    /// The swarm's roster, which the agent leaves when it ends. Kept here
+    /// rather than in a callback: this block has room for it, and a boxed
+    /// callback per agent costs a heap chunk each.
+    roster: Weak<Roster>,
 }
 
 impl AgentShared {
     /// A control block for unit tests: no agent behind it, nothing listening.
     #[cfg(test)]
-    pub(crate) fn detached(id: u64, name: &str) -> Arc<Self> {
+    pub(crate) fn detached(id: u64, name: &str, roster: Weak<Roster>) -> Arc<Self> {
         let identity = Identity {
             id,
             name: AgentName::new(name).expect("a valid test name"),
@@ -124,13 +128,14 @@ impl AgentShared {
             supervisor: None,
         };
         let dead_letters = Arc::new(crate::DeadLetterLog::default());
-        Arc::new(Self::new(identity, dead_letters, EventBus::new(4)))
+        Arc::new(Self::new(identity, dead_letters, EventBus::new(4), roster))
     }
 
     pub(crate) fn new(
         identity: Identity,
         dead_letters: Arc<dyn DeadLetterSink>,
         events: EventBus,
+        roster: Weak<Roster>,
     ) -> Self {
         Self {
             identity,
@@ -147,6 +152,14 @@ impl AgentShared {
             changed: Notify::new(),
             exit: Mutex::new(None),
             extension: OnceLock::new(),
+            roster,
+        }
+    }
+
+    /// Takes the agent off the swarm's roster (it has ended).
+    pub(crate) fn leave_roster(&self) {
+        if let Some(roster) = self.roster.upgrade() {
+            roster.remove(self.identity.id);
         }
     }
 

@@ -26,7 +26,7 @@ mod spawn_error;
 use arbiters::ArbiterPool;
 pub use config::{ConfigError, MAX_ARBITERS, MAX_MAILBOX, SwarmConfig};
 pub(crate) use prepare::Prepared;
-use roster::Roster;
+pub(crate) use roster::Roster;
 pub use shutdown::{ShutdownError, ShutdownReport};
 pub use spawn::Spawn;
 pub use spawn_error::SpawnError;

@@ -17,10 +17,7 @@ use std::{
 };
 
 use actix::{ActorContext, dev::ContextFut, dev::channel::AddressReceiver};
-use tokio::{
-    sync::oneshot,
-    time::{Instant, Sleep},
-};
+use tokio::time::{Instant, Sleep};
 
 use crate::{
     Agent, AgentContext, AgentStatus, During, Event, ExitReason, Failure, Intensity, Restart,
@@ -28,6 +25,7 @@ use crate::{
     dead_letter,
     restart::RestartHistory,
     shared::{AgentShared, Directive},
+    start_latch::StartSlot,
     supervision::{ChildExit, Link},
 };
 
@@ -46,8 +44,9 @@ pub(crate) struct Launch<A: Agent> {
     pub(crate) shared: Arc<AgentShared>,
     pub(crate) factory: Arc<dyn Fn() -> A + Send + Sync>,
     pub(crate) policy: Policy,
-    pub(crate) started_tx: oneshot::Sender<Result<(), ExitReason>>,
-    pub(crate) on_end: Box<dyn FnOnce() + Send>,
+    pub(crate) started_tx: StartSlot,
+    /// Run when the agent ends, before it leaves the swarm's roster.
+    pub(crate) on_end: Option<Box<dyn FnOnce() + Send>>,
     pub(crate) link: Option<Link>,
 }
 
@@ -85,6 +84,7 @@ impl<A: Agent> Launch<A> {
                 actix_rt::spawn(AgentTask {
                     fut: ctx.into_future(act),
                     phase: Phase::Running,
+                    backoff: None,
                     restart: policy.restart,
                     owner,
                     shared,
@@ -93,7 +93,7 @@ impl<A: Agent> Launch<A> {
                     parking: false,
                     panicked: false,
                     exit: None,
-                    on_end: Some(on_end),
+                    on_end,
                 });
             }
             Err(payload) => {
@@ -103,9 +103,12 @@ impl<A: Agent> Launch<A> {
                 let reason = ExitReason::Failed(failure);
                 let started_tx = ctx.core.started_tx.take();
                 dead_letter::draining(shared.name(), &shared.dead_letters, || drop(ctx));
-                on_end();
+                if let Some(on_end) = on_end {
+                    on_end();
+                }
+                shared.leave_roster();
                 if let Some(tx) = started_tx {
-                    let _ = tx.send(Err(reason.clone()));
+                    tx.report(Err(reason.clone()));
                 }
                 shared.end(AgentStatus::Failed, reason);
             }
@@ -113,18 +116,22 @@ impl<A: Agent> Launch<A> {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Phase {
     /// An incarnation runs.
     Running,
     /// Between incarnations, waiting for the supervisor's directive.
     Waiting,
-    /// Between incarnations, waiting out a backoff delay.
-    Backoff(Pin<Box<Sleep>>),
+    /// Between incarnations, waiting out a backoff delay (`backoff`).
+    Backoff,
 }
 
 struct AgentTask<A: Agent> {
     fut: Option<ContextFut<A, AgentContext<A>>>,
     phase: Phase,
+    /// The backoff timer: allocated at the first backoff, reset for later
+    /// ones. Outside `Phase` so that an idle agent's task stays small.
+    backoff: Option<Pin<Box<Sleep>>>,
     restart: Restart,
     owner: Owner,
     shared: Arc<AgentShared>,
@@ -192,7 +199,7 @@ impl<A: Agent> Future for AgentTask<A> {
                 this.finish();
                 return Poll::Ready(());
             }
-            let next = match &mut this.phase {
+            let next = match this.phase {
                 Phase::Running => match this.poll_incarnation(cx) {
                     Some(next) => next,
                     None => return Poll::Pending,
@@ -208,7 +215,8 @@ impl<A: Agent> Future for AgentTask<A> {
                         }
                     }
                 }
-                Phase::Backoff(sleep) => {
+                Phase::Backoff => {
+                    let elapsed = |sleep: &mut Pin<Box<Sleep>>| sleep.as_mut().poll(cx).is_ready();
                     if this.shared.stop_requested() {
                         Next::End
                     } else if this.shared.directive_pending() {
@@ -217,7 +225,7 @@ impl<A: Agent> Future for AgentTask<A> {
                             Some(Directive::Restart { delay }) => Next::Restart { delay },
                             None => continue,
                         }
-                    } else if sleep.as_mut().poll(cx).is_ready() {
+                    } else if this.backoff.as_mut().is_none_or(elapsed) {
                         Next::Resume
                     } else {
                         return Poll::Pending;
@@ -226,7 +234,7 @@ impl<A: Agent> Future for AgentTask<A> {
             };
             match next {
                 Next::Phase(phase) => {
-                    if matches!(phase, Phase::Waiting) {
+                    if phase == Phase::Waiting {
                         this.shared.set_status(AgentStatus::Waiting);
                     }
                     this.phase = phase;
@@ -244,7 +252,11 @@ impl<A: Agent> Future for AgentTask<A> {
                         }
                     } else {
                         let until = Instant::now() + delay;
-                        this.phase = Phase::Backoff(Box::pin(tokio::time::sleep_until(until)));
+                        match this.backoff.as_mut() {
+                            Some(sleep) => sleep.as_mut().reset(until),
+                            None => this.backoff = Some(Box::pin(tokio::time::sleep_until(until))),
+                        }
+                        this.phase = Phase::Backoff;
                     }
                 }
                 Next::Resume => {
@@ -369,9 +381,10 @@ impl<A: Agent> AgentTask<A> {
         if let Some(on_end) = self.on_end.take() {
             on_end();
         }
+        self.shared.leave_roster();
         // Never started: the spawner learns why from here.
         if let Some(tx) = never_started {
-            let _ = tx.send(Err(reason.clone()));
+            tx.report(Err(reason.clone()));
         }
         self.shared.publish(Event::Stopped {
             reason: reason.clone(),

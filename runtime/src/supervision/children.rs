@@ -187,7 +187,7 @@ mod tests {
     }
 
     fn entry(key: u64) -> ChildEntry {
-        let shared = AgentShared::detached(key, &format!("c{key}"));
+        let shared = AgentShared::detached(key, &format!("c{key}"), std::sync::Weak::new());
         let name = shared.name().clone();
         ChildEntry::new(key, Arc::new(Dummy(name)), shared, Arc::new(()), 0)
     }

@@ -2,12 +2,10 @@
 
 use std::{any::Any, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
 
-use tokio::sync::oneshot;
-
 use super::Link;
 use crate::{
-    Agent, AgentName, ExitReason, NameError, Restart, SpawnError, Swarm, TreeError,
-    shared::AgentShared,
+    Agent, AgentName, NameError, Restart, SpawnError, Swarm, TreeError, shared::AgentShared,
+    start_latch::StartSlot,
 };
 
 /// The default time a child gets to stop before it is stopped by force.
@@ -126,12 +124,6 @@ pub(crate) enum Start {
     Future(LaunchFuture),
 }
 
-/// An agent launched on the current arbiter, not yet known to have started.
-pub(crate) struct Starting {
-    pub(crate) launched: Launched,
-    pub(crate) started: oneshot::Receiver<Result<(), ExitReason>>,
-}
-
 /// A child spec with its agent type erased, as a supervisor keeps it.
 pub(crate) trait ErasedChild: Send + Sync + 'static {
     fn id(&self) -> &AgentName;
@@ -144,13 +136,14 @@ pub(crate) trait ErasedChild: Send + Sync + 'static {
 /// A plain agent child, started by its supervisor in a batch.
 pub(crate) trait AgentChild: Send + Sync + 'static {
     /// Prepares the agent and launches it on the current thread, which is
-    /// the arbiter `arbiter`.
+    /// the arbiter `arbiter`; it reports its start in `started`.
     fn launch_here(
         &self,
         swarm: &Swarm,
         link: Link,
         arbiter: usize,
-    ) -> Result<Starting, SpawnError>;
+        started: StartSlot,
+    ) -> Result<Launched, SpawnError>;
 }
 
 /// Turns a spec into what a supervisor keeps, checking it.
@@ -198,7 +191,8 @@ impl<A: Agent> AgentChild for Typed<A> {
         swarm: &Swarm,
         link: Link,
         arbiter: usize,
-    ) -> Result<Starting, SpawnError> {
+        started: StartSlot,
+    ) -> Result<Launched, SpawnError> {
         let spec = &self.spec;
         let mut spawn = swarm
             .agent_from(spec.factory.clone())
@@ -209,15 +203,12 @@ impl<A: Agent> AgentChild for Typed<A> {
         if let Some(capacity) = spec.mailbox {
             spawn = spawn.mailbox(capacity);
         }
-        let prepared = spawn.prepare()?;
+        let prepared = spawn.prepare(started)?;
         let shared = prepared.agent.shared().clone();
         prepared.launch.run();
-        Ok(Starting {
-            launched: Launched {
-                shared,
-                handle: Arc::new(prepared.agent),
-            },
-            started: prepared.started,
+        Ok(Launched {
+            shared,
+            handle: Arc::new(prepared.agent),
         })
     }
 }

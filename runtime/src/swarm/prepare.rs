@@ -1,17 +1,15 @@
 //! An agent prepared but not yet started, and how its start is judged: the
 //! same for one spawn and for a supervisor starting thousands in batches.
 
-use tokio::sync::oneshot;
-
 use super::{SpawnError, Swarm};
 use crate::{Agent, AgentRef, ExitReason, shared::AgentShared, task::Launch};
 
-/// What `launch.run()` on arbiter `arbiter` starts, and where it says how.
+/// What `launch.run()` on arbiter `arbiter` starts; it reports how in the
+/// start slot it was prepared with.
 pub(crate) struct Prepared<A: Agent> {
     pub(crate) launch: Launch<A>,
     pub(crate) agent: AgentRef<A>,
     pub(crate) arbiter: usize,
-    pub(crate) started: oneshot::Receiver<Result<(), ExitReason>>,
 }
 
 impl Swarm {
@@ -27,7 +25,7 @@ impl Swarm {
             Some(Some(Ok(()))) => Ok(()),
             Some(Some(Err(reason))) => Err(SpawnError::StartFailed { agent, reason }),
             Some(None) => {
-                self.inner.roster.remove(shared.identity.id);
+                shared.leave_roster();
                 Err(SpawnError::SwarmStopped)
             }
             None => {

@@ -1,9 +1,6 @@
 //! The agents of a swarm that have not ended, for its shutdown and count.
 
-use std::{
-    collections::BTreeMap,
-    sync::{Arc, Weak},
-};
+use std::{collections::BTreeMap, sync::Arc};
 
 use parking_lot::Mutex;
 
@@ -33,16 +30,11 @@ impl Roster {
         &self.shards[(id % SHARDS as u64) as usize]
     }
 
-    /// Adds an agent; the returned callback removes it when it ends.
-    pub(crate) fn enlist(self: &Arc<Self>, agent: Arc<AgentShared>) -> Box<dyn FnOnce() + Send> {
+    /// Adds an agent; it leaves by [`AgentShared::leave_roster`] when it
+    /// ends.
+    pub(crate) fn enlist(&self, agent: Arc<AgentShared>) {
         let id = agent.identity.id;
         self.shard(id).lock().insert(id, agent);
-        let roster: Weak<Self> = Arc::downgrade(self);
-        Box::new(move || {
-            if let Some(roster) = roster.upgrade() {
-                roster.remove(id);
-            }
-        })
     }
 
     /// The agents that have not ended, in spawn order.
@@ -74,20 +66,21 @@ impl Roster {
 mod tests {
     use super::*;
 
-    fn agent(id: u64) -> Arc<AgentShared> {
-        AgentShared::detached(id, &format!("a{id}"))
+    fn agent(id: u64, roster: &Arc<Roster>) -> Arc<AgentShared> {
+        AgentShared::detached(id, &format!("a{id}"), Arc::downgrade(roster))
     }
 
     #[test]
     fn lists_agents_in_spawn_order_across_shards_until_they_leave() {
         let roster = Arc::new(Roster::default());
-        let leaves: Vec<_> = (0..40).map(|id| roster.enlist(agent(id))).collect();
+        let agents: Vec<_> = (0..40).map(|id| agent(id, &roster)).collect();
+        for agent in &agents {
+            roster.enlist(agent.clone());
+        }
         let ids: Vec<_> = roster.snapshot().iter().map(|a| a.identity.id).collect();
         assert_eq!(ids, (0..40).collect::<Vec<_>>());
-        for (id, leave) in leaves.into_iter().enumerate() {
-            if id % 3 == 0 {
-                leave();
-            }
+        for agent in agents.iter().step_by(3) {
+            agent.leave_roster();
         }
         let ids: Vec<_> = roster.snapshot().iter().map(|a| a.identity.id).collect();
         let expected: Vec<_> = (0..40).filter(|id| id % 3 != 0).collect();

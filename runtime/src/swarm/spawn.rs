@@ -3,7 +3,6 @@
 use std::{any::Any, fmt, future::poll_fn, sync::Arc, task::Poll, time::Duration};
 
 use actix::{Addr, dev::channel};
-use tokio::sync::oneshot;
 
 use super::{
     Prepared, SpawnError, Swarm,
@@ -13,6 +12,7 @@ use crate::{
     Agent, AgentName, AgentRef, Intensity, NameError, Restart,
     deadline::Deadline,
     shared::{AgentShared, Identity},
+    start_latch::{StartLatch, StartSlot},
     supervision::Link,
     task::{Launch, Policy},
 };
@@ -144,8 +144,8 @@ impl<'s, A: Agent> Spawn<'s, A> {
 
     /// Checks the settings and builds everything the agent needs, without
     /// starting it: the caller runs `launch` on `arbiter` (alone, or in a
-    /// batch with others) and awaits `started`.
-    pub(crate) fn prepare(self) -> Result<Prepared<A>, SpawnError> {
+    /// batch with others) and awaits the latch of `started`.
+    pub(crate) fn prepare(self, started: StartSlot) -> Result<Prepared<A>, SpawnError> {
         let inner = &self.swarm.inner;
         let config = &inner.config;
         let mailbox = self
@@ -185,20 +185,13 @@ impl<'s, A: Agent> Spawn<'s, A> {
             identity,
             config.dead_letters.clone(),
             inner.events.clone(),
+            Arc::downgrade(&inner.roster),
         ));
         if let Some(extension) = self.extension {
             shared.set_extension(extension);
         }
-        let leave_roster = inner.roster.enlist(shared.clone());
-        let on_end: Box<dyn FnOnce() + Send> = match self.also_on_end {
-            Some(also) => Box::new(move || {
-                also();
-                leave_roster();
-            }),
-            None => leave_roster,
-        };
+        inner.roster.enlist(shared.clone());
         let (tx, rx) = channel::channel::<A>(mailbox);
-        let (started_tx, started) = oneshot::channel();
         let launch = Launch {
             rx,
             shared: shared.clone(),
@@ -207,15 +200,14 @@ impl<'s, A: Agent> Spawn<'s, A> {
                 restart: self.restart.unwrap_or(A::RESTART),
                 intensity,
             },
-            started_tx,
-            on_end,
+            started_tx: started,
+            on_end: self.also_on_end,
             link: self.link,
         };
         Ok(Prepared {
             launch,
             agent: AgentRef::new(Addr::new(tx), shared),
             arbiter,
-            started,
         })
     }
 
@@ -223,12 +215,12 @@ impl<'s, A: Agent> Spawn<'s, A> {
         self,
     ) -> Result<(AgentRef<A>, Arc<AgentShared>), SpawnError> {
         let swarm = self.swarm;
+        let latch = StartLatch::new(1);
         let Prepared {
             launch,
             agent,
             arbiter,
-            mut started,
-        } = self.prepare()?;
+        } = self.prepare(latch.slot(0))?;
         let shared = agent.shared().clone();
         if !swarm
             .inner
@@ -236,18 +228,17 @@ impl<'s, A: Agent> Spawn<'s, A> {
             .handle(arbiter)
             .spawn_fn(move || launch.run())
         {
-            swarm.inner.roster.remove(shared.identity.id);
+            shared.leave_roster();
             return Err(SpawnError::SwarmStopped);
         }
         let timeout = swarm.inner.config.start_timeout;
         let mut deadline = Deadline::new(timeout);
-        let started = poll_fn(|cx| {
-            if let Poll::Ready(result) = std::pin::Pin::new(&mut started).poll(cx) {
-                return Poll::Ready(Some(result.ok()));
-            }
-            deadline.poll_elapsed(cx).map(|_| None)
+        poll_fn(|cx| match latch.poll_all(cx) {
+            Poll::Ready(()) => Poll::Ready(()),
+            Poll::Pending => deadline.poll_elapsed(cx).map(|_| ()),
         })
         .await;
+        let started = latch.outcomes().pop().flatten();
         swarm.start_outcome(&shared, started)?;
         Ok((agent, shared))
     }

@@ -20,10 +20,11 @@ use tokio::{sync::oneshot, time::Instant};
 
 use crate::{
     SpawnError, Swarm,
+    start_latch::StartLatch,
     supervision::{
         ErasedChild, Link,
         core::SupervisorCore,
-        spec::{AgentChild, Launched, Start, Starting},
+        spec::{AgentChild, Launched, Start},
     },
 };
 
@@ -110,31 +111,35 @@ fn send_batch(
     let here = swarm.clone();
     let job = async move {
         let deadline = Instant::now() + here.config().start_timeout;
-        let starting: Vec<_> = children
+        let latch = StartLatch::new(children.len());
+        let launched: Vec<_> = children
             .into_iter()
-            .map(|Batched { at, child, link }| (at, child.launch_here(&here, link, arbiter)))
+            .enumerate()
+            .map(|(slot, Batched { at, child, link })| {
+                (
+                    at,
+                    child.launch_here(&here, link, arbiter, latch.slot(slot)),
+                )
+            })
             .collect();
         let mut deadline = pin!(tokio::time::sleep_until(deadline));
-        let mut outcomes = Vec::with_capacity(starting.len());
-        for (at, starting) in starting {
-            let result = match starting {
-                Ok(Starting {
-                    launched,
-                    mut started,
-                }) => {
-                    // `None` once the deadline has passed: that start timed out.
-                    let outcome = poll_fn(|cx| match std::pin::Pin::new(&mut started).poll(cx) {
-                        Poll::Ready(result) => Poll::Ready(Some(result.ok())),
-                        Poll::Pending => deadline.as_mut().poll(cx).map(|()| None),
-                    })
-                    .await;
-                    here.start_outcome(&launched.shared, outcome)
+        poll_fn(|cx| match latch.poll_all(cx) {
+            Poll::Ready(()) => Poll::Ready(()),
+            Poll::Pending => deadline.as_mut().poll(cx),
+        })
+        .await;
+        // Slots not reported by now ran out of time.
+        let outcomes: Vec<_> = launched
+            .into_iter()
+            .zip(latch.outcomes())
+            .map(|((at, launched), started)| {
+                let result = launched.and_then(|launched| {
+                    here.start_outcome(&launched.shared, started)
                         .map(|()| launched)
-                }
-                Err(err) => Err(err),
-            };
-            outcomes.push((at, result));
-        }
+                });
+                (at, result)
+            })
+            .collect();
         // The supervisor may have stopped waiting; then nobody needs them.
         let _ = reply.send(outcomes);
     };
