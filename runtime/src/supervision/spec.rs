@@ -153,14 +153,28 @@ pub(crate) trait IntoChild {
 
 impl<A: Agent> IntoChild for ChildSpec<A> {
     fn into_child(self) -> Result<Arc<dyn ErasedChild>, TreeError> {
-        let id = self.id.clone()?;
-        Ok(Arc::new(Typed { id, spec: self }))
+        Ok(Arc::new(Typed {
+            id: self.id?,
+            factory: self.factory,
+            restart: self.restart,
+            shutdown_timeout: self.shutdown_timeout,
+            depends_on: self.depends_on.into_boxed_slice(),
+            mailbox: self.mailbox,
+            arbiter: self.arbiter,
+        }))
     }
 }
 
+/// A checked [`ChildSpec`], as a supervisor keeps it for restarts. One per
+/// child, so kept lean: the id once, the dependencies in a boxed slice.
 struct Typed<A: Agent> {
     id: AgentName,
-    spec: ChildSpec<A>,
+    factory: Arc<dyn Fn() -> A + Send + Sync>,
+    restart: Restart,
+    shutdown_timeout: Duration,
+    depends_on: Box<[String]>,
+    mailbox: Option<usize>,
+    arbiter: Option<usize>,
 }
 
 impl<A: Agent> ErasedChild for Typed<A> {
@@ -169,16 +183,16 @@ impl<A: Agent> ErasedChild for Typed<A> {
     }
 
     fn depends_on(&self) -> &[String] {
-        &self.spec.depends_on
+        &self.depends_on
     }
 
     fn shutdown_timeout(&self) -> Duration {
-        self.spec.shutdown_timeout
+        self.shutdown_timeout
     }
 
     fn start(self: Arc<Self>, _: &Swarm, link: Link) -> Start {
         Start::Agent {
-            arbiter: self.spec.arbiter,
+            arbiter: self.arbiter,
             child: self,
             link,
         }
@@ -193,14 +207,13 @@ impl<A: Agent> AgentChild for Typed<A> {
         arbiter: usize,
         started: StartSlot,
     ) -> Result<Launched, SpawnError> {
-        let spec = &self.spec;
         let mut spawn = swarm
-            .agent_from(spec.factory.clone())
+            .agent_from(self.factory.clone())
             .named(self.id.clone())
-            .restart(spec.restart)
+            .restart(self.restart)
             .supervised(link)
             .on_arbiter(arbiter);
-        if let Some(capacity) = spec.mailbox {
+        if let Some(capacity) = self.mailbox {
             spawn = spawn.mailbox(capacity);
         }
         let prepared = spawn.prepare(started)?;
