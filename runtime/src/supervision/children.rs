@@ -6,7 +6,12 @@
 //! removing children one by one costs O(1) amortised, not a shift of 100k
 //! entries each.
 
-use std::{any::Any, collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    any::Any,
+    collections::{HashMap, VecDeque},
+    sync::Arc,
+    time::Duration,
+};
 
 use tokio::time::Instant;
 
@@ -142,22 +147,28 @@ impl Children {
 }
 
 /// Restart times of one child within the window, for its backoff attempt.
+/// Allocated at the child's first restart: most children never restart,
+/// and a supervisor may have 100k of them.
 #[derive(Default)]
-pub(crate) struct RecentRestarts(std::collections::VecDeque<Instant>);
+#[expect(
+    clippy::box_collection,
+    reason = "one pointer in every child's entry instead of a 32-byte deque"
+)]
+pub(crate) struct RecentRestarts(Option<Box<VecDeque<Instant>>>);
 
 impl RecentRestarts {
     /// Records a restart now and returns how many fall in the window.
     pub(crate) fn record(&mut self, window: Duration) -> u32 {
         let now = Instant::now();
-        while self
-            .0
+        let recent = self.0.get_or_insert_default();
+        while recent
             .front()
             .is_some_and(|t| now.saturating_duration_since(*t) >= window)
         {
-            self.0.pop_front();
+            recent.pop_front();
         }
-        self.0.push_back(now);
-        u32::try_from(self.0.len()).unwrap_or(u32::MAX)
+        recent.push_back(now);
+        u32::try_from(recent.len()).unwrap_or(u32::MAX)
     }
 }
 
