@@ -21,7 +21,7 @@ use tokio::sync::Notify;
 
 const AGENTS: usize = 100_000;
 const RESTARTS: usize = 20_000;
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 /// An agent that does nothing: the cost of being one.
 #[derive(Agent, Default)]
