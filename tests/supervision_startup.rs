@@ -1,6 +1,6 @@
 //! Start-up of a tree: dependency layers, independent children concurrently
-//! across arbiters, a failed start aborting and cleaning up, and malformed
-//! trees rejected before anything starts.
+//! across arbiters, a failed start aborting and cleaning up, a stuck arbiter
+//! timing out, and malformed trees rejected before anything starts.
 
 mod support;
 
@@ -160,6 +160,64 @@ async fn a_child_that_fails_to_start_aborts_start_up_and_stops_the_ones_started(
     })
     .await;
     assert_eq!(swarm.agents(), 0);
+    swarm.shutdown().await.unwrap();
+}
+
+/// Blocks its arbiter in `started` until the test opens the gate. It holds
+/// its own address, so it would not end by itself once nobody else does.
+#[derive(Agent)]
+#[agent(lifecycle)]
+struct Stuck {
+    gate: Arc<Mutex<std::sync::mpsc::Receiver<()>>>,
+    me: Option<agentix::actix::Addr<Self>>,
+}
+
+impl Lifecycle for Stuck {
+    fn started(&mut self, ctx: &mut AgentContext<Self>) {
+        self.me = Some(ctx.address());
+        let _ = self.gate.lock().unwrap().recv();
+    }
+}
+
+#[agentix::test]
+async fn a_child_whose_arbiter_is_stuck_times_out_and_is_stopped_when_it_comes_free() {
+    let swarm = Swarm::start(
+        SwarmConfig::default()
+            .arbiters(2)
+            .start_timeout(Duration::from_millis(100)),
+    )
+    .unwrap();
+    let (open, gate) = std::sync::mpsc::channel();
+    let gate = Arc::new(Mutex::new(gate));
+    let mut events = swarm.events();
+    let start = swarm
+        .supervisor("root")
+        .on_arbiter(0)
+        .child(
+            ChildSpec::new("stuck", move || Stuck {
+                gate: gate.clone(),
+                me: None,
+            })
+            .on_arbiter(1),
+        )
+        .start();
+    let err = tokio::time::timeout(Duration::from_secs(30), start)
+        .await
+        .expect("start-up answers although the child's arbiter is stuck")
+        .unwrap_err();
+    let SpawnError::Child { child, cause, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(child.as_str(), "stuck");
+    assert!(
+        matches!(**cause, SpawnError::StartTimeout { .. }),
+        "{cause}"
+    );
+    open.send(()).unwrap();
+    next_event(&mut events, "the late child's stop", |e| {
+        is(e, "stuck", |k| matches!(k, Event::Stopped { .. }))
+    })
+    .await;
     swarm.shutdown().await.unwrap();
 }
 

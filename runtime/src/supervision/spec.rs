@@ -134,7 +134,7 @@ pub(crate) trait ErasedChild: Send + Sync + 'static {
 }
 
 /// A plain agent child, started by its supervisor in a batch.
-pub(crate) trait AgentChild: Send + Sync + 'static {
+pub(crate) trait AgentChild: ErasedChild {
     /// Prepares the agent and launches it on the current thread, which is
     /// the arbiter `arbiter`; it reports its start in `started`.
     fn launch_here(

@@ -13,6 +13,7 @@ use std::{
     pin::pin,
     sync::Arc,
     task::Poll,
+    time::Duration,
 };
 
 use futures_util::future::join_all;
@@ -30,6 +31,13 @@ use crate::{
 
 /// How many children travel to their arbiter in one message.
 const BATCH: usize = 512;
+
+/// How long past the start timeout the supervisor waits for a batch's
+/// answer. The arbiter judges each start at the timeout itself; an answer
+/// later still means the arbiter thread is blocked (a hook that never
+/// returns), and the supervisor reports the batch timed out instead of
+/// hanging with it.
+const ARBITER_GRACE: Duration = Duration::from_secs(1);
 
 /// How one child's start went, with its key in the supervisor's table.
 pub(crate) type Outcome = (u64, Result<Launched, SpawnError>);
@@ -106,7 +114,10 @@ fn send_batch(
     arbiter: usize,
     children: Vec<Batched>,
 ) -> impl Future<Output = Vec<(usize, Result<Launched, SpawnError>)>> + use<> {
-    let at: Vec<usize> = children.iter().map(|child| child.at).collect();
+    let names: Vec<_> = children
+        .iter()
+        .map(|child| (child.at, child.child.id().clone()))
+        .collect();
     let (reply, replied) = oneshot::channel();
     let here = swarm.clone();
     let job = async move {
@@ -140,18 +151,33 @@ fn send_batch(
                 (at, result)
             })
             .collect();
-        // The supervisor may have stopped waiting; then nobody needs them.
-        let _ = reply.send(outcomes);
+        if let Err(outcomes) = reply.send(outcomes) {
+            // The supervisor stopped waiting (it gave up on this arbiter, or
+            // was stopped): these must not run on with nobody to supervise.
+            for (_, result) in outcomes {
+                if let Ok(launched) = result {
+                    launched.shared.request_stop();
+                }
+            }
+        }
     };
     let sent = swarm.pool_handle(arbiter).spawn(job);
+    let after = swarm.config().start_timeout;
     async move {
-        match replied.await {
-            Ok(outcomes) if sent => outcomes,
+        let timed_out = match tokio::time::timeout(after + ARBITER_GRACE, replied).await {
+            Ok(Ok(outcomes)) if sent => return outcomes,
             // The arbiter stopped before it ran or finished the batch.
-            _ => at
-                .into_iter()
-                .map(|at| (at, Err(SpawnError::SwarmStopped)))
-                .collect(),
-        }
+            Ok(_) => false,
+            Err(_) => true,
+        };
+        let failed = names.into_iter().map(|(at, agent)| {
+            let err = if timed_out {
+                SpawnError::StartTimeout { agent, after }
+            } else {
+                SpawnError::SwarmStopped
+            };
+            (at, Err(err))
+        });
+        failed.collect()
     }
 }
