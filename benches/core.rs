@@ -19,6 +19,10 @@ use agentix::{
     prelude::*,
 };
 
+mod support;
+
+use support::{median, percentile, print};
+
 const TELLS_SAME: u64 = 2_000_000;
 const TELLS_CROSS: u64 = 1_000_000;
 const ASKS: usize = 100_000;
@@ -189,21 +193,6 @@ impl Driver {
             samples
         }
     }
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-fn percentile(samples: &mut [u64], p: f64) -> f64 {
-    samples.sort_unstable();
-    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
-    samples[index] as f64
-}
-
-fn print(name: &str, value: f64) {
-    println!("{name} {value:.3}");
 }
 
 async fn tell_throughput(

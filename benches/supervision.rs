@@ -17,6 +17,10 @@ use agentix::{
     actix::{self, Actor},
     prelude::*,
 };
+
+mod support;
+
+use support::{median, percentile, print};
 use tokio::sync::Notify;
 
 const AGENTS: usize = 100_000;
@@ -101,20 +105,6 @@ fn resident_bytes() -> u64 {
         .and_then(|p| p.parse().ok())
         .unwrap_or(0);
     pages * 4096
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-fn percentile(samples: &mut [u64], p: f64) -> f64 {
-    samples.sort_unstable();
-    samples[((samples.len() as f64 - 1.0) * p).round() as usize] as f64
-}
-
-fn print(name: &str, value: f64) {
-    println!("{name} {value:.3}");
 }
 
 /// Starts `AGENTS` idle agents under one supervisor; seconds until all run.
