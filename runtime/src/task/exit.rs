@@ -7,9 +7,48 @@ use tokio::time::Instant;
 
 use super::{AgentTask, Next, Owner, Phase, child_exit, final_status};
 use crate::{
-    Agent, AgentStatus, Event, ExitReason,
+    Agent, AgentStatus, Event, ExitReason, Intensity, Restart,
+    restart::RestartHistory,
+    shared::AgentShared,
     supervision::{Decision, Link},
 };
+
+/// An agent without a supervisor: its restart type and intensity decide.
+struct Alone<'a> {
+    shared: &'a AgentShared,
+    restart: Restart,
+    intensity: Intensity,
+}
+
+impl Alone<'_> {
+    /// `Ok` to restart now, or how the agent ends.
+    fn decide(
+        &self,
+        history: &mut Option<Box<RestartHistory>>,
+        reason: ExitReason,
+    ) -> Result<(), (AgentStatus, ExitReason)> {
+        if !self.restart.restarts_after(&reason) {
+            if matches!(reason, ExitReason::Escalated(_)) {
+                // A top-level supervisor gave up: nobody above can restart it.
+                self.shared.publish(Event::GaveUp {
+                    reason: reason.clone(),
+                });
+            }
+            return Err((final_status(&reason), reason));
+        }
+        // Allocated at the first restart: most agents never restart.
+        let history = history.get_or_insert_default();
+        if !history.try_restart(self.intensity, Instant::now()) {
+            tracing::error!(
+                agent = %self.shared.name(),
+                intensity = %self.intensity,
+                "restart intensity exceeded; the agent gives up"
+            );
+            return Err((AgentStatus::Failed, reason));
+        }
+        Ok(())
+    }
+}
 
 impl<A: Agent> AgentTask<A> {
     /// The current incarnation has ended: why, and what comes next.
@@ -41,40 +80,26 @@ impl<A: Agent> AgentTask<A> {
             // Ended at its supervisor's word: the directive says what next.
             return Next::Phase(Phase::Waiting);
         }
-        match &self.owner {
-            Owner::Alone { .. } => self.decide_alone(reason),
-            Owner::Supervisor(link) => self.decide_supervised(&link.clone(), reason),
-        }
-    }
-
-    /// No supervisor: the agent's restart type and intensity decide.
-    fn decide_alone(&mut self, reason: ExitReason) -> Next {
-        if !self.restart.restarts_after(&reason) {
-            if matches!(reason, ExitReason::Escalated(_)) {
-                // A top-level supervisor gave up: nobody above can restart it.
-                self.shared.publish(Event::GaveUp {
-                    reason: reason.clone(),
-                });
+        let link = match &mut self.owner {
+            Owner::Alone { intensity, history } => {
+                let alone = Alone {
+                    shared: &self.shared,
+                    restart: self.restart,
+                    intensity: *intensity,
+                };
+                return match alone.decide(history, reason) {
+                    Ok(()) => Next::Restart {
+                        delay: Duration::ZERO,
+                    },
+                    Err(exit) => {
+                        self.exit = Some(exit);
+                        Next::End
+                    }
+                };
             }
-            self.exit = Some((final_status(&reason), reason));
-            return Next::End;
-        }
-        let Owner::Alone { intensity, history } = &mut self.owner else {
-            return Next::End;
+            Owner::Supervisor(link) => link.clone(),
         };
-        let history = history.get_or_insert_default();
-        if !history.try_restart(*intensity, Instant::now()) {
-            tracing::error!(
-                agent = %self.shared.name(),
-                intensity = %intensity,
-                "restart intensity exceeded; the agent gives up"
-            );
-            self.exit = Some((AgentStatus::Failed, reason));
-            return Next::End;
-        }
-        Next::Restart {
-            delay: Duration::ZERO,
-        }
+        self.decide_supervised(&link, reason)
     }
 
     /// Under a supervisor: decide here when its policy allows, else report
