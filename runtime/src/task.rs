@@ -16,105 +16,21 @@ use std::{
     time::Duration,
 };
 
-use actix::{ActorContext, dev::ContextFut, dev::channel::AddressReceiver};
+use actix::{ActorContext, dev::ContextFut};
 use tokio::time::{Instant, Sleep};
 
 use crate::{
     Agent, AgentContext, AgentStatus, During, Event, ExitReason, Failure, Intensity, Restart,
-    context::Core,
     dead_letter,
     restart::RestartHistory,
     shared::{AgentShared, Directive},
-    start_latch::StartSlot,
     supervision::{ChildExit, Link},
 };
 
 mod exit;
+mod launch;
 
-/// How an unsupervised agent is restarted.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Policy {
-    pub(crate) restart: Restart,
-    pub(crate) intensity: Intensity,
-}
-
-/// Everything needed to start an agent on its arbiter.
-pub(crate) struct Launch<A: Agent> {
-    pub(crate) rx: AddressReceiver<A>,
-    pub(crate) shared: Arc<AgentShared>,
-    pub(crate) factory: Arc<dyn Fn() -> A + Send + Sync>,
-    pub(crate) policy: Policy,
-    pub(crate) started_tx: StartSlot,
-    /// Run when the agent ends, before it leaves the swarm's roster.
-    pub(crate) on_end: Option<Box<dyn FnOnce() + Send>>,
-    pub(crate) link: Option<Link>,
-}
-
-impl<A: Agent> Launch<A> {
-    /// Builds the first incarnation and spawns its task on the current
-    /// arbiter. Must run on the agent's arbiter thread.
-    pub(crate) fn run(self) {
-        let Self {
-            rx,
-            shared,
-            factory,
-            policy,
-            started_tx,
-            on_end,
-            link,
-        } = self;
-        let core = Core {
-            shared: shared.clone(),
-            factory: factory.clone(),
-            fresh: None,
-            exit: None,
-            restart_cause: None,
-            started_tx: Some(started_tx),
-        };
-        let mut ctx = AgentContext::new(rx, core);
-        match catch_unwind(AssertUnwindSafe(|| factory())) {
-            Ok(act) => {
-                let owner = match link {
-                    Some(link) => Owner::Supervisor(link),
-                    None => Owner::Alone {
-                        intensity: policy.intensity,
-                        history: None,
-                    },
-                };
-                actix_rt::spawn(AgentTask {
-                    fut: ctx.into_future(act),
-                    phase: Phase::Running,
-                    backoff: None,
-                    restart: policy.restart,
-                    owner,
-                    shared,
-                    task_waker: None,
-                    stopping: false,
-                    parking: false,
-                    panicked: false,
-                    exit: None,
-                    on_end,
-                });
-            }
-            Err(payload) => {
-                let failure =
-                    Failure::from_panic(shared.name().clone(), During::Factory, &*payload);
-                tracing::error!(agent = %shared.name(), "{failure}");
-                let reason = ExitReason::Failed(failure);
-                let started_tx = ctx.core.started_tx.take();
-                dead_letter::draining(shared.name(), &shared.dead_letters, || drop(ctx));
-                if let Some(on_end) = on_end {
-                    on_end();
-                }
-                shared.leave_roster();
-                if let Some(tx) = started_tx {
-                    tx.report(Err(reason.clone()));
-                }
-                shared.end(AgentStatus::Failed, reason);
-            }
-        }
-    }
-}
+pub(crate) use launch::{Launch, Policy};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Phase {
