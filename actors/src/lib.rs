@@ -1,3 +1,10 @@
-//! The built-in actors of agentix. Empty for now: the registry, the multicast
-//! router, dead letters and the monitor arrive in later issues, each as an
-//! actix actor built on `agentix-runtime`.
+//! The built-in actors of agentix, each an actix actor built on
+//! `agentix-runtime`.
+//!
+//! | module | for |
+//! |---|---|
+//! | [`router`] | publish on topics, fan out to subscriber agents (in progress: topics and the subscription index) |
+//!
+//! The registry, dead letters and the monitor arrive in later issues.
+
+pub mod router;

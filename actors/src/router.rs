@@ -1,0 +1,15 @@
+//! The multicast router: topics in NATS syntax, an index of subscriptions,
+//! and (as they land) batched fan-out of shared payloads to subscriber
+//! agents.
+//!
+//! Built so far: [`Topic`] and [`TopicPattern`] with their validation, and
+//! [`TopicIndex`], the pattern trie that finds every subscription matching a
+//! topic without scanning them all.
+
+mod topic;
+mod trie;
+
+pub use topic::{
+    MAX_TOKENS, MAX_TOPIC_LEN, PatternToken, Topic, TopicError, TopicPattern, TopicProblem,
+};
+pub use trie::TopicIndex;
