@@ -6,9 +6,13 @@
 //! [`TopicIndex`], the pattern trie that finds every subscription matching a
 //! topic without scanning them all.
 
+mod dedup;
+mod envelope;
 mod topic;
 mod trie;
 
+pub use dedup::DedupWindow;
+pub use envelope::{Envelope, Priority};
 pub use topic::{
     MAX_TOKENS, MAX_TOPIC_LEN, PatternToken, Topic, TopicError, TopicPattern, TopicProblem,
 };
