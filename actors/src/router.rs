@@ -10,12 +10,14 @@ mod dedup;
 mod envelope;
 mod hash_ring;
 mod queue_group;
+mod subscriber;
 mod topic;
 mod trie;
 
 pub use dedup::DedupWindow;
 pub use envelope::{Envelope, Priority};
 pub use queue_group::{GroupStrategy, MAX_WEIGHT, MIN_WEIGHT, Outcome, QueueGroup};
+pub use subscriber::{OverflowPolicy, Pushed, SubscriberQueue};
 pub use topic::{
     MAX_TOKENS, MAX_TOPIC_LEN, PatternToken, Topic, TopicError, TopicPattern, TopicProblem,
 };

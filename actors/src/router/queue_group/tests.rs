@@ -51,7 +51,11 @@ fn least_busy_picks_the_member_with_the_fewest_outstanding() {
             group.finished(id, Outcome::Success);
         }
     }
-    assert_eq!(group.outstanding(3), Some(1), "never picked while the busiest");
+    assert_eq!(
+        group.outstanding(3),
+        Some(1),
+        "never picked while the busiest"
+    );
 }
 
 #[test]
