@@ -13,6 +13,7 @@ mod queue_group;
 mod subscriber;
 mod topic;
 mod trie;
+mod undelivered;
 
 pub use dedup::DedupWindow;
 pub use envelope::{Envelope, Priority};
@@ -22,3 +23,4 @@ pub use topic::{
     MAX_TOKENS, MAX_TOPIC_LEN, PatternToken, Topic, TopicError, TopicPattern, TopicProblem,
 };
 pub use trie::TopicIndex;
+pub use undelivered::{Undelivered, UndeliveredFilter, UndeliveredReason, UndeliveredStore};
