@@ -1,22 +1,54 @@
-//! The multicast router: topics in NATS syntax, an index of subscriptions,
-//! and (as they land) batched fan-out of shared payloads to subscriber
-//! agents.
+//! The multicast router: publish on topics, fan out to subscriber agents in
+//! batches of shared payloads.
 //!
-//! Built so far: [`Topic`] and [`TopicPattern`] with their validation, and
-//! [`TopicIndex`], the pattern trie that finds every subscription matching a
-//! topic without scanning them all.
+//! A [`RouterRef<M>`] is a running router carrying payloads of type `M`.
+//! Topics use NATS syntax ([`Topic`], [`TopicPattern`]: `a.b.c`, `a.*.c`,
+//! `a.>`), found through a pattern trie ([`TopicIndex`]) rather than a scan.
+//!
+//! Guarantees of what is built so far:
+//!
+//! - **Shared, batched payloads.** A subscriber receives [`Batch<M>`]: the
+//!   deliveries of one mailbox message, in publish order. Subscribers with
+//!   the same pending deliveries receive the same `Arc` batch; payloads are
+//!   never cloned per subscriber. A batch leaves when it reaches
+//!   [`RouterConfig::max_batch`] or when the router has drained its mailbox,
+//!   so batches stay small at low load and grow at high load.
+//! - **Order** per (publisher, subscriber, [`Priority`] lane). Higher lanes
+//!   are flushed first; a critical message leaves at once.
+//! - **Isolation.** A subscriber whose mailbox is full gets its deliveries
+//!   queued in the router, bounded, under its [`OverflowPolicy`]; the others
+//!   are not held up.
+//! - **Nothing lost silently.** What is not delivered is kept as
+//!   [`Undelivered`] with its [`UndeliveredReason`] (no subscriber, closed,
+//!   overflow, expired; duplicates are counted), queryable, countable and
+//!   redrivable through the [`RouterRef`].
+//!
+//! Not wired into the router yet (the pieces exist and are tested on their
+//! own): queue groups ([`QueueGroup`]), at-least-once delivery with
+//! acknowledgements and retries, the blocking overflow policy (it
+//! dead-letters for now), and sharding over arbiters.
 
+mod actor;
+mod batch;
 mod dedup;
 mod envelope;
+mod fanout;
+mod handle;
 mod hash_ring;
+mod messages;
 mod queue_group;
 mod subscriber;
+mod target;
 mod topic;
 mod trie;
 mod undelivered;
 
+pub use actor::{Router, RouterConfig};
+pub use batch::Batch;
 pub use dedup::DedupWindow;
 pub use envelope::{Envelope, Priority};
+pub use handle::{PublishError, RouterRef, SubscribeError};
+pub use messages::{Publish, SubscribeOptions, SubscriptionId};
 pub use queue_group::{GroupStrategy, MAX_WEIGHT, MIN_WEIGHT, Outcome, QueueGroup};
 pub use subscriber::{OverflowPolicy, Pushed, SubscriberQueue};
 pub use topic::{

@@ -187,6 +187,9 @@ pub enum Error {
     Ask(AskError<BoxError>),
     /// The swarm could not shut down cleanly.
     Shutdown(ShutdownError),
+    /// An error of a built-in actor (an invalid topic, say), as its own
+    /// type in [`source`](std::error::Error::source).
+    Actor(BoxError),
 }
 
 impl fmt::Display for Error {
@@ -207,6 +210,7 @@ impl fmt::Display for Error {
             },
             Self::Ask(err) => fmt::Display::fmt(err, f),
             Self::Shutdown(err) => fmt::Display::fmt(err, f),
+            Self::Actor(err) => fmt::Display::fmt(err, f),
         }
     }
 }
@@ -221,6 +225,7 @@ impl std::error::Error for Error {
             Self::Ask(AskError::Handler { error, .. }) => Some(error.as_ref()),
             Self::Ask(_) => None,
             Self::Shutdown(err) => Some(err),
+            Self::Actor(err) => Some(err.as_ref()),
             Self::Send { .. } => None,
         }
     }

@@ -18,7 +18,9 @@ pub enum OverflowPolicy {
     /// letters, from where it can be redriven.
     #[default]
     DeadLetter,
-    /// Make the publisher wait until the subscriber has room.
+    /// Make the publisher wait until the subscriber has room. The router
+    /// does not pause its mailbox for it yet: until it does, it treats a
+    /// full queue under this policy as [`DeadLetter`](Self::DeadLetter).
     Block,
 }
 

@@ -57,7 +57,7 @@ impl fmt::Display for UndeliveredReason {
 }
 
 /// One undelivered message: its envelope, why, and for whom.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Undelivered<M> {
     /// The message as it was to be delivered.
     pub envelope: Envelope<M>,
@@ -67,6 +67,17 @@ pub struct Undelivered<M> {
     pub subscriber: Option<AgentName>,
     /// When it was given up.
     pub at: Instant,
+}
+
+impl<M> Clone for Undelivered<M> {
+    fn clone(&self) -> Self {
+        Self {
+            envelope: self.envelope.clone(),
+            reason: self.reason,
+            subscriber: self.subscriber.clone(),
+            at: self.at,
+        }
+    }
 }
 
 /// Which undelivered messages a query or a redrive is about.

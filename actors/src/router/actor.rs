@@ -1,0 +1,283 @@
+//! The router agent: subscriptions, publishing and the questions about what
+//! it could not deliver. Batching and hand-over live in `fanout.rs`.
+
+use std::{collections::HashMap, sync::Arc};
+
+use actix::{Handler, Running, Supervised};
+use agentix_runtime::{Agent, AgentContext, AgentRef, Lifecycle, Restart, private};
+
+use super::{
+    DedupWindow, Envelope, SubscriberQueue, Topic, TopicIndex, TopicPattern, UndeliveredReason,
+    UndeliveredStore,
+    fanout::Open,
+    messages::{Counts, Publish, QueryUndelivered, Redrive, Subscribe, Unsubscribe},
+    target::Target,
+};
+
+/// How a router batches and what it keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct RouterConfig {
+    pub(crate) max_batch: usize,
+    pub(crate) dedup_window: usize,
+    pub(crate) undelivered: usize,
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        Self {
+            max_batch: 64,
+            dedup_window: 0,
+            undelivered: 10_000,
+        }
+    }
+}
+
+impl RouterConfig {
+    /// At most `max` deliveries per batch (default 64, at least 1). A batch
+    /// also leaves when the router has drained its mailbox, so at low load
+    /// batches are small and latency low.
+    pub fn max_batch(mut self, max: usize) -> Self {
+        self.max_batch = max.max(1);
+        self
+    }
+
+    /// Drop a message whose id was among the last `window` published
+    /// (counted as a duplicate); 0, the default, turns de-duplication off.
+    pub fn dedup_window(mut self, window: usize) -> Self {
+        self.dedup_window = window;
+        self
+    }
+
+    /// Keep the last `capacity` undelivered messages for queries and
+    /// redrive (default 10,000); all are counted.
+    pub fn undelivered(mut self, capacity: usize) -> Self {
+        self.undelivered = capacity.max(1);
+        self
+    }
+}
+
+/// One subscription.
+pub(crate) struct Sub<M> {
+    pub(crate) pattern: TopicPattern,
+    pub(crate) target: Box<dyn Target<M>>,
+    /// Deliveries waiting while the subscriber's mailbox is full.
+    pub(crate) queue: SubscriberQueue<Envelope<M>>,
+}
+
+/// Limit of the topic → subscriptions cache: it is rebuilt from the index
+/// on a miss, so dropping it only costs lookups.
+const MATCH_CACHE: usize = 4096;
+
+/// A multicast router carrying payloads of type `M`; see the
+/// [module docs](super).
+pub struct Router<M: Send + Sync + 'static> {
+    pub(crate) config: RouterConfig,
+    pub(crate) index: TopicIndex<u64>,
+    pub(crate) subs: HashMap<u64, Sub<M>>,
+    next_sub: u64,
+    next_id: u64,
+    /// Topic → matching subscriptions, sorted; emptied whenever the
+    /// subscriptions change, so a shared `Arc` means "the same set".
+    pub(crate) matches: HashMap<Topic, Arc<[u64]>>,
+    /// The batch being filled, per lane.
+    pub(crate) open: [Option<Open<M>>; 4],
+    pub(crate) flush_scheduled: bool,
+    pub(crate) retry_scheduled: bool,
+    dedup: Option<DedupWindow>,
+    pub(crate) undelivered: UndeliveredStore<M>,
+}
+
+impl<M: Send + Sync + 'static> Router<M> {
+    pub(crate) fn new(config: RouterConfig) -> Self {
+        Self {
+            config,
+            index: TopicIndex::new(),
+            subs: HashMap::new(),
+            next_sub: 0,
+            next_id: 0,
+            matches: HashMap::new(),
+            open: [None, None, None, None],
+            flush_scheduled: false,
+            retry_scheduled: false,
+            dedup: (config.dedup_window > 0).then(|| DedupWindow::new(config.dedup_window)),
+            undelivered: UndeliveredStore::new(config.undelivered),
+        }
+    }
+
+    fn matching(&mut self, topic: &Topic) -> Arc<[u64]> {
+        if let Some(found) = self.matches.get(topic) {
+            return found.clone();
+        }
+        let mut found: Vec<u64> = self.index.matching(topic).into_iter().copied().collect();
+        found.sort_unstable();
+        let found: Arc<[u64]> = found.into();
+        if self.matches.len() >= MATCH_CACHE {
+            self.matches.clear();
+        }
+        self.matches.insert(topic.clone(), found.clone());
+        found
+    }
+
+    /// The subscriptions changed: nothing cached or open may outlive that.
+    fn subscriptions_changed(&mut self, ctx: &mut AgentContext<Self>) {
+        self.flush_all(ctx);
+        self.matches.clear();
+    }
+
+    /// Routes one envelope: de-duplication (unless redriven), matching, the
+    /// open batch of its lane.
+    pub(crate) fn route(
+        &mut self,
+        envelope: Envelope<M>,
+        check_duplicate: bool,
+        ctx: &mut AgentContext<Self>,
+    ) {
+        if check_duplicate
+            && let Some(dedup) = &mut self.dedup
+            && !dedup.first_time(envelope.id())
+        {
+            self.undelivered.count_only(UndeliveredReason::Duplicate);
+            return;
+        }
+        let subs = self.matching(envelope.topic());
+        if subs.is_empty() {
+            self.undelivered
+                .record(envelope, UndeliveredReason::NoSubscriber, None);
+            return;
+        }
+        self.add_to_batch(subs, envelope, ctx);
+    }
+}
+
+impl<M: Send + Sync + 'static> Handler<Publish<M>> for Router<M> {
+    type Result = ();
+
+    fn handle(&mut self, publish: Publish<M>, ctx: &mut AgentContext<Self>) {
+        let id = publish.id.unwrap_or_else(|| {
+            self.next_id += 1;
+            self.next_id
+        });
+        let mut envelope =
+            Envelope::new(id, publish.topic, publish.payload).with_priority(publish.priority);
+        if let Some(ttl) = publish.ttl {
+            let deadline = envelope.published_at() + ttl;
+            envelope = envelope.with_deadline(deadline);
+        }
+        if let Some(correlation) = publish.correlation {
+            envelope = envelope.with_correlation(correlation);
+        }
+        if let Some(sender) = publish.sender {
+            envelope = envelope.with_sender(sender);
+        }
+        self.route(envelope, true, ctx);
+    }
+}
+
+impl<M: Send + Sync + 'static> Handler<Subscribe<M>> for Router<M> {
+    type Result = u64;
+
+    fn handle(&mut self, subscribe: Subscribe<M>, ctx: &mut AgentContext<Self>) -> u64 {
+        self.subscriptions_changed(ctx);
+        self.next_sub += 1;
+        let id = self.next_sub;
+        self.index.insert(&subscribe.pattern, id);
+        let options = subscribe.options;
+        self.subs.insert(
+            id,
+            Sub {
+                pattern: subscribe.pattern,
+                target: subscribe.target,
+                queue: SubscriberQueue::new(options.queue, options.overflow),
+            },
+        );
+        id
+    }
+}
+
+impl<M: Send + Sync + 'static> Handler<Unsubscribe> for Router<M> {
+    type Result = bool;
+
+    fn handle(&mut self, Unsubscribe(id): Unsubscribe, ctx: &mut AgentContext<Self>) -> bool {
+        // What was published before the unsubscribe still goes out.
+        self.subscriptions_changed(ctx);
+        self.remove_subscription(id.0, UndeliveredReason::Closed)
+    }
+}
+
+impl<M: Send + Sync + 'static> Handler<QueryUndelivered<M>> for Router<M> {
+    type Result = Vec<super::Undelivered<M>>;
+
+    fn handle(&mut self, query: QueryUndelivered<M>, _: &mut AgentContext<Self>) -> Self::Result {
+        let found = self.undelivered.query(&query.0);
+        found.into_iter().cloned().collect()
+    }
+}
+
+impl<M: Send + Sync + 'static> Handler<Redrive> for Router<M> {
+    type Result = usize;
+
+    fn handle(&mut self, Redrive(filter): Redrive, ctx: &mut AgentContext<Self>) -> usize {
+        let letters = self.undelivered.take(&filter);
+        let count = letters.len();
+        for letter in letters {
+            self.route(letter.envelope.retry(), false, ctx);
+        }
+        count
+    }
+}
+
+impl<M: Send + Sync + 'static> Handler<Counts> for Router<M> {
+    type Result = Vec<(UndeliveredReason, u64)>;
+
+    fn handle(&mut self, _: Counts, _: &mut AgentContext<Self>) -> Self::Result {
+        let count = |reason| (reason, self.undelivered.count(reason));
+        UndeliveredReason::ALL.into_iter().map(count).collect()
+    }
+}
+
+impl<M: Send + Sync + 'static> actix::Actor for Router<M> {
+    type Context = AgentContext<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        private::started(self, ctx);
+    }
+
+    fn stopping(&mut self, ctx: &mut Self::Context) -> Running {
+        private::stopping(self, ctx)
+    }
+
+    fn stopped(&mut self, ctx: &mut Self::Context) {
+        private::stopped(self, ctx);
+    }
+}
+
+impl<M: Send + Sync + 'static> Supervised for Router<M> {
+    fn restarting(&mut self, ctx: &mut Self::Context) {
+        private::restarting(self, ctx);
+    }
+}
+
+impl<M: Send + Sync + 'static> Agent for Router<M> {
+    const KIND: &'static str = "router";
+    const RESTART: Restart = Restart::Permanent;
+    // Subscriptions and what is waiting survive a restart.
+    const KEEP_STATE: bool = true;
+    type Ref = AgentRef<Self>;
+}
+
+impl<M: Send + Sync + 'static> Lifecycle for Router<M> {
+    fn restarted(&mut self, _: &agentix_runtime::ExitReason, _: &mut AgentContext<Self>) {
+        // A timer scheduled by the old incarnation died with it.
+        self.flush_scheduled = false;
+        self.retry_scheduled = false;
+    }
+}
+
+impl<M: Send + Sync + 'static> std::fmt::Debug for Router<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field("subscriptions", &self.subs.len())
+            .field("undelivered", &self.undelivered.total())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,206 @@
+//! Batching and hand-over: the router's hot path.
+//!
+//! Each lane has one open batch, for one set of subscriptions. Publishes
+//! with the same set (the same topic, or topics matching the same
+//! subscriptions) join it; a publish for another set, a full batch, a
+//! critical message, or the end of the mailbox drain sends it. Sending
+//! hands the same `Arc` batch to every subscription in the set: one mailbox
+//! message per subscriber per batch, no copy of the payloads. Because a
+//! batch leaves before one for another set is opened in its lane, a
+//! subscriber sees one publisher's messages of one lane in publish order.
+//!
+//! A subscriber whose mailbox is full gets its deliveries queued in the
+//! router, bounded, under its overflow policy; they are retried every
+//! millisecond, ahead of anything newer.
+
+use std::{sync::Arc, time::Duration};
+
+use actix::{ActorFutureExt, AsyncContext, WrapFuture};
+use agentix_runtime::AgentContext;
+use tokio::time::Instant;
+
+use super::{Batch, Envelope, Priority, Pushed, UndeliveredReason, actor::Router, target::Refused};
+
+/// How often deliveries waiting for a full mailbox are retried.
+const RETRY_EVERY: Duration = Duration::from_millis(1);
+
+/// A batch being filled for one set of subscriptions.
+pub(crate) struct Open<M> {
+    subs: Arc<[u64]>,
+    items: Vec<Envelope<M>>,
+}
+
+impl<M: Send + Sync + 'static> Router<M> {
+    pub(crate) fn add_to_batch(
+        &mut self,
+        subs: Arc<[u64]>,
+        envelope: Envelope<M>,
+        ctx: &mut AgentContext<Self>,
+    ) {
+        let priority = envelope.priority();
+        let lane = priority.lane();
+        match &mut self.open[lane] {
+            Some(open) if Arc::ptr_eq(&open.subs, &subs) => open.items.push(envelope),
+            _ => {
+                self.flush_lane(lane, ctx);
+                let mut items = Vec::with_capacity(self.config.max_batch.min(64));
+                items.push(envelope);
+                self.open[lane] = Some(Open { subs, items });
+            }
+        }
+        let full = self.open[lane]
+            .as_ref()
+            .is_some_and(|open| open.items.len() >= self.config.max_batch);
+        if priority == Priority::Critical || full {
+            self.flush_lane(lane, ctx);
+        } else if !self.flush_scheduled {
+            // Runs once the mailbox is drained: actix polls the context's
+            // futures only after the messages waiting.
+            self.flush_scheduled = true;
+            ctx.spawn(async {}.into_actor(self).map(|(), router, ctx| {
+                router.flush_scheduled = false;
+                router.flush_all(ctx);
+            }));
+        }
+    }
+
+    /// Sends every open batch, higher lanes first.
+    pub(crate) fn flush_all(&mut self, ctx: &mut AgentContext<Self>) {
+        for lane in Priority::LANES {
+            self.flush_lane(lane.lane(), ctx);
+        }
+    }
+
+    fn flush_lane(&mut self, lane: usize, ctx: &mut AgentContext<Self>) {
+        let Some(Open { subs, mut items }) = self.open[lane].take() else {
+            return;
+        };
+        let now = Instant::now();
+        if items.iter().any(|item| item.expired_at(now)) {
+            let (expired, fresh): (Vec<_>, Vec<_>) =
+                items.into_iter().partition(|item| item.expired_at(now));
+            for item in expired {
+                self.undelivered
+                    .record(item, UndeliveredReason::Expired, None);
+            }
+            items = fresh;
+        }
+        if items.is_empty() {
+            return;
+        }
+        let batch: Arc<[Envelope<M>]> = items.into();
+        for id in subs.iter() {
+            self.hand(*id, &batch, ctx);
+        }
+    }
+
+    /// Hands `batch` to subscription `id`, or queues it there.
+    fn hand(&mut self, id: u64, batch: &Arc<[Envelope<M>]>, ctx: &mut AgentContext<Self>) {
+        let Some(sub) = self.subs.get_mut(&id) else {
+            return;
+        };
+        // Anything already waiting goes first: queue behind it.
+        if sub.queue.is_empty() {
+            match sub.target.deliver(Batch::new(batch.clone())) {
+                Ok(()) => return,
+                Err(Refused::Closed) => {
+                    self.gone(id, batch.iter().cloned());
+                    return;
+                }
+                Err(Refused::Full) => {}
+            }
+        }
+        self.enqueue(id, batch.iter().cloned());
+        self.schedule_retry(ctx);
+    }
+
+    fn enqueue(&mut self, id: u64, items: impl Iterator<Item = Envelope<M>>) {
+        let Some(sub) = self.subs.get_mut(&id) else {
+            return;
+        };
+        for item in items {
+            match sub.queue.push(item) {
+                Pushed::Queued => {}
+                Pushed::Displaced(_) | Pushed::Dropped(_) => {
+                    self.undelivered.count_only(UndeliveredReason::Overflow);
+                }
+                Pushed::Refused(item) | Pushed::Full(item) => {
+                    let name = Some(sub.target.name().clone());
+                    self.undelivered
+                        .record(item, UndeliveredReason::Overflow, name);
+                }
+            }
+        }
+    }
+
+    /// Subscription `id` has stopped for good: it goes, and so do `items`
+    /// and whatever waited for it, as dead letters.
+    fn gone(&mut self, id: u64, items: impl Iterator<Item = Envelope<M>>) {
+        let name = self.subs.get(&id).map(|sub| sub.target.name().clone());
+        for item in items {
+            self.undelivered
+                .record(item, UndeliveredReason::Closed, name.clone());
+        }
+        self.remove_subscription(id, UndeliveredReason::Closed);
+    }
+
+    /// Removes subscription `id`; what waited for it becomes undelivered
+    /// with `reason`. `true` if it existed.
+    pub(crate) fn remove_subscription(&mut self, id: u64, reason: UndeliveredReason) -> bool {
+        let Some(mut sub) = self.subs.remove(&id) else {
+            return false;
+        };
+        self.index.remove(&sub.pattern, &id);
+        self.matches.clear();
+        let name = sub.target.name().clone();
+        let waiting: Vec<_> = sub.queue.drain(usize::MAX).collect();
+        for item in waiting {
+            self.undelivered.record(item, reason, Some(name.clone()));
+        }
+        true
+    }
+
+    fn schedule_retry(&mut self, ctx: &mut AgentContext<Self>) {
+        if self.retry_scheduled {
+            return;
+        }
+        self.retry_scheduled = true;
+        ctx.run_later(RETRY_EVERY, |router, ctx| {
+            router.retry_scheduled = false;
+            router.retry_queues(ctx);
+        });
+    }
+
+    /// Hands queued deliveries over, oldest first, as far as mailboxes take
+    /// them.
+    fn retry_queues(&mut self, ctx: &mut AgentContext<Self>) {
+        let waiting: Vec<u64> = (self.subs.iter())
+            .filter(|(_, sub)| !sub.queue.is_empty())
+            .map(|(id, _)| *id)
+            .collect();
+        let max = self.config.max_batch;
+        let mut still_waiting = false;
+        for id in waiting {
+            while let Some(sub) = self.subs.get_mut(&id)
+                && !sub.queue.is_empty()
+            {
+                let batch: Arc<[Envelope<M>]> = sub.queue.drain(max).collect();
+                match sub.target.deliver(Batch::new(batch.clone())) {
+                    Ok(()) => {}
+                    Err(Refused::Full) => {
+                        sub.queue.requeue_front(batch.iter().cloned());
+                        still_waiting = true;
+                        break;
+                    }
+                    Err(Refused::Closed) => {
+                        self.gone(id, batch.iter().cloned());
+                        break;
+                    }
+                }
+            }
+        }
+        if still_waiting {
+            self.schedule_retry(ctx);
+        }
+    }
+}

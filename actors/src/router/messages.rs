@@ -1,0 +1,167 @@
+//! The messages a router handles: publish, subscribe, unsubscribe, and the
+//! questions about what it could not deliver.
+
+use std::{sync::Arc, time::Duration};
+
+use agentix_runtime::AgentName;
+
+use super::{
+    OverflowPolicy, Priority, Topic, TopicPattern, Undelivered, UndeliveredFilter,
+    UndeliveredReason, target::Target,
+};
+
+/// A message to publish, with its options.
+///
+/// ```
+/// use std::time::Duration;
+/// use agentix_actors::router::{Priority, Publish, Topic};
+///
+/// let publish = Publish::new(Topic::new("market.eu.btc").unwrap(), 42_u64)
+///     .priority(Priority::High)
+///     .ttl(Duration::from_millis(500))
+///     .correlation("quote-17");
+/// # let _ = publish;
+/// ```
+pub struct Publish<M> {
+    pub(crate) topic: Topic,
+    pub(crate) payload: Arc<M>,
+    pub(crate) priority: Priority,
+    pub(crate) ttl: Option<Duration>,
+    pub(crate) id: Option<u64>,
+    pub(crate) correlation: Option<Arc<str>>,
+    pub(crate) sender: Option<AgentName>,
+}
+
+impl<M> Publish<M> {
+    /// `payload` on `topic`, normal priority, no deadline.
+    pub fn new(topic: Topic, payload: M) -> Self {
+        Self::shared(topic, Arc::new(payload))
+    }
+
+    /// A payload already shared.
+    pub fn shared(topic: Topic, payload: Arc<M>) -> Self {
+        Self {
+            topic,
+            payload,
+            priority: Priority::Normal,
+            ttl: None,
+            id: None,
+            correlation: None,
+            sender: None,
+        }
+    }
+
+    /// In lane `priority`.
+    pub fn priority(mut self, priority: Priority) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// Not delivered later than `ttl` after publishing; dead-lettered as
+    /// expired instead.
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// The message id, for de-duplication; by default the router numbers
+    /// messages itself.
+    pub fn id(mut self, id: u64) -> Self {
+        self.id = Some(id);
+        self
+    }
+
+    /// A correlation id carried in every delivery's envelope.
+    pub fn correlation(mut self, correlation: impl Into<Arc<str>>) -> Self {
+        self.correlation = Some(correlation.into());
+        self
+    }
+
+    /// The publishing agent, carried in every delivery's envelope.
+    pub fn sender(mut self, sender: AgentName) -> Self {
+        self.sender = Some(sender);
+        self
+    }
+}
+
+impl<M> std::fmt::Debug for Publish<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publish")
+            .field("topic", &self.topic)
+            .field("priority", &self.priority)
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M: Send + Sync + 'static> actix::Message for Publish<M> {
+    type Result = ();
+}
+
+/// Identifies one subscription of a router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubscriptionId(pub(crate) u64);
+
+/// Options of a subscription.
+#[derive(Debug, Clone, Copy)]
+pub struct SubscribeOptions {
+    pub(crate) queue: usize,
+    pub(crate) overflow: OverflowPolicy,
+}
+
+impl Default for SubscribeOptions {
+    fn default() -> Self {
+        Self {
+            queue: 4096,
+            overflow: OverflowPolicy::default(),
+        }
+    }
+}
+
+impl SubscribeOptions {
+    /// At most `capacity` messages wait in the router for this subscriber
+    /// while its mailbox is full (default 4096); then `overflow` applies.
+    pub fn queue(mut self, capacity: usize, overflow: OverflowPolicy) -> Self {
+        self.queue = capacity.max(1);
+        self.overflow = overflow;
+        self
+    }
+}
+
+pub(crate) struct Subscribe<M> {
+    pub(crate) pattern: TopicPattern,
+    pub(crate) target: Box<dyn Target<M>>,
+    pub(crate) options: SubscribeOptions,
+}
+
+impl<M: Send + Sync + 'static> actix::Message for Subscribe<M> {
+    /// The subscription's id (a [`SubscriptionId`] to the caller).
+    type Result = u64;
+}
+
+pub(crate) struct Unsubscribe(pub(crate) SubscriptionId);
+
+impl actix::Message for Unsubscribe {
+    type Result = bool;
+}
+
+pub(crate) struct QueryUndelivered<M>(
+    pub(crate) UndeliveredFilter,
+    pub(crate) std::marker::PhantomData<fn() -> M>,
+);
+
+impl<M: Send + Sync + 'static> actix::Message for QueryUndelivered<M> {
+    type Result = Vec<Undelivered<M>>;
+}
+
+pub(crate) struct Redrive(pub(crate) UndeliveredFilter);
+
+impl actix::Message for Redrive {
+    type Result = usize;
+}
+
+pub(crate) struct Counts;
+
+impl actix::Message for Counts {
+    type Result = Vec<(UndeliveredReason, u64)>;
+}

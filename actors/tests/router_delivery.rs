@@ -1,0 +1,368 @@
+//! The router as a user drives it: broadcast by pattern, batches in order,
+//! and every message it cannot deliver accounted for with its reason.
+
+use std::time::Duration;
+
+use agentix::{
+    actix,
+    actors::router::{
+        Batch, OverflowPolicy, Publish, RouterConfig, RouterRef, SubscribeOptions, TopicProblem,
+        UndeliveredFilter, UndeliveredReason,
+    },
+    prelude::*,
+};
+use tokio::sync::mpsc;
+
+/// Reports every batch it handles: its payloads, in order.
+#[derive(Agent)]
+struct Probe {
+    batches: mpsc::UnboundedSender<Vec<u64>>,
+}
+
+impl actix::Handler<Batch<u64>> for Probe {
+    type Result = ();
+
+    fn handle(&mut self, batch: Batch<u64>, _: &mut AgentContext<Self>) {
+        let _ = self.batches.send(batch.payloads().copied().collect());
+    }
+}
+
+#[handlers]
+impl Probe {
+    #[handle]
+    fn quit(&mut self, ctx: &mut AgentContext<Self>) {
+        ctx.stop();
+    }
+}
+
+async fn probe(swarm: &Swarm, name: &str) -> (ProbeRef, mpsc::UnboundedReceiver<Vec<u64>>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let agent = swarm
+        .spawn(name, move || Probe {
+            batches: tx.clone(),
+        })
+        .await
+        .unwrap();
+    (agent, rx)
+}
+
+/// Collects batches until `count` payloads have arrived.
+async fn receive(rx: &mut mpsc::UnboundedReceiver<Vec<u64>>, count: usize) -> Vec<Vec<u64>> {
+    let mut batches = Vec::new();
+    let mut seen = 0;
+    while seen < count {
+        let batch = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {seen} of {count} deliveries arrived"))
+            .expect("the probe is alive");
+        seen += batch.len();
+        batches.push(batch);
+    }
+    batches
+}
+
+fn swarm() -> Swarm {
+    Swarm::start(SwarmConfig::default().arbiters(2)).unwrap()
+}
+
+#[agentix::test]
+async fn each_subscriber_gets_what_its_pattern_matches_in_publish_order() {
+    let swarm = swarm();
+    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
+        .await
+        .unwrap();
+    let (all, mut all_rx) = probe(&swarm, "all").await;
+    let (eu, mut eu_rx) = probe(&swarm, "eu").await;
+    let (btc, mut btc_rx) = probe(&swarm, "btc").await;
+    router.subscribe("market.>", &all).await.unwrap();
+    router.subscribe("market.eu.*", &eu).await.unwrap();
+    router.subscribe("market.*.btc", &btc).await.unwrap();
+    let topics = [
+        "market.eu.btc",
+        "market.us.btc",
+        "market.eu.eth",
+        "market.us.eth",
+    ];
+    for n in 0..100u64 {
+        router.publish(topics[n as usize % 4], n).unwrap();
+    }
+    let flat = |batches: Vec<Vec<u64>>| batches.into_iter().flatten().collect::<Vec<_>>();
+    assert_eq!(
+        flat(receive(&mut all_rx, 100).await),
+        (0..100).collect::<Vec<_>>()
+    );
+    let expected_eu: Vec<u64> = (0..100).filter(|n| n % 4 == 0 || n % 4 == 2).collect();
+    assert_eq!(flat(receive(&mut eu_rx, 50).await), expected_eu);
+    let expected_btc: Vec<u64> = (0..100).filter(|n| n % 4 < 2).collect();
+    assert_eq!(flat(receive(&mut btc_rx, 50).await), expected_btc);
+    swarm.shutdown().await.unwrap();
+}
+
+#[agentix::test]
+async fn a_burst_arrives_in_batches_no_larger_than_the_maximum() {
+    let swarm = swarm();
+    let config = RouterConfig::default().max_batch(16);
+    let router = RouterRef::<u64>::start(&swarm, config).await.unwrap();
+    let (sub, mut rx) = probe(&swarm, "sub").await;
+    router.subscribe("ticks", &sub).await.unwrap();
+    // Published from inside an arbiter in one go, so the router finds them
+    // all waiting in its mailbox.
+    let burst = router.clone();
+    swarm
+        .spawn("publisher", move || Publisher {
+            router: burst.clone(),
+        })
+        .await
+        .unwrap()
+        .burst(1000)
+        .await
+        .unwrap();
+    let batches = receive(&mut rx, 1000).await;
+    let flat: Vec<u64> = batches.iter().flatten().copied().collect();
+    assert_eq!(flat, (0..1000).collect::<Vec<_>>(), "in order, none lost");
+    assert!(
+        batches.iter().all(|b| b.len() <= 16),
+        "never above the maximum"
+    );
+    assert!(
+        batches.len() < 1000 / 4,
+        "batched: {} batches for 1000 messages",
+        batches.len()
+    );
+    swarm.shutdown().await.unwrap();
+}
+
+/// Publishes a burst from its own arbiter.
+#[derive(Agent)]
+#[agent(mailbox = 4)]
+struct Publisher {
+    router: RouterRef<u64>,
+}
+
+#[handlers]
+impl Publisher {
+    #[handle]
+    fn burst(&mut self, n: u64) -> impl std::future::Future<Output = ()> + 'static {
+        let router = self.router.clone();
+        async move {
+            for i in 0..n {
+                let publish = Publish::new("ticks".try_into().unwrap(), i);
+                router.send_wait(publish).await.unwrap();
+            }
+        }
+    }
+}
+
+#[agentix::test]
+async fn a_message_nobody_subscribes_to_is_kept_as_undelivered() {
+    let swarm = swarm();
+    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
+        .await
+        .unwrap();
+    router.publish("nobody.listens", 7).unwrap();
+    let letters = router.undelivered(UndeliveredFilter::all()).await.unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].reason, UndeliveredReason::NoSubscriber);
+    assert_eq!(*letters[0].envelope.payload(), 7);
+    assert_eq!(letters[0].envelope.topic().as_str(), "nobody.listens");
+    swarm.shutdown().await.unwrap();
+}
+
+#[agentix::test]
+async fn an_expired_message_is_not_delivered_but_kept_as_expired() {
+    let swarm = swarm();
+    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
+        .await
+        .unwrap();
+    let (sub, mut rx) = probe(&swarm, "sub").await;
+    router.subscribe("t", &sub).await.unwrap();
+    let topic = || "t".try_into().unwrap();
+    router
+        .send(Publish::new(topic(), 1).ttl(Duration::ZERO))
+        .unwrap();
+    router
+        .send(Publish::new(topic(), 2).ttl(Duration::from_secs(60)))
+        .unwrap();
+    assert_eq!(receive(&mut rx, 1).await, [[2]]);
+    let expired = UndeliveredFilter::all().reason(UndeliveredReason::Expired);
+    let letters = router.undelivered(expired).await.unwrap();
+    assert_eq!(
+        letters
+            .iter()
+            .map(|l| *l.envelope.payload())
+            .collect::<Vec<_>>(),
+        [1]
+    );
+    swarm.shutdown().await.unwrap();
+}
+
+#[agentix::test]
+async fn a_subscriber_that_stopped_is_removed_and_its_messages_kept_as_closed() {
+    let swarm = swarm();
+    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
+        .await
+        .unwrap();
+    let (gone, _gone_rx) = probe(&swarm, "gone").await;
+    let (stays, mut stays_rx) = probe(&swarm, "stays").await;
+    router.subscribe("t", &gone).await.unwrap();
+    let stays_id = router.subscribe("t", &stays).await.unwrap();
+    gone.quit().await.unwrap();
+    gone.stopped().await;
+    router.publish("t", 1).unwrap();
+    router.publish("t", 2).unwrap();
+    assert_eq!(receive(&mut stays_rx, 2).await.concat(), [1, 2]);
+    // The batch that found it gone is kept; whatever came after had no
+    // subscription of it any more.
+    let closed = UndeliveredFilter::all().reason(UndeliveredReason::Closed);
+    let letters = router.undelivered(closed).await.unwrap();
+    assert!(!letters.is_empty());
+    assert!(
+        letters
+            .iter()
+            .all(|l| l.subscriber.as_ref().map(|s| s.as_str()) == Some("gone"))
+    );
+    // Removed from the index too: with `stays` gone as well, nobody listens.
+    assert!(router.unsubscribe(stays_id).await.unwrap());
+    assert!(!router.unsubscribe(stays_id).await.unwrap(), "only once");
+    router.publish("t", 3).unwrap();
+    let nobody = UndeliveredFilter::all().reason(UndeliveredReason::NoSubscriber);
+    let letters = router.undelivered(nobody).await.unwrap();
+    assert_eq!(
+        letters
+            .iter()
+            .map(|l| *l.envelope.payload())
+            .collect::<Vec<_>>(),
+        [3]
+    );
+    swarm.shutdown().await.unwrap();
+}
+
+#[agentix::test]
+async fn undelivered_messages_can_be_redriven_once_someone_listens() {
+    let swarm = swarm();
+    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
+        .await
+        .unwrap();
+    router.publish("late.topic", 5).unwrap();
+    router.publish("late.topic", 6).unwrap();
+    let (sub, mut rx) = probe(&swarm, "late").await;
+    router.subscribe("late.>", &sub).await.unwrap();
+    let redriven = router.redrive(UndeliveredFilter::all()).await.unwrap();
+    assert_eq!(redriven, 2);
+    assert_eq!(receive(&mut rx, 2).await.concat(), [5, 6]);
+    assert!(
+        router
+            .undelivered(UndeliveredFilter::all())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    swarm.shutdown().await.unwrap();
+}
+
+#[agentix::test]
+async fn invalid_topics_and_patterns_are_errors_naming_the_problem() {
+    let swarm = swarm();
+    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
+        .await
+        .unwrap();
+    let (sub, _rx) = probe(&swarm, "sub").await;
+    let err = router.publish("a..b", 1).unwrap_err();
+    let agentix::actors::router::PublishError::Topic(err) = err else {
+        panic!("{err}")
+    };
+    assert_eq!(err.problem(), &TopicProblem::EmptyToken { position: 2 });
+    let err = router.subscribe("a.>.b", &sub).await.unwrap_err();
+    assert!(
+        err.to_string().contains("may only be the last token"),
+        "{err}"
+    );
+    let as_crate_error: agentix::Error = router.publish("a.*", 1).unwrap_err().into();
+    assert!(
+        as_crate_error.to_string().contains("wildcard"),
+        "{as_crate_error}"
+    );
+    swarm.shutdown().await.unwrap();
+}
+
+/// Blocks its arbiter in the first batch until the test says so.
+#[derive(Agent)]
+#[agent(mailbox = 2)]
+struct Stalled {
+    gate: std::sync::Arc<std::sync::Mutex<std::sync::mpsc::Receiver<()>>>,
+    batches: mpsc::UnboundedSender<Vec<u64>>,
+}
+
+impl actix::Handler<Batch<u64>> for Stalled {
+    type Result = ();
+
+    fn handle(&mut self, batch: Batch<u64>, _: &mut AgentContext<Self>) {
+        let _ = self.gate.lock().unwrap().recv();
+        let _ = self.batches.send(batch.payloads().copied().collect());
+    }
+}
+
+#[agentix::test]
+async fn a_stalled_subscriber_slows_nobody_and_its_queue_stays_bounded() {
+    let swarm = Swarm::start(SwarmConfig::default().arbiters(3)).unwrap();
+    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default().max_batch(8))
+        .await
+        .unwrap();
+    let (open, gate) = std::sync::mpsc::channel();
+    let gate = std::sync::Arc::new(std::sync::Mutex::new(gate));
+    let (stalled_tx, mut stalled_rx) = mpsc::unbounded_channel();
+    let stalled = swarm
+        .agent(move || Stalled {
+            gate: gate.clone(),
+            batches: stalled_tx.clone(),
+        })
+        .name("stalled")
+        .on_arbiter(2)
+        .spawn()
+        .await
+        .unwrap();
+    let (healthy, mut healthy_rx) = probe(&swarm, "healthy").await;
+    let options = SubscribeOptions::default().queue(100, OverflowPolicy::DropOldest);
+    router
+        .subscribe_as("t", &stalled, |batch| batch, options)
+        .await
+        .unwrap();
+    router.subscribe("t", &healthy).await.unwrap();
+    for n in 0..1000u64 {
+        router
+            .send_wait(Publish::new("t".try_into().unwrap(), n))
+            .await
+            .unwrap();
+    }
+    let healthy_got = receive(&mut healthy_rx, 1000).await.concat();
+    assert_eq!(healthy_got, (0..1000).collect::<Vec<_>>());
+    // The stalled one holds at most its mailbox and its queue; the rest was
+    // dropped oldest first, and counted.
+    let counts = router.undelivered_counts().await.unwrap();
+    let overflow = counts
+        .iter()
+        .find(|(reason, _)| *reason == UndeliveredReason::Overflow)
+        .map_or(0, |(_, n)| *n);
+    assert!(overflow > 0, "overflow counted");
+    for _ in 0..1000 {
+        if open.send(()).is_err() {
+            break;
+        }
+    }
+    let mut stalled_got: Vec<u64> = Vec::new();
+    while (stalled_got.len() as u64) + overflow < 1000 {
+        let batch = tokio::time::timeout(Duration::from_secs(5), stalled_rx.recv())
+            .await
+            .expect("the stalled subscriber catches up")
+            .unwrap();
+        stalled_got.extend(batch);
+    }
+    assert_eq!(
+        stalled_got.len() as u64 + overflow,
+        1000,
+        "each message delivered or counted"
+    );
+    assert!(stalled_got.windows(2).all(|w| w[0] < w[1]), "in order");
+    assert_eq!(stalled_got.last(), Some(&999), "the freshest kept");
+    swarm.shutdown().await.unwrap();
+}
