@@ -1,0 +1,351 @@
+//! Fan-out through the router next to the raw baselines, in one process:
+//! one publisher, 1000 subscriber agents, 2000 messages each delivered to
+//! all (2 M deliveries); against it, `do_send` of each `Arc` message to
+//! every raw actix actor, and a `tokio::sync::broadcast` channel with 1000
+//! receiver tasks. Then the latency from publish to handling at low load.
+//!
+//! Run with `cargo bench --bench router`. Prints one `name value` per line.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use agentix::{
+    actix::{self, Actor, Addr, Arbiter},
+    actors::router::{Batch, Publish, RouterConfig, RouterRef, Topic},
+    prelude::*,
+};
+
+mod support;
+
+use support::{median, percentile, print};
+use tokio::sync::{Notify, broadcast};
+
+const SUBSCRIBERS: usize = 1000;
+const MESSAGES: u64 = 2000;
+const ROUNDS: usize = 3;
+const LOW_LOAD_SUBSCRIBERS: usize = 100;
+const LOW_LOAD_MESSAGES: usize = 1000;
+
+/// Counts subscribers done with a round.
+#[derive(Default)]
+struct Finish {
+    done: AtomicUsize,
+    all: Notify,
+}
+
+impl Finish {
+    fn one_done(&self) {
+        if self.done.fetch_add(1, Ordering::AcqRel) + 1 == SUBSCRIBERS {
+            self.all.notify_one();
+        }
+    }
+
+    async fn wait(&self) {
+        let all = self.all.notified();
+        tokio::pin!(all);
+        all.as_mut().enable();
+        if self.done.load(Ordering::Acquire) < SUBSCRIBERS {
+            all.await;
+        }
+        self.done.store(0, Ordering::Release);
+    }
+}
+
+/// An agentix subscriber: sums what it gets, tells when it has all.
+#[derive(Agent)]
+#[agent(mailbox = 1024)]
+struct Sink {
+    seen: u64,
+    sum: u64,
+    finish: Arc<Finish>,
+}
+
+impl actix::Handler<Batch<u64>> for Sink {
+    type Result = ();
+
+    fn handle(&mut self, batch: Batch<u64>, _: &mut AgentContext<Self>) {
+        for payload in batch.payloads() {
+            self.sum = self.sum.wrapping_add(*payload);
+        }
+        self.seen += batch.len() as u64;
+        if self.seen.is_multiple_of(MESSAGES) {
+            self.finish.one_done();
+        }
+    }
+}
+
+/// The raw actix subscriber for the naive baseline.
+struct RawSink {
+    seen: u64,
+    sum: u64,
+    finish: Arc<Finish>,
+}
+
+impl Actor for RawSink {
+    type Context = actix::Context<Self>;
+}
+
+struct Tick(Arc<u64>);
+
+impl actix::Message for Tick {
+    type Result = ();
+}
+
+impl actix::Handler<Tick> for RawSink {
+    type Result = ();
+
+    fn handle(&mut self, Tick(payload): Tick, _: &mut Self::Context) {
+        self.sum = self.sum.wrapping_add(*payload);
+        self.seen += 1;
+        if self.seen.is_multiple_of(MESSAGES) {
+            self.finish.one_done();
+        }
+    }
+}
+
+/// Publishes from inside an arbiter, as a real publisher would.
+#[derive(Agent)]
+#[agent(ask_timeout_ms = 600_000)]
+struct Driver {
+    router: RouterRef<u64>,
+}
+
+#[handlers]
+impl Driver {
+    #[handle]
+    fn publish_all(&mut self) -> impl std::future::Future<Output = ()> + 'static {
+        let router = self.router.clone();
+        async move {
+            let topic = Topic::new("market.eu.btc").expect("a valid topic");
+            for n in 0..MESSAGES {
+                let publish = Publish::new(topic.clone(), n);
+                router
+                    .send_wait(publish)
+                    .await
+                    .expect("the router takes it");
+            }
+        }
+    }
+
+    #[handle]
+    fn naive_all(&mut self, sinks: Vec<Addr<RawSink>>) {
+        for n in 0..MESSAGES {
+            let payload = Arc::new(n);
+            for sink in &sinks {
+                // The baseline is actix as people use it for fan-out.
+                sink.do_send(Tick(payload.clone()));
+            }
+        }
+    }
+}
+
+async fn agentix_round(driver: &DriverRef, finish: &Finish) -> f64 {
+    let start = Instant::now();
+    driver.publish_all().await.expect("published");
+    finish.wait().await;
+    (SUBSCRIBERS as u64 * MESSAGES) as f64 / start.elapsed().as_secs_f64()
+}
+
+async fn naive_round(driver: &DriverRef, sinks: &[Addr<RawSink>], finish: &Finish) -> f64 {
+    let start = Instant::now();
+    driver.naive_all(sinks.to_vec()).await.expect("sent");
+    finish.wait().await;
+    (SUBSCRIBERS as u64 * MESSAGES) as f64 / start.elapsed().as_secs_f64()
+}
+
+async fn broadcast_round(arbiters: &[Arbiter], finish: &Arc<Finish>) -> f64 {
+    let (tx, _) = broadcast::channel::<Arc<u64>>(MESSAGES as usize);
+    let ready = Arc::new(Finish::default());
+    for i in 0..SUBSCRIBERS {
+        let mut rx = tx.subscribe();
+        let (finish, ready) = (finish.clone(), ready.clone());
+        arbiters[i % arbiters.len()].spawn(async move {
+            ready.one_done();
+            let mut sum = 0u64;
+            for _ in 0..MESSAGES {
+                let payload = rx.recv().await.expect("no lag: the channel holds all");
+                sum = sum.wrapping_add(*payload);
+            }
+            std::hint::black_box(sum);
+            finish.one_done();
+        });
+    }
+    ready.wait().await;
+    let start = Instant::now();
+    for n in 0..MESSAGES {
+        let _ = tx.send(Arc::new(n));
+    }
+    finish.wait().await;
+    (SUBSCRIBERS as u64 * MESSAGES) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// A subscriber measuring publish-to-handle latency of each delivery.
+#[derive(Agent)]
+struct Clock {
+    samples: Arc<parking_lot::Mutex<Vec<u64>>>,
+}
+
+impl actix::Handler<Batch<Instant>> for Clock {
+    type Result = ();
+
+    fn handle(&mut self, batch: Batch<Instant>, _: &mut AgentContext<Self>) {
+        let mut samples = self.samples.lock();
+        for sent in batch.payloads() {
+            samples.push(sent.elapsed().as_nanos() as u64);
+        }
+    }
+}
+
+/// The raw actix subscriber for the low-load baseline.
+struct RawClock {
+    samples: Arc<parking_lot::Mutex<Vec<u64>>>,
+}
+
+impl Actor for RawClock {
+    type Context = actix::Context<Self>;
+}
+
+struct Stamp(Instant);
+
+impl actix::Message for Stamp {
+    type Result = ();
+}
+
+impl actix::Handler<Stamp> for RawClock {
+    type Result = ();
+
+    fn handle(&mut self, Stamp(sent): Stamp, _: &mut Self::Context) {
+        self.samples.lock().push(sent.elapsed().as_nanos() as u64);
+    }
+}
+
+/// The same load sent with `do_send` to raw actix actors on the same kind
+/// of threads: the floor this machine's thread wake-ups set.
+async fn low_load_raw(arbiters: &[Arbiter]) -> Vec<u64> {
+    let samples = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let clocks: Vec<_> = (0..LOW_LOAD_SUBSCRIBERS)
+        .map(|i| {
+            let samples = samples.clone();
+            RawClock::start_in_arbiter(&arbiters[i % arbiters.len()].handle(), move |_| RawClock {
+                samples,
+            })
+        })
+        .collect();
+    let mut every = tokio::time::interval(Duration::from_millis(1));
+    for _ in 0..LOW_LOAD_MESSAGES {
+        every.tick().await;
+        let now = Instant::now();
+        for clock in &clocks {
+            clock.do_send(Stamp(now));
+        }
+    }
+    let expected = LOW_LOAD_MESSAGES * LOW_LOAD_SUBSCRIBERS;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while samples.lock().len() < expected && Instant::now() < deadline {
+        every.tick().await;
+    }
+    let samples = std::mem::take(&mut *samples.lock());
+    samples
+}
+
+async fn low_load(swarm: &Swarm) -> agentix::Result<Vec<u64>> {
+    let router = RouterRef::<Instant>::start(swarm, RouterConfig::default()).await?;
+    let samples = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    for i in 0..LOW_LOAD_SUBSCRIBERS {
+        let samples = samples.clone();
+        let clock = swarm
+            .spawn(&format!("clock-{i}"), move || Clock {
+                samples: samples.clone(),
+            })
+            .await?;
+        router.subscribe("quotes.>", &clock).await?;
+    }
+    let topic = Topic::new("quotes.eu").expect("a valid topic");
+    let mut every = tokio::time::interval(Duration::from_millis(1));
+    for _ in 0..LOW_LOAD_MESSAGES {
+        every.tick().await;
+        router.send(Publish::new(topic.clone(), Instant::now()))?;
+    }
+    let expected = LOW_LOAD_MESSAGES * LOW_LOAD_SUBSCRIBERS;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while samples.lock().len() < expected && Instant::now() < deadline {
+        every.tick().await;
+    }
+    let samples = std::mem::take(&mut *samples.lock());
+    Ok(samples)
+}
+
+#[agentix::main]
+async fn main() -> agentix::Result<()> {
+    let swarm = Swarm::start(SwarmConfig::default().arbiters(2))?;
+    let finish = Arc::new(Finish::default());
+    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default()).await?;
+    for i in 0..SUBSCRIBERS {
+        let finish = finish.clone();
+        let sink = swarm
+            .spawn(&format!("sink-{i}"), move || Sink {
+                seen: 0,
+                sum: 0,
+                finish: finish.clone(),
+            })
+            .await?;
+        router.subscribe("market.>", &sink).await?;
+    }
+    let driver = swarm
+        .agent(move || Driver {
+            router: router.clone(),
+        })
+        .on_arbiter(0)
+        .spawn()
+        .await?;
+    let arbiters: Vec<_> = (0..2).map(|_| Arbiter::new()).collect();
+    let sinks: Vec<Addr<RawSink>> = (0..SUBSCRIBERS)
+        .map(|i| {
+            let finish = finish.clone();
+            RawSink::start_in_arbiter(&arbiters[i % 2].handle(), move |_| RawSink {
+                seen: 0,
+                sum: 0,
+                finish,
+            })
+        })
+        .collect();
+
+    let (mut ours, mut naive, mut tokio_broadcast) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        ours.push(agentix_round(&driver, &finish).await);
+        naive.push(naive_round(&driver, &sinks, &finish).await);
+        tokio_broadcast.push(broadcast_round(&arbiters, &finish).await);
+    }
+    let (ours, naive, tokio_broadcast) = (
+        median(&mut ours),
+        median(&mut naive),
+        median(&mut tokio_broadcast),
+    );
+    print("fanout_deliveries_per_s", ours);
+    print("actix_naive_deliveries_per_s", naive);
+    print("tokio_broadcast_deliveries_per_s", tokio_broadcast);
+    print("fanout/vs_actix_naive", ours / naive);
+    print("fanout/vs_tokio_broadcast", ours / tokio_broadcast);
+
+    let mut samples = low_load(&swarm).await?;
+    let mut raw = low_load_raw(&arbiters).await;
+    let (p50, p99) = (
+        percentile(&mut samples, 0.5) / 1000.0,
+        percentile(&mut samples, 0.99) / 1000.0,
+    );
+    let raw_p50 = percentile(&mut raw, 0.5) / 1000.0;
+    print("publish_to_handle_low_load_p50_us", p50);
+    print("publish_to_handle_low_load_p99_us", p99);
+    print("actix_do_send_low_load_p50_us", raw_p50);
+    print("publish_to_handle_low_load_p50/vs_actix", p50 / raw_p50);
+    for arbiter in &arbiters {
+        arbiter.stop();
+    }
+    swarm.shutdown().await?;
+    Ok(())
+}
