@@ -249,8 +249,7 @@ async fn low_load_raw(arbiters: &[Arbiter]) -> Vec<u64> {
     while samples.lock().len() < expected && Instant::now() < deadline {
         every.tick().await;
     }
-    let samples = std::mem::take(&mut *samples.lock());
-    samples
+    std::mem::take(&mut *samples.lock())
 }
 
 async fn low_load(swarm: &Swarm) -> agentix::Result<Vec<u64>> {
