@@ -23,11 +23,17 @@
 //!   overflow, expired; duplicates are counted), queryable, countable and
 //!   redrivable through the [`RouterRef`].
 //!
+//! - **Delivery modes** per subscription ([`DeliveryMode`]): at-most-once,
+//!   or at-least-once, where the subscriber acknowledges each batch
+//!   ([`Batch::ack`]) and a batch refused, dropped unanswered (a panicking
+//!   handler) or not answered in time is sent again after a backoff, up to a
+//!   limit ([`Retry`]), then kept as undelivered.
+//!
 //! Not wired into the router yet (the pieces exist and are tested on their
-//! own): queue groups ([`QueueGroup`]), at-least-once delivery with
-//! acknowledgements and retries, the blocking overflow policy (it
+//! own): queue groups ([`QueueGroup`]), the blocking overflow policy (it
 //! dead-letters for now), and sharding over arbiters.
 
+mod ack;
 mod actor;
 mod batch;
 mod dedup;
@@ -43,6 +49,7 @@ mod topic;
 mod trie;
 mod undelivered;
 
+pub use ack::{DeliveryMode, Retry};
 pub use actor::{Router, RouterConfig};
 pub use batch::Batch;
 pub use dedup::DedupWindow;

@@ -7,8 +7,9 @@ use actix::{Handler, Running, Supervised};
 use agentix_runtime::{Agent, AgentContext, AgentRef, Lifecycle, Restart, private};
 
 use super::{
-    DedupWindow, Envelope, SubscriberQueue, Topic, TopicIndex, TopicPattern, UndeliveredReason,
-    UndeliveredStore,
+    DedupWindow, DeliveryMode, Envelope, SubscriberQueue, Topic, TopicIndex, TopicPattern,
+    UndeliveredReason, UndeliveredStore,
+    ack::Unacked,
     fanout::Open,
     messages::{Counts, Publish, QueryUndelivered, Redrive, Subscribe, Unsubscribe},
     target::Target,
@@ -62,6 +63,8 @@ pub(crate) struct Sub<M> {
     pub(crate) target: Box<dyn Target<M>>,
     /// Deliveries waiting while the subscriber's mailbox is full.
     pub(crate) queue: SubscriberQueue<Envelope<M>>,
+    /// Under at-least-once: what is in flight and waiting for a retry.
+    pub(crate) unacked: Option<Unacked<M>>,
 }
 
 /// Limit of the topic → subscriptions cache: it is rebuilt from the index
@@ -83,6 +86,7 @@ pub struct Router<M: Send + Sync + 'static> {
     pub(crate) open: [Option<Open<M>>; 4],
     pub(crate) flush_scheduled: bool,
     pub(crate) retry_scheduled: bool,
+    pub(crate) ack_check_scheduled: bool,
     dedup: Option<DedupWindow>,
     pub(crate) undelivered: UndeliveredStore<M>,
 }
@@ -99,6 +103,7 @@ impl<M: Send + Sync + 'static> Router<M> {
             open: [None, None, None, None],
             flush_scheduled: false,
             retry_scheduled: false,
+            ack_check_scheduled: false,
             dedup: (config.dedup_window > 0).then(|| DedupWindow::new(config.dedup_window)),
             undelivered: UndeliveredStore::new(config.undelivered),
         }
@@ -188,6 +193,10 @@ impl<M: Send + Sync + 'static> Handler<Subscribe<M>> for Router<M> {
                 pattern: subscribe.pattern,
                 target: subscribe.target,
                 queue: SubscriberQueue::new(options.queue, options.overflow),
+                unacked: match options.delivery {
+                    DeliveryMode::AtMostOnce => None,
+                    DeliveryMode::AtLeastOnce(retry) => Some(Unacked::new(retry)),
+                },
             },
         );
         id
@@ -270,6 +279,7 @@ impl<M: Send + Sync + 'static> Lifecycle for Router<M> {
         // A timer scheduled by the old incarnation died with it.
         self.flush_scheduled = false;
         self.retry_scheduled = false;
+        self.ack_check_scheduled = false;
     }
 }
 

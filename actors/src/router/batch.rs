@@ -2,7 +2,7 @@
 
 use std::{fmt, ops::Deref, sync::Arc};
 
-use super::Envelope;
+use super::{Envelope, ack::AckCell};
 
 /// Deliveries for one subscriber, in publish order, in one mailbox message.
 ///
@@ -10,13 +10,34 @@ use super::Envelope;
 /// pending receive the same batch, so a message published to 1000
 /// subscribers is neither copied nor boxed per subscriber. A batch
 /// dereferences to the slice of its envelopes.
+///
+/// Under [`DeliveryMode::AtLeastOnce`](super::DeliveryMode::AtLeastOnce) the
+/// subscriber answers each batch with [`ack`](Self::ack) once it has handled
+/// it; a batch dropped without an answer (its handler panicked, say) is
+/// sent again. Under at-most-once both answers do nothing.
 pub struct Batch<M> {
     deliveries: Arc<[Envelope<M>]>,
+    ack: Option<Arc<AckCell>>,
 }
 
 impl<M> Batch<M> {
-    pub(crate) fn new(deliveries: Arc<[Envelope<M>]>) -> Self {
-        Self { deliveries }
+    pub(crate) fn new(deliveries: Arc<[Envelope<M>]>, ack: Option<Arc<AckCell>>) -> Self {
+        Self { deliveries, ack }
+    }
+
+    /// Handled: the router forgets the batch.
+    pub fn ack(&self) {
+        if let Some(cell) = &self.ack {
+            cell.answer(true);
+        }
+    }
+
+    /// Not handled: the router sends it again after its backoff (or gives it
+    /// up, out of retries).
+    pub fn nack(&self) {
+        if let Some(cell) = &self.ack {
+            cell.answer(false);
+        }
     }
 
     /// The payloads, in order.
@@ -33,11 +54,10 @@ impl<M> Deref for Batch<M> {
     }
 }
 
-impl<M> Clone for Batch<M> {
-    fn clone(&self) -> Self {
-        Self {
-            deliveries: self.deliveries.clone(),
-        }
+impl<M> Drop for Batch<M> {
+    /// No answer by now is a refusal: the handler did not get to the end.
+    fn drop(&mut self) {
+        self.nack();
     }
 }
 

@@ -19,10 +19,17 @@ use actix::{ActorFutureExt, AsyncContext, WrapFuture};
 use agentix_runtime::AgentContext;
 use tokio::time::Instant;
 
-use super::{Batch, Envelope, Priority, Pushed, UndeliveredReason, actor::Router, target::Refused};
+use super::{
+    Batch, Envelope, Priority, Pushed, UndeliveredReason, ack::AckCell, actor::Router,
+    target::Refused,
+};
 
 /// How often deliveries waiting for a full mailbox are retried.
 const RETRY_EVERY: Duration = Duration::from_millis(1);
+
+/// How often at-least-once answers are collected while batches are in
+/// flight: answers are flags in shared cells, not messages to the router.
+const ACK_CHECK_EVERY: Duration = Duration::from_millis(1);
 
 /// A batch being filled for one set of subscriptions.
 pub(crate) struct Open<M> {
@@ -101,7 +108,7 @@ impl<M: Send + Sync + 'static> Router<M> {
         };
         // Anything already waiting goes first: queue behind it.
         if sub.queue.is_empty() {
-            match sub.target.deliver(Batch::new(batch.clone())) {
+            match self.offer(id, batch, ctx) {
                 Ok(()) => return,
                 Err(Refused::Closed) => {
                     self.gone(id, batch.iter().cloned());
@@ -112,6 +119,71 @@ impl<M: Send + Sync + 'static> Router<M> {
         }
         self.enqueue(id, batch.iter().cloned());
         self.schedule_retry(ctx);
+    }
+
+    /// Hands `batch` to subscription `id` now, tracking it when the
+    /// subscription is at-least-once.
+    fn offer(
+        &mut self,
+        id: u64,
+        batch: &Arc<[Envelope<M>]>,
+        ctx: &mut AgentContext<Self>,
+    ) -> Result<(), Refused> {
+        let Some(sub) = self.subs.get_mut(&id) else {
+            return Ok(());
+        };
+        let cell = sub.unacked.as_ref().map(|_| Arc::new(AckCell::default()));
+        sub.target
+            .deliver(Batch::new(batch.clone(), cell.clone()))?;
+        if let (Some(unacked), Some(cell)) = (&mut sub.unacked, cell) {
+            unacked.sent(cell, batch.clone(), Instant::now());
+            self.schedule_ack_check(ctx);
+        }
+        Ok(())
+    }
+
+    fn schedule_ack_check(&mut self, ctx: &mut AgentContext<Self>) {
+        if self.ack_check_scheduled {
+            return;
+        }
+        self.ack_check_scheduled = true;
+        ctx.run_later(ACK_CHECK_EVERY, |router, ctx| {
+            router.ack_check_scheduled = false;
+            router.check_acks(ctx);
+        });
+    }
+
+    /// Settles what at-least-once subscribers answered or left unanswered:
+    /// retries what is due, gives up what is out of attempts.
+    fn check_acks(&mut self, ctx: &mut AgentContext<Self>) {
+        let now = Instant::now();
+        let tracked: Vec<u64> = (self.subs.iter())
+            .filter(|(_, sub)| sub.unacked.as_ref().is_some_and(|u| !u.is_idle()))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in tracked {
+            let Some(sub) = self.subs.get_mut(&id) else {
+                continue;
+            };
+            let Some(unacked) = sub.unacked.as_mut() else {
+                continue;
+            };
+            let checked = unacked.check(now);
+            let name = sub.target.name().clone();
+            for item in checked.exhausted {
+                let reason = UndeliveredReason::RetriesExhausted;
+                self.undelivered.record(item, reason, Some(name.clone()));
+            }
+            for again in checked.again.chunks(self.config.max_batch) {
+                let batch: Arc<[Envelope<M>]> = again.into();
+                self.hand(id, &batch, ctx);
+            }
+        }
+        let busy =
+            (self.subs.values()).any(|sub| sub.unacked.as_ref().is_some_and(|u| !u.is_idle()));
+        if busy {
+            self.schedule_ack_check(ctx);
+        }
     }
 
     fn enqueue(&mut self, id: u64, items: impl Iterator<Item = Envelope<M>>) {
@@ -153,7 +225,10 @@ impl<M: Send + Sync + 'static> Router<M> {
         self.index.remove(&sub.pattern, &id);
         self.matches.clear();
         let name = sub.target.name().clone();
-        let waiting: Vec<_> = sub.queue.drain(usize::MAX).collect();
+        let mut waiting: Vec<_> = sub.queue.drain(usize::MAX).collect();
+        if let Some(unacked) = &mut sub.unacked {
+            waiting.extend(unacked.abandon());
+        }
         for item in waiting {
             self.undelivered.record(item, reason, Some(name.clone()));
         }
@@ -185,10 +260,12 @@ impl<M: Send + Sync + 'static> Router<M> {
                 && !sub.queue.is_empty()
             {
                 let batch: Arc<[Envelope<M>]> = sub.queue.drain(max).collect();
-                match sub.target.deliver(Batch::new(batch.clone())) {
+                match self.offer(id, &batch, ctx) {
                     Ok(()) => {}
                     Err(Refused::Full) => {
-                        sub.queue.requeue_front(batch.iter().cloned());
+                        if let Some(sub) = self.subs.get_mut(&id) {
+                            sub.queue.requeue_front(batch.iter().cloned());
+                        }
                         still_waiting = true;
                         break;
                     }

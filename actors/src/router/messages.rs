@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use agentix_runtime::AgentName;
 
 use super::{
-    OverflowPolicy, Priority, Topic, TopicPattern, Undelivered, UndeliveredFilter,
+    DeliveryMode, OverflowPolicy, Priority, Topic, TopicPattern, Undelivered, UndeliveredFilter,
     UndeliveredReason, target::Target,
 };
 
@@ -107,6 +107,7 @@ pub struct SubscriptionId(pub(crate) u64);
 pub struct SubscribeOptions {
     pub(crate) queue: usize,
     pub(crate) overflow: OverflowPolicy,
+    pub(crate) delivery: DeliveryMode,
 }
 
 impl Default for SubscribeOptions {
@@ -114,6 +115,7 @@ impl Default for SubscribeOptions {
         Self {
             queue: 4096,
             overflow: OverflowPolicy::default(),
+            delivery: DeliveryMode::AtMostOnce,
         }
     }
 }
@@ -124,6 +126,12 @@ impl SubscribeOptions {
     pub fn queue(mut self, capacity: usize, overflow: OverflowPolicy) -> Self {
         self.queue = capacity.max(1);
         self.overflow = overflow;
+        self
+    }
+
+    /// At-most-once (the default) or at-least-once with acknowledgements.
+    pub fn delivery(mut self, mode: DeliveryMode) -> Self {
+        self.delivery = mode;
         self
     }
 }

@@ -1,0 +1,305 @@
+//! At-least-once delivery: acknowledgements, retries with backoff, and the
+//! dead letter at the end of them.
+
+use std::{
+    collections::VecDeque,
+    sync::{
+        Arc,
+        atomic::{AtomicU8, Ordering},
+    },
+    time::Duration,
+};
+
+use tokio::time::Instant;
+
+use super::Envelope;
+
+/// How a subscription's deliveries are guaranteed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DeliveryMode {
+    /// Handed over once; a subscriber that fails on it loses it (the
+    /// router's fastest mode).
+    #[default]
+    AtMostOnce,
+    /// The subscriber acknowledges each batch ([`Batch::ack`]); a batch not
+    /// acknowledged in time, refused ([`Batch::nack`]) or dropped without an
+    /// answer (its handler panicked, or the subscriber stopped) is sent
+    /// again after a backoff, up to a limit, then kept as undelivered
+    /// (`RetriesExhausted`). A retried message may arrive after later ones.
+    ///
+    /// [`Batch::ack`]: super::Batch::ack
+    /// [`Batch::nack`]: super::Batch::nack
+    AtLeastOnce(Retry),
+}
+
+/// The retry policy of at-least-once delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    pub(crate) ack_timeout: Duration,
+    pub(crate) retries: u32,
+    pub(crate) backoff_min: Duration,
+    pub(crate) backoff_max: Duration,
+}
+
+impl Default for Retry {
+    /// 5 s to acknowledge; 5 retries, 10 ms apart at first, doubling up to 1 s.
+    fn default() -> Self {
+        Self {
+            ack_timeout: Duration::from_secs(5),
+            retries: 5,
+            backoff_min: Duration::from_millis(10),
+            backoff_max: Duration::from_secs(1),
+        }
+    }
+}
+
+impl Retry {
+    /// How long a subscriber has to acknowledge a batch.
+    pub fn ack_timeout(mut self, timeout: Duration) -> Self {
+        self.ack_timeout = timeout;
+        self
+    }
+
+    /// How many times a message is sent again before it is given up.
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// The wait before the first retry, doubling per retry up to `max`.
+    pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
+        self.backoff_min = min;
+        self.backoff_max = max.max(min);
+        self
+    }
+
+    /// The wait before retry number `retry` (from 1).
+    pub(crate) fn delay(&self, retry: u32) -> Duration {
+        let doublings = retry.saturating_sub(1).min(20);
+        let delay = self.backoff_min.saturating_mul(1 << doublings);
+        delay.min(self.backoff_max)
+    }
+}
+
+const PENDING: u8 = 0;
+const ACKED: u8 = 1;
+const FAILED: u8 = 2;
+
+/// The answer to one batch, shared by the batch and the router.
+#[derive(Debug, Default)]
+pub(crate) struct AckCell(AtomicU8);
+
+/// What became of a batch in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    Pending,
+    Acked,
+    Failed,
+}
+
+impl AckCell {
+    /// Records the first answer; later ones do not change it.
+    pub(crate) fn answer(&self, acked: bool) {
+        let answer = if acked { ACKED } else { FAILED };
+        let _ = self
+            .0
+            .compare_exchange(PENDING, answer, Ordering::AcqRel, Ordering::Acquire);
+    }
+
+    pub(crate) fn get(&self) -> Answer {
+        match self.0.load(Ordering::Acquire) {
+            PENDING => Answer::Pending,
+            ACKED => Answer::Acked,
+            _ => Answer::Failed,
+        }
+    }
+}
+
+/// A batch handed to an at-least-once subscriber, not yet acknowledged.
+pub(crate) struct InFlight<M> {
+    pub(crate) cell: Arc<AckCell>,
+    pub(crate) items: Arc<[Envelope<M>]>,
+    pub(crate) sent_at: Instant,
+}
+
+/// What an at-least-once subscription has in flight and waiting to be
+/// retried.
+pub(crate) struct Unacked<M> {
+    pub(crate) retry: Retry,
+    pub(crate) in_flight: VecDeque<InFlight<M>>,
+    /// Messages to send again, each not before its time.
+    pub(crate) retries: VecDeque<(Instant, Envelope<M>)>,
+}
+
+/// What a check of the batches in flight found.
+pub(crate) struct Checked<M> {
+    /// Due for another attempt.
+    pub(crate) again: Vec<Envelope<M>>,
+    /// Out of attempts.
+    pub(crate) exhausted: Vec<Envelope<M>>,
+}
+
+impl<M> Unacked<M> {
+    pub(crate) fn new(retry: Retry) -> Self {
+        Self {
+            retry,
+            in_flight: VecDeque::new(),
+            retries: VecDeque::new(),
+        }
+    }
+
+    pub(crate) fn sent(&mut self, cell: Arc<AckCell>, items: Arc<[Envelope<M>]>, now: Instant) {
+        self.in_flight.push_back(InFlight {
+            cell,
+            items,
+            sent_at: now,
+        });
+    }
+
+    /// Settles the answered and timed-out batches: acknowledged ones leave,
+    /// the others are scheduled again or, out of attempts, handed back as
+    /// exhausted. Then takes the retries that are due.
+    pub(crate) fn check(&mut self, now: Instant) -> Checked<M> {
+        let mut exhausted = Vec::new();
+        let timeout = self.retry.ack_timeout;
+        let mut still = VecDeque::with_capacity(self.in_flight.len());
+        for flight in self.in_flight.drain(..) {
+            let failed = match flight.cell.get() {
+                Answer::Acked => continue,
+                Answer::Failed => true,
+                Answer::Pending => now.saturating_duration_since(flight.sent_at) >= timeout,
+            };
+            if !failed {
+                still.push_back(flight);
+                continue;
+            }
+            for item in flight.items.iter() {
+                // `attempt` counts the first delivery as 1.
+                let retry = item.attempt();
+                if retry > self.retry.retries {
+                    exhausted.push(item.clone());
+                } else {
+                    let due = now + self.retry.delay(retry);
+                    self.retries.push_back((due, item.retry()));
+                }
+            }
+        }
+        self.in_flight = still;
+        let mut again = Vec::new();
+        // Retries are kept in the order they failed; take the due ones.
+        let mut later = VecDeque::with_capacity(self.retries.len());
+        for (due, item) in self.retries.drain(..) {
+            if due <= now {
+                again.push(item);
+            } else {
+                later.push_back((due, item));
+            }
+        }
+        self.retries = later;
+        Checked { again, exhausted }
+    }
+
+    /// Whether anything is in flight or waiting for a retry.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.in_flight.is_empty() && self.retries.is_empty()
+    }
+
+    /// Everything not acknowledged, for the dead letters when the
+    /// subscription ends.
+    pub(crate) fn abandon(&mut self) -> Vec<Envelope<M>> {
+        let mut left = Vec::new();
+        for flight in self.in_flight.drain(..) {
+            if flight.cell.get() != Answer::Acked {
+                left.extend(flight.items.iter().cloned());
+            }
+        }
+        left.extend(self.retries.drain(..).map(|(_, item)| item));
+        left
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::router::Topic;
+
+    fn items(ids: &[u64]) -> Arc<[Envelope<u64>]> {
+        let topic = Topic::new("t").unwrap();
+        ids.iter()
+            .map(|id| Envelope::new(*id, topic.clone(), Arc::new(*id)))
+            .collect()
+    }
+
+    fn policy() -> Retry {
+        Retry::default()
+            .ack_timeout(Duration::from_millis(100))
+            .retries(2)
+            .backoff(Duration::from_millis(10), Duration::from_millis(15))
+    }
+
+    #[test]
+    fn the_first_answer_counts() {
+        let cell = AckCell::default();
+        assert_eq!(cell.get(), Answer::Pending);
+        cell.answer(true);
+        cell.answer(false);
+        assert_eq!(cell.get(), Answer::Acked);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap() {
+        let retry = policy();
+        assert_eq!(retry.delay(1), Duration::from_millis(10));
+        assert_eq!(retry.delay(2), Duration::from_millis(15));
+        assert_eq!(retry.delay(u32::MAX), Duration::from_millis(15));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn acknowledged_batches_leave_and_failed_ones_come_back_after_the_backoff() {
+        let mut unacked = Unacked::new(policy());
+        let (acked, failed) = (Arc::new(AckCell::default()), Arc::new(AckCell::default()));
+        unacked.sent(acked.clone(), items(&[1, 2]), Instant::now());
+        unacked.sent(failed.clone(), items(&[3]), Instant::now());
+        acked.answer(true);
+        failed.answer(false);
+        let checked = unacked.check(Instant::now());
+        assert!(checked.again.is_empty(), "not before the backoff");
+        tokio::time::advance(Duration::from_millis(10)).await;
+        let checked = unacked.check(Instant::now());
+        let again: Vec<_> = checked
+            .again
+            .iter()
+            .map(|e| (e.id(), e.attempt()))
+            .collect();
+        assert_eq!(again, [(3, 2)]);
+        assert!(unacked.is_idle());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unanswered_batch_times_out_and_the_last_attempt_is_exhausted() {
+        let mut unacked = Unacked::new(policy());
+        let mut batch = items(&[7]);
+        for attempt in 1..=3 {
+            unacked.sent(Arc::new(AckCell::default()), batch.clone(), Instant::now());
+            tokio::time::advance(Duration::from_millis(99)).await;
+            assert!(
+                unacked.check(Instant::now()).again.is_empty(),
+                "not yet timed out"
+            );
+            tokio::time::advance(Duration::from_millis(1)).await;
+            let checked = unacked.check(Instant::now());
+            if attempt == 3 {
+                let exhausted: Vec<_> = checked.exhausted.iter().map(|e| e.attempt()).collect();
+                assert_eq!(exhausted, [3], "two retries after the first attempt");
+                break;
+            }
+            assert!(checked.exhausted.is_empty());
+            tokio::time::advance(Duration::from_millis(15)).await;
+            let again = unacked.check(Instant::now()).again;
+            assert_eq!(again.len(), 1);
+            batch = again.into();
+        }
+        assert!(unacked.is_idle());
+    }
+}
