@@ -16,7 +16,9 @@ use std::{
 
 use agentix::{
     actix::{self, Actor, Addr, Arbiter},
-    actors::router::{Batch, Publish, RouterConfig, RouterRef, Topic},
+    actors::router::{
+        Batch, DeliveryMode, Publish, Retry, RouterConfig, RouterRef, SubscribeOptions, Topic,
+    },
     prelude::*,
 };
 
@@ -73,6 +75,8 @@ impl actix::Handler<Batch<u64>> for Sink {
             self.sum = self.sum.wrapping_add(*payload);
         }
         self.seen += batch.len() as u64;
+        // A no-op under at-most-once.
+        batch.ack();
         if self.seen.is_multiple_of(MESSAGES) {
             self.finish.one_done();
         }
@@ -112,14 +116,15 @@ impl actix::Handler<Tick> for RawSink {
 #[derive(Agent)]
 #[agent(ask_timeout_ms = 600_000)]
 struct Driver {
-    router: RouterRef<u64>,
+    /// At-most-once subscriptions, then at-least-once ones.
+    routers: [RouterRef<u64>; 2],
 }
 
 #[handlers]
 impl Driver {
     #[handle]
-    fn publish_all(&mut self) -> impl std::future::Future<Output = ()> + 'static {
-        let router = self.router.clone();
+    fn publish_all(&mut self, router: usize) -> impl std::future::Future<Output = ()> + 'static {
+        let router = self.routers[router].clone();
         async move {
             let topic = Topic::new("market.eu.btc").expect("a valid topic");
             for n in 0..MESSAGES {
@@ -144,9 +149,9 @@ impl Driver {
     }
 }
 
-async fn agentix_round(driver: &DriverRef, finish: &Finish) -> f64 {
+async fn agentix_round(driver: &DriverRef, router: usize, finish: &Finish) -> f64 {
     let start = Instant::now();
-    driver.publish_all().await.expect("published");
+    driver.publish_all(router).await.expect("published");
     finish.wait().await;
     (SUBSCRIBERS as u64 * MESSAGES) as f64 / start.elapsed().as_secs_f64()
 }
@@ -284,6 +289,9 @@ async fn main() -> agentix::Result<()> {
     let swarm = Swarm::start(SwarmConfig::default().arbiters(2))?;
     let finish = Arc::new(Finish::default());
     let router = RouterRef::<u64>::start(&swarm, RouterConfig::default()).await?;
+    let acked = RouterRef::<u64>::start(&swarm, RouterConfig::default()).await?;
+    let at_least_once =
+        SubscribeOptions::default().delivery(DeliveryMode::AtLeastOnce(Retry::default()));
     for i in 0..SUBSCRIBERS {
         let finish = finish.clone();
         let sink = swarm
@@ -294,10 +302,13 @@ async fn main() -> agentix::Result<()> {
             })
             .await?;
         router.subscribe("market.>", &sink).await?;
+        acked
+            .subscribe_as("market.>", &sink, |batch| batch, at_least_once)
+            .await?;
     }
     let driver = swarm
         .agent(move || Driver {
-            router: router.clone(),
+            routers: [router.clone(), acked.clone()],
         })
         .on_arbiter(0)
         .spawn()
@@ -315,8 +326,10 @@ async fn main() -> agentix::Result<()> {
         .collect();
 
     let (mut ours, mut naive, mut tokio_broadcast) = (Vec::new(), Vec::new(), Vec::new());
+    let mut acked = Vec::new();
     for _ in 0..ROUNDS {
-        ours.push(agentix_round(&driver, &finish).await);
+        ours.push(agentix_round(&driver, 0, &finish).await);
+        acked.push(agentix_round(&driver, 1, &finish).await);
         naive.push(naive_round(&driver, &sinks, &finish).await);
         tokio_broadcast.push(broadcast_round(&arbiters, &finish).await);
     }
@@ -330,6 +343,7 @@ async fn main() -> agentix::Result<()> {
     print("tokio_broadcast_deliveries_per_s", tokio_broadcast);
     print("fanout/vs_actix_naive", ours / naive);
     print("fanout/vs_tokio_broadcast", ours / tokio_broadcast);
+    print("fanout_at_least_once_deliveries_per_s", median(&mut acked));
 
     let mut samples = low_load(&swarm).await?;
     let mut raw = low_load_raw(&arbiters).await;

@@ -26,7 +26,11 @@ pub struct RouterConfig {
 impl Default for RouterConfig {
     fn default() -> Self {
         Self {
-            max_batch: 64,
+            // Per mailbox message, a subscriber pays one wake-up and one
+            // box; 256 deliveries share them (measured: 64 gave half the
+            // fan-out throughput of 256). At low load batches stay small
+            // anyway: they leave when the mailbox is drained.
+            max_batch: 256,
             dedup_window: 0,
             undelivered: 10_000,
         }
@@ -34,7 +38,7 @@ impl Default for RouterConfig {
 }
 
 impl RouterConfig {
-    /// At most `max` deliveries per batch (default 64, at least 1). A batch
+    /// At most `max` deliveries per batch (default 256, at least 1). A batch
     /// also leaves when the router has drained its mailbox, so at low load
     /// batches are small and latency low.
     pub fn max_batch(mut self, max: usize) -> Self {
