@@ -303,7 +303,7 @@ async fn main() -> agentix::Result<()> {
             .await?;
         router.subscribe("market.>", &sink).await?;
         acked
-            .subscribe_as("market.>", &sink, |batch| batch, at_least_once)
+            .subscribe_as("market.>", &sink, |batch| batch, at_least_once.clone())
             .await?;
     }
     let driver = swarm

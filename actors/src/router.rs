@@ -29,9 +29,15 @@
 //!   handler) or not answered in time is sent again after a backoff, up to a
 //!   limit ([`Retry`]), then kept as undelivered.
 //!
-//! Not wired into the router yet (the pieces exist and are tested on their
-//! own): queue groups ([`QueueGroup`]), the blocking overflow policy (it
-//! dead-letters for now), and sharding over arbiters.
+//! - **Queue groups**: subscriptions with the same pattern and group name
+//!   ([`SubscribeOptions::group`]) share its messages, one member per
+//!   message, by [`GroupStrategy`]: round-robin, least-busy (fewest
+//!   deliveries outstanding, answers collected before each pick),
+//!   consistent hash on the message key ([`Publish::key`]), or weighted by
+//!   outcomes. A member that stops leaves its group.
+//!
+//! Not built yet: the blocking overflow policy (it dead-letters for now),
+//! and sharding over arbiters.
 
 mod ack;
 mod actor;
@@ -39,10 +45,12 @@ mod batch;
 mod dedup;
 mod envelope;
 mod fanout;
+mod groups;
 mod handle;
 mod hash_ring;
 mod messages;
 mod queue_group;
+mod settle;
 mod subscriber;
 mod target;
 mod topic;

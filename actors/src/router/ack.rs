@@ -138,6 +138,10 @@ pub(crate) struct Checked<M> {
     pub(crate) again: Vec<Envelope<M>>,
     /// Out of attempts.
     pub(crate) exhausted: Vec<Envelope<M>>,
+    /// Deliveries acknowledged, refused and timed out since the last check.
+    pub(crate) acked: usize,
+    pub(crate) failed: usize,
+    pub(crate) timed_out: usize,
 }
 
 impl<M> Unacked<M> {
@@ -162,17 +166,24 @@ impl<M> Unacked<M> {
     /// exhausted. Then takes the retries that are due.
     pub(crate) fn check(&mut self, now: Instant) -> Checked<M> {
         let mut exhausted = Vec::new();
+        let (mut acked, mut failed, mut timed_out) = (0, 0, 0);
         let timeout = self.retry.ack_timeout;
         let mut still = VecDeque::with_capacity(self.in_flight.len());
         for flight in self.in_flight.drain(..) {
-            let failed = match flight.cell.get() {
-                Answer::Acked => continue,
-                Answer::Failed => true,
-                Answer::Pending => now.saturating_duration_since(flight.sent_at) >= timeout,
-            };
-            if !failed {
-                still.push_back(flight);
-                continue;
+            let count = flight.items.len();
+            match flight.cell.get() {
+                Answer::Acked => {
+                    acked += count;
+                    continue;
+                }
+                Answer::Failed => failed += count,
+                Answer::Pending if now.saturating_duration_since(flight.sent_at) >= timeout => {
+                    timed_out += count;
+                }
+                Answer::Pending => {
+                    still.push_back(flight);
+                    continue;
+                }
             }
             for item in flight.items.iter() {
                 // `attempt` counts the first delivery as 1.
@@ -197,7 +208,13 @@ impl<M> Unacked<M> {
             }
         }
         self.retries = later;
-        Checked { again, exhausted }
+        Checked {
+            again,
+            exhausted,
+            acked,
+            failed,
+            timed_out,
+        }
     }
 
     /// Whether anything is in flight or waiting for a retry.

@@ -11,6 +11,7 @@ use super::{
     UndeliveredReason, UndeliveredStore,
     ack::Unacked,
     fanout::Open,
+    groups::{Entry, Groups, Matched},
     messages::{Counts, Publish, QueryUndelivered, Redrive, Subscribe, Unsubscribe},
     target::Target,
 };
@@ -69,6 +70,8 @@ pub(crate) struct Sub<M> {
     pub(crate) queue: SubscriberQueue<Envelope<M>>,
     /// Under at-least-once: what is in flight and waiting for a retry.
     pub(crate) unacked: Option<Unacked<M>>,
+    /// The queue group it is a member of, if any.
+    pub(crate) group: Option<u64>,
 }
 
 /// Limit of the topic → subscriptions cache: it is rebuilt from the index
@@ -79,15 +82,18 @@ const MATCH_CACHE: usize = 4096;
 /// [module docs](super).
 pub struct Router<M: Send + Sync + 'static> {
     pub(crate) config: RouterConfig,
-    pub(crate) index: TopicIndex<u64>,
+    pub(crate) index: TopicIndex<Entry>,
+    pub(crate) groups: Groups,
     pub(crate) subs: HashMap<u64, Sub<M>>,
     next_sub: u64,
     next_id: u64,
     /// Topic → matching subscriptions, sorted; emptied whenever the
     /// subscriptions change, so a shared `Arc` means "the same set".
-    pub(crate) matches: HashMap<Topic, Arc<[u64]>>,
-    /// The batch being filled, per lane.
+    pub(crate) matches: HashMap<Topic, Arc<Matched>>,
+    /// The broadcast batch being filled, per lane.
     pub(crate) open: [Option<Open<M>>; 4],
+    /// Per lane, the deliveries picked for queue-group members.
+    pub(crate) member_open: [Vec<(u64, Vec<Envelope<M>>)>; 4],
     pub(crate) flush_scheduled: bool,
     pub(crate) retry_scheduled: bool,
     pub(crate) ack_check_scheduled: bool,
@@ -100,11 +106,13 @@ impl<M: Send + Sync + 'static> Router<M> {
         Self {
             config,
             index: TopicIndex::new(),
+            groups: Groups::default(),
             subs: HashMap::new(),
             next_sub: 0,
             next_id: 0,
             matches: HashMap::new(),
             open: [None, None, None, None],
+            member_open: Default::default(),
             flush_scheduled: false,
             retry_scheduled: false,
             ack_check_scheduled: false,
@@ -113,13 +121,12 @@ impl<M: Send + Sync + 'static> Router<M> {
         }
     }
 
-    fn matching(&mut self, topic: &Topic) -> Arc<[u64]> {
+    fn matching(&mut self, topic: &Topic) -> Arc<Matched> {
         if let Some(found) = self.matches.get(topic) {
             return found.clone();
         }
-        let mut found: Vec<u64> = self.index.matching(topic).into_iter().copied().collect();
-        found.sort_unstable();
-        let found: Arc<[u64]> = found.into();
+        let entries = self.index.matching(topic).into_iter().copied();
+        let found = Arc::new(Matched::from_entries(entries));
         if self.matches.len() >= MATCH_CACHE {
             self.matches.clear();
         }
@@ -148,13 +155,21 @@ impl<M: Send + Sync + 'static> Router<M> {
             self.undelivered.count_only(UndeliveredReason::Duplicate);
             return;
         }
-        let subs = self.matching(envelope.topic());
-        if subs.is_empty() {
+        let matched = self.matching(envelope.topic());
+        if matched.is_empty() {
             self.undelivered
                 .record(envelope, UndeliveredReason::NoSubscriber, None);
             return;
         }
-        self.add_to_batch(subs, envelope, ctx);
+        for group in matched.groups.iter() {
+            self.settle_group(*group, ctx);
+            if let Some(member) = self.groups.pick(*group, envelope.key()) {
+                self.add_for_member(member, envelope.clone(), ctx);
+            }
+        }
+        if !matched.subs.is_empty() {
+            self.add_to_batch(matched.subs.clone(), envelope, ctx);
+        }
     }
 }
 
@@ -178,6 +193,9 @@ impl<M: Send + Sync + 'static> Handler<Publish<M>> for Router<M> {
         if let Some(sender) = publish.sender {
             envelope = envelope.with_sender(sender);
         }
+        if let Some(key) = publish.key {
+            envelope = envelope.with_key(key);
+        }
         self.route(envelope, true, ctx);
     }
 }
@@ -189,8 +207,20 @@ impl<M: Send + Sync + 'static> Handler<Subscribe<M>> for Router<M> {
         self.subscriptions_changed(ctx);
         self.next_sub += 1;
         let id = self.next_sub;
-        self.index.insert(&subscribe.pattern, id);
         let options = subscribe.options;
+        let group = match &options.group {
+            None => {
+                self.index.insert(&subscribe.pattern, Entry::Sub(id));
+                None
+            }
+            Some((name, strategy)) => {
+                let (group, new) = self.groups.join(&subscribe.pattern, name, *strategy, id);
+                if new {
+                    self.index.insert(&subscribe.pattern, Entry::Group(group));
+                }
+                Some(group)
+            }
+        };
         self.subs.insert(
             id,
             Sub {
@@ -201,6 +231,7 @@ impl<M: Send + Sync + 'static> Handler<Subscribe<M>> for Router<M> {
                     DeliveryMode::AtMostOnce => None,
                     DeliveryMode::AtLeastOnce(retry) => Some(Unacked::new(retry)),
                 },
+                group,
             },
         );
         id

@@ -60,6 +60,7 @@ pub struct Envelope<M> {
     deadline: Option<Instant>,
     correlation: Option<Arc<str>>,
     sender: Option<AgentName>,
+    key: Option<Arc<[u8]>>,
     attempt: u32,
     payload: Arc<M>,
 }
@@ -76,9 +77,21 @@ impl<M> Envelope<M> {
             deadline: None,
             correlation: None,
             sender: None,
+            key: None,
             attempt: 1,
             payload,
         }
+    }
+
+    /// With `key`, which picks the member of a consistent-hash queue group.
+    pub fn with_key(mut self, key: Arc<[u8]>) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// The key, if the publisher gave one.
+    pub fn key(&self) -> Option<&[u8]> {
+        self.key.as_deref()
     }
 
     /// In lane `priority`.
@@ -178,6 +191,7 @@ impl<M> Clone for Envelope<M> {
             deadline: self.deadline,
             correlation: self.correlation.clone(),
             sender: self.sender.clone(),
+            key: self.key.clone(),
             attempt: self.attempt,
             payload: self.payload.clone(),
         }

@@ -20,16 +20,12 @@ use agentix_runtime::AgentContext;
 use tokio::time::Instant;
 
 use super::{
-    Batch, Envelope, Priority, Pushed, UndeliveredReason, ack::AckCell, actor::Router,
-    target::Refused,
+    Batch, Envelope, Outcome, Priority, Pushed, UndeliveredReason, ack::AckCell, actor::Router,
+    groups::Entry, target::Refused,
 };
 
 /// How often deliveries waiting for a full mailbox are retried.
 const RETRY_EVERY: Duration = Duration::from_millis(1);
-
-/// How often at-least-once answers are collected while batches are in
-/// flight: answers are flags in shared cells, not messages to the router.
-const ACK_CHECK_EVERY: Duration = Duration::from_millis(1);
 
 /// A batch being filled for one set of subscriptions.
 pub(crate) struct Open<M> {
@@ -60,15 +56,49 @@ impl<M: Send + Sync + 'static> Router<M> {
             .is_some_and(|open| open.items.len() >= self.config.max_batch);
         if priority == Priority::Critical || full {
             self.flush_lane(lane, ctx);
-        } else if !self.flush_scheduled {
-            // Runs once the mailbox is drained: actix polls the context's
-            // futures only after the messages waiting.
-            self.flush_scheduled = true;
-            ctx.spawn(async {}.into_actor(self).map(|(), router, ctx| {
-                router.flush_scheduled = false;
-                router.flush_all(ctx);
-            }));
+        } else {
+            self.schedule_flush(ctx);
         }
+    }
+
+    /// Adds a delivery picked for queue-group member `member`.
+    pub(crate) fn add_for_member(
+        &mut self,
+        member: u64,
+        envelope: Envelope<M>,
+        ctx: &mut AgentContext<Self>,
+    ) {
+        let priority = envelope.priority();
+        let lane = priority.lane();
+        let lists = &mut self.member_open[lane];
+        // Few members are open at once: a scan beats a map.
+        let at = match lists.iter().position(|(id, _)| *id == member) {
+            Some(at) => at,
+            None => {
+                lists.push((member, Vec::new()));
+                lists.len() - 1
+            }
+        };
+        lists[at].1.push(envelope);
+        if priority == Priority::Critical || lists[at].1.len() >= self.config.max_batch {
+            let (_, items) = lists.swap_remove(at);
+            self.send_items(&[member], items, ctx);
+        } else {
+            self.schedule_flush(ctx);
+        }
+    }
+
+    fn schedule_flush(&mut self, ctx: &mut AgentContext<Self>) {
+        if self.flush_scheduled {
+            return;
+        }
+        // Runs once the mailbox is drained: actix polls the context's
+        // futures only after the messages waiting.
+        self.flush_scheduled = true;
+        ctx.spawn(async {}.into_actor(self).map(|(), router, ctx| {
+            router.flush_scheduled = false;
+            router.flush_all(ctx);
+        }));
     }
 
     /// Sends every open batch, higher lanes first.
@@ -79,9 +109,22 @@ impl<M: Send + Sync + 'static> Router<M> {
     }
 
     fn flush_lane(&mut self, lane: usize, ctx: &mut AgentContext<Self>) {
-        let Some(Open { subs, mut items }) = self.open[lane].take() else {
-            return;
-        };
+        for (member, items) in std::mem::take(&mut self.member_open[lane]) {
+            self.send_items(&[member], items, ctx);
+        }
+        if let Some(Open { subs, items }) = self.open[lane].take() {
+            self.send_items(&subs, items, ctx);
+        }
+    }
+
+    /// Sends `items` as one batch, shared by subscriptions `subs`; what has
+    /// expired is kept as undelivered instead.
+    fn send_items(
+        &mut self,
+        subs: &[u64],
+        mut items: Vec<Envelope<M>>,
+        ctx: &mut AgentContext<Self>,
+    ) {
         let now = Instant::now();
         if items.iter().any(|item| item.expired_at(now)) {
             let (expired, fresh): (Vec<_>, Vec<_>) =
@@ -102,8 +145,19 @@ impl<M: Send + Sync + 'static> Router<M> {
     }
 
     /// Hands `batch` to subscription `id`, or queues it there.
-    fn hand(&mut self, id: u64, batch: &Arc<[Envelope<M>]>, ctx: &mut AgentContext<Self>) {
+    pub(crate) fn hand(
+        &mut self,
+        id: u64,
+        batch: &Arc<[Envelope<M>]>,
+        ctx: &mut AgentContext<Self>,
+    ) {
         let Some(sub) = self.subs.get_mut(&id) else {
+            // Found gone earlier in this flush: the rest of its mail too.
+            for item in batch.iter() {
+                let item = item.clone();
+                self.undelivered
+                    .record(item, UndeliveredReason::Closed, None);
+            }
             return;
         };
         // Anything already waiting goes first: queue behind it.
@@ -135,55 +189,20 @@ impl<M: Send + Sync + 'static> Router<M> {
         let cell = sub.unacked.as_ref().map(|_| Arc::new(AckCell::default()));
         sub.target
             .deliver(Batch::new(batch.clone(), cell.clone()))?;
-        if let (Some(unacked), Some(cell)) = (&mut sub.unacked, cell) {
-            unacked.sent(cell, batch.clone(), Instant::now());
-            self.schedule_ack_check(ctx);
+        match (&mut sub.unacked, cell) {
+            (Some(unacked), Some(cell)) => {
+                unacked.sent(cell, batch.clone(), Instant::now());
+                self.schedule_ack_check(ctx);
+            }
+            // At-most-once: handed over is as done as it gets.
+            _ => {
+                if let Some(group) = sub.group {
+                    let done = batch.len();
+                    self.groups.finished(group, id, Outcome::Success, done);
+                }
+            }
         }
         Ok(())
-    }
-
-    fn schedule_ack_check(&mut self, ctx: &mut AgentContext<Self>) {
-        if self.ack_check_scheduled {
-            return;
-        }
-        self.ack_check_scheduled = true;
-        ctx.run_later(ACK_CHECK_EVERY, |router, ctx| {
-            router.ack_check_scheduled = false;
-            router.check_acks(ctx);
-        });
-    }
-
-    /// Settles what at-least-once subscribers answered or left unanswered:
-    /// retries what is due, gives up what is out of attempts.
-    fn check_acks(&mut self, ctx: &mut AgentContext<Self>) {
-        let now = Instant::now();
-        let tracked: Vec<u64> = (self.subs.iter())
-            .filter(|(_, sub)| sub.unacked.as_ref().is_some_and(|u| !u.is_idle()))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in tracked {
-            let Some(sub) = self.subs.get_mut(&id) else {
-                continue;
-            };
-            let Some(unacked) = sub.unacked.as_mut() else {
-                continue;
-            };
-            let checked = unacked.check(now);
-            let name = sub.target.name().clone();
-            for item in checked.exhausted {
-                let reason = UndeliveredReason::RetriesExhausted;
-                self.undelivered.record(item, reason, Some(name.clone()));
-            }
-            for again in checked.again.chunks(self.config.max_batch) {
-                let batch: Arc<[Envelope<M>]> = again.into();
-                self.hand(id, &batch, ctx);
-            }
-        }
-        let busy =
-            (self.subs.values()).any(|sub| sub.unacked.as_ref().is_some_and(|u| !u.is_idle()));
-        if busy {
-            self.schedule_ack_check(ctx);
-        }
     }
 
     fn enqueue(&mut self, id: u64, items: impl Iterator<Item = Envelope<M>>) {
@@ -222,8 +241,27 @@ impl<M: Send + Sync + 'static> Router<M> {
         let Some(mut sub) = self.subs.remove(&id) else {
             return false;
         };
-        self.index.remove(&sub.pattern, &id);
+        match sub.group {
+            None => {
+                self.index.remove(&sub.pattern, &Entry::Sub(id));
+            }
+            Some(group) => {
+                if self.groups.leave(group, id) {
+                    self.index.remove(&sub.pattern, &Entry::Group(group));
+                }
+            }
+        }
         self.matches.clear();
+        // Deliveries picked for it and not sent yet.
+        for lane in &mut self.member_open {
+            if let Some(at) = lane.iter().position(|(member, _)| *member == id) {
+                let (_, items) = lane.swap_remove(at);
+                let name = Some(sub.target.name().clone());
+                for item in items {
+                    self.undelivered.record(item, reason, name.clone());
+                }
+            }
+        }
         let name = sub.target.name().clone();
         let mut waiting: Vec<_> = sub.queue.drain(usize::MAX).collect();
         if let Some(unacked) = &mut sub.unacked {

@@ -6,8 +6,8 @@ use std::{sync::Arc, time::Duration};
 use agentix_runtime::AgentName;
 
 use super::{
-    DeliveryMode, OverflowPolicy, Priority, Topic, TopicPattern, Undelivered, UndeliveredFilter,
-    UndeliveredReason, target::Target,
+    DeliveryMode, GroupStrategy, OverflowPolicy, Priority, Topic, TopicPattern, Undelivered,
+    UndeliveredFilter, UndeliveredReason, target::Target,
 };
 
 /// A message to publish, with its options.
@@ -30,6 +30,7 @@ pub struct Publish<M> {
     pub(crate) id: Option<u64>,
     pub(crate) correlation: Option<Arc<str>>,
     pub(crate) sender: Option<AgentName>,
+    pub(crate) key: Option<Arc<[u8]>>,
 }
 
 impl<M> Publish<M> {
@@ -48,7 +49,15 @@ impl<M> Publish<M> {
             id: None,
             correlation: None,
             sender: None,
+            key: None,
         }
+    }
+
+    /// The key a consistent-hash queue group picks its member by: messages
+    /// with one key go to one member.
+    pub fn key(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.key = Some(Arc::from(key.as_ref()));
+        self
     }
 
     /// In lane `priority`.
@@ -103,11 +112,12 @@ impl<M: Send + Sync + 'static> actix::Message for Publish<M> {
 pub struct SubscriptionId(pub(crate) u64);
 
 /// Options of a subscription.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SubscribeOptions {
     pub(crate) queue: usize,
     pub(crate) overflow: OverflowPolicy,
     pub(crate) delivery: DeliveryMode,
+    pub(crate) group: Option<(Arc<str>, GroupStrategy)>,
 }
 
 impl Default for SubscribeOptions {
@@ -116,6 +126,7 @@ impl Default for SubscribeOptions {
             queue: 4096,
             overflow: OverflowPolicy::default(),
             delivery: DeliveryMode::AtMostOnce,
+            group: None,
         }
     }
 }
@@ -132,6 +143,14 @@ impl SubscribeOptions {
     /// At-most-once (the default) or at-least-once with acknowledgements.
     pub fn delivery(mut self, mode: DeliveryMode) -> Self {
         self.delivery = mode;
+        self
+    }
+
+    /// Joins the queue group `name` of this pattern: each message goes to
+    /// one of its members, picked by `strategy` (the group's first member
+    /// sets it). Without a group, the subscription gets every message.
+    pub fn group(mut self, name: &str, strategy: GroupStrategy) -> Self {
+        self.group = Some((Arc::from(name), strategy));
         self
     }
 }

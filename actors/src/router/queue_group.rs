@@ -100,6 +100,16 @@ impl QueueGroup {
         before != self.members.len()
     }
 
+    /// Its strategy.
+    pub fn strategy(&self) -> GroupStrategy {
+        self.strategy
+    }
+
+    /// Its members, in the order they joined.
+    pub fn members(&self) -> impl Iterator<Item = u64> + '_ {
+        self.members.iter().map(|m| m.id)
+    }
+
     /// How many members it has.
     pub fn len(&self) -> usize {
         self.members.len()

@@ -1,0 +1,87 @@
+//! Collecting at-least-once answers: acknowledged batches leave, refused
+//! and timed-out ones are retried or given up, and queue groups learn the
+//! outcomes.
+
+use std::{sync::Arc, time::Duration};
+
+use actix::AsyncContext;
+use agentix_runtime::AgentContext;
+use tokio::time::Instant;
+
+use super::{Envelope, GroupStrategy, Outcome, UndeliveredReason, actor::Router};
+
+/// How often answers are collected while batches are in flight: answers are
+/// flags in shared cells, not messages to the router.
+const ACK_CHECK_EVERY: Duration = Duration::from_millis(1);
+
+impl<M: Send + Sync + 'static> Router<M> {
+    pub(crate) fn schedule_ack_check(&mut self, ctx: &mut AgentContext<Self>) {
+        if self.ack_check_scheduled {
+            return;
+        }
+        self.ack_check_scheduled = true;
+        ctx.run_later(ACK_CHECK_EVERY, |router, ctx| {
+            router.ack_check_scheduled = false;
+            router.check_acks(ctx);
+        });
+    }
+
+    fn check_acks(&mut self, ctx: &mut AgentContext<Self>) {
+        let now = Instant::now();
+        let tracked: Vec<u64> = (self.subs.iter())
+            .filter(|(_, sub)| sub.unacked.as_ref().is_some_and(|u| !u.is_idle()))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in tracked {
+            self.settle(id, now, ctx);
+        }
+        let busy =
+            (self.subs.values()).any(|sub| sub.unacked.as_ref().is_some_and(|u| !u.is_idle()));
+        if busy {
+            self.schedule_ack_check(ctx);
+        }
+    }
+
+    /// Before a least-busy or weighted pick: the members' answers so far,
+    /// so the pick sees who is actually busy.
+    pub(crate) fn settle_group(&mut self, group: u64, ctx: &mut AgentContext<Self>) {
+        let Some((strategy, members)) = self.groups.members(group) else {
+            return;
+        };
+        if matches!(strategy, GroupStrategy::LeastBusy | GroupStrategy::Weighted) {
+            let now = Instant::now();
+            for member in members {
+                self.settle(member, now, ctx);
+            }
+        }
+    }
+
+    /// Settles subscription `id`'s answers up to `now`.
+    fn settle(&mut self, id: u64, now: Instant, ctx: &mut AgentContext<Self>) {
+        let Some(sub) = self.subs.get_mut(&id) else {
+            return;
+        };
+        let Some(unacked) = sub.unacked.as_mut() else {
+            return;
+        };
+        if unacked.is_idle() {
+            return;
+        }
+        let checked = unacked.check(now);
+        if let Some(group) = sub.group {
+            let groups = &mut self.groups;
+            groups.finished(group, id, Outcome::Success, checked.acked);
+            groups.finished(group, id, Outcome::Failure, checked.failed);
+            groups.finished(group, id, Outcome::Timeout, checked.timed_out);
+        }
+        let name = sub.target.name().clone();
+        for item in checked.exhausted {
+            let reason = UndeliveredReason::RetriesExhausted;
+            self.undelivered.record(item, reason, Some(name.clone()));
+        }
+        for again in checked.again.chunks(self.config.max_batch) {
+            let batch: Arc<[Envelope<M>]> = again.into();
+            self.hand(id, &batch, ctx);
+        }
+    }
+}
