@@ -104,9 +104,10 @@ async fn a_burst_arrives_in_batches_no_larger_than_the_maximum() {
     let config = RouterConfig::default().max_batch(16);
     let router = RouterRef::<u64>::start(&swarm, config).await.unwrap();
     let (sub, mut rx) = probe(&swarm, "sub").await;
-    router.subscribe("ticks", &sub).await.unwrap();
+    router.subscribe("ticks.>", &sub).await.unwrap();
     // Published from inside an arbiter in one go, so the router finds them
-    // all waiting in its mailbox.
+    // all waiting in its mailbox; on two topics that reach the same
+    // subscriber, so they share batches.
     let burst = router.clone();
     swarm
         .spawn("publisher", move || Publisher {
@@ -146,7 +147,8 @@ impl Publisher {
         let router = self.router.clone();
         async move {
             for i in 0..n {
-                let publish = Publish::new("ticks".try_into().unwrap(), i);
+                let topic = if i % 2 == 0 { "ticks.a" } else { "ticks.b" };
+                let publish = Publish::new(topic.try_into().unwrap(), i);
                 router.send_wait(publish).await.unwrap();
             }
         }

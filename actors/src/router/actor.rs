@@ -1,7 +1,10 @@
 //! The router agent: subscriptions, publishing and the questions about what
 //! it could not deliver. Batching and hand-over live in `fanout.rs`.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use actix::{Handler, Running, Supervised};
 use agentix_runtime::{Agent, AgentContext, AgentRef, Lifecycle, Restart, private};
@@ -90,6 +93,8 @@ pub struct Router<M: Send + Sync + 'static> {
     /// Topic → matching subscriptions, sorted; emptied whenever the
     /// subscriptions change, so a shared `Arc` means "the same set".
     pub(crate) matches: HashMap<Topic, Arc<Matched>>,
+    /// The distinct subscription sets in `matches`.
+    sets: HashSet<Arc<[u64]>>,
     /// The broadcast batch being filled, per lane.
     pub(crate) open: [Option<Open<M>>; 4],
     /// Per lane, the deliveries picked for queue-group members.
@@ -111,6 +116,7 @@ impl<M: Send + Sync + 'static> Router<M> {
             next_sub: 0,
             next_id: 0,
             matches: HashMap::new(),
+            sets: HashSet::new(),
             open: [None, None, None, None],
             member_open: Default::default(),
             flush_scheduled: false,
@@ -126,18 +132,33 @@ impl<M: Send + Sync + 'static> Router<M> {
             return found.clone();
         }
         let entries = self.index.matching(topic).into_iter().copied();
-        let found = Arc::new(Matched::from_entries(entries));
-        if self.matches.len() >= MATCH_CACHE {
-            self.matches.clear();
+        let mut found = Matched::from_entries(entries);
+        // Topics reaching the same subscriptions share one set, so that
+        // their messages share batches.
+        match self.sets.get(&*found.subs) {
+            Some(set) => found.subs = set.clone(),
+            None => {
+                self.sets.insert(found.subs.clone());
+            }
         }
+        if self.matches.len() >= MATCH_CACHE {
+            self.clear_matches();
+        }
+        let found = Arc::new(found);
         self.matches.insert(topic.clone(), found.clone());
         found
+    }
+
+    /// Forgets every cached match; the next publish per topic asks the index.
+    pub(crate) fn clear_matches(&mut self) {
+        self.matches.clear();
+        self.sets.clear();
     }
 
     /// The subscriptions changed: nothing cached or open may outlive that.
     fn subscriptions_changed(&mut self, ctx: &mut AgentContext<Self>) {
         self.flush_all(ctx);
-        self.matches.clear();
+        self.clear_matches();
     }
 
     /// Routes one envelope: de-duplication (unless redriven), matching, the

@@ -251,7 +251,7 @@ impl<M: Send + Sync + 'static> Router<M> {
                 }
             }
         }
-        self.matches.clear();
+        self.clear_matches();
         // Deliveries picked for it and not sent yet.
         for lane in &mut self.member_open {
             if let Some(at) = lane.iter().position(|(member, _)| *member == id) {
