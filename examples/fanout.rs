@@ -82,7 +82,7 @@ impl actix::Handler<Batch<Tick>> for Crashy {
 
     fn handle(&mut self, batch: Batch<Tick>, _: &mut AgentContext<Self>) {
         let bad = |e: &agentix::actors::router::Envelope<Tick>| {
-            e.attempt() == 1 && e.payload().price % 997 == 0
+            e.attempt() == 1 && e.payload().price.is_multiple_of(997)
         };
         assert!(!batch.iter().any(bad), "bad tick data");
         self.handled
