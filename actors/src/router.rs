@@ -36,8 +36,8 @@
 //!   consistent hash on the message key ([`Publish::key`]), or weighted by
 //!   outcomes. A member that stops leaves its group.
 //!
-//! Not built yet: the blocking overflow policy (it dead-letters for now),
-//! and sharding over arbiters.
+//! Not built yet: sharding over arbiters (one router is one actor on one
+//! arbiter).
 
 mod ack;
 mod actor;

@@ -368,3 +368,58 @@ async fn a_stalled_subscriber_slows_nobody_and_its_queue_stays_bounded() {
     assert_eq!(stalled_got.last(), Some(&999), "the freshest kept");
     swarm.shutdown().await.unwrap();
 }
+
+#[agentix::test]
+async fn a_blocking_subscriber_holds_the_publishers_back_and_loses_nothing() {
+    let swarm = Swarm::start(SwarmConfig::default().arbiters(3)).unwrap();
+    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default().max_batch(4))
+        .await
+        .unwrap();
+    let (open, gate) = std::sync::mpsc::channel();
+    let gate = std::sync::Arc::new(std::sync::Mutex::new(gate));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let stalled = swarm
+        .agent(move || Stalled {
+            gate: gate.clone(),
+            batches: tx.clone(),
+        })
+        .name("stalled")
+        .on_arbiter(2)
+        .spawn()
+        .await
+        .unwrap();
+    let options = SubscribeOptions::default().queue(10, OverflowPolicy::Block);
+    router
+        .subscribe_as("t", &stalled, |batch| batch, options)
+        .await
+        .unwrap();
+    // Publish without waiting until the router's mailbox refuses: the
+    // router has stopped taking messages for the stalled subscriber.
+    let mut sent = 0u64;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match router.send(Publish::new("t".try_into().unwrap(), sent)) {
+            Ok(()) => sent += 1,
+            Err(agentix::actors::router::PublishError::Send(err)) if err.is_full() => break,
+            Err(err) => panic!("{err}"),
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never held back");
+        if sent % 64 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    for _ in 0..sent {
+        if open.send(()).is_err() {
+            break;
+        }
+    }
+    let got = receive(&mut rx, sent as usize).await.concat();
+    assert_eq!(got, (0..sent).collect::<Vec<_>>(), "everything, in order");
+    let counts = router.undelivered_counts().await.unwrap();
+    assert!(
+        counts.iter().all(|(_, n)| *n == 0),
+        "nothing dropped: {counts:?}"
+    );
+    drop(open);
+    swarm.shutdown().await.unwrap();
+}

@@ -102,6 +102,10 @@ pub struct Router<M: Send + Sync + 'static> {
     pub(crate) flush_scheduled: bool,
     pub(crate) retry_scheduled: bool,
     pub(crate) ack_check_scheduled: bool,
+    /// A blocking subscriber's queue overflowed: stop taking messages.
+    pub(crate) must_hold: bool,
+    /// The router is not taking messages until that queue has room.
+    pub(crate) holding: bool,
     dedup: Option<DedupWindow>,
     pub(crate) undelivered: UndeliveredStore<M>,
 }
@@ -122,6 +126,8 @@ impl<M: Send + Sync + 'static> Router<M> {
             flush_scheduled: false,
             retry_scheduled: false,
             ack_check_scheduled: false,
+            must_hold: false,
+            holding: false,
             dedup: (config.dedup_window > 0).then(|| DedupWindow::new(config.dedup_window)),
             undelivered: UndeliveredStore::new(config.undelivered),
         }
@@ -336,6 +342,7 @@ impl<M: Send + Sync + 'static> Lifecycle for Router<M> {
         self.flush_scheduled = false;
         self.retry_scheduled = false;
         self.ack_check_scheduled = false;
+        self.holding = false;
     }
 }
 

@@ -20,8 +20,8 @@ use agentix_runtime::AgentContext;
 use tokio::time::Instant;
 
 use super::{
-    Batch, Envelope, Outcome, Priority, Pushed, UndeliveredReason, ack::AckCell, actor::Router,
-    groups::Entry, target::Refused,
+    Batch, Envelope, Outcome, OverflowPolicy, Priority, Pushed, UndeliveredReason, ack::AckCell,
+    actor::Router, groups::Entry, target::Refused,
 };
 
 /// How often deliveries waiting for a full mailbox are retried.
@@ -173,6 +173,7 @@ impl<M: Send + Sync + 'static> Router<M> {
         }
         self.enqueue(id, batch.iter().cloned());
         self.schedule_retry(ctx);
+        self.hold_publishers(ctx);
     }
 
     /// Hands `batch` to subscription `id` now, tracking it when the
@@ -215,13 +216,37 @@ impl<M: Send + Sync + 'static> Router<M> {
                 Pushed::Displaced(_) | Pushed::Dropped(_) => {
                     self.undelivered.count_only(UndeliveredReason::Overflow);
                 }
-                Pushed::Refused(item) | Pushed::Full(item) => {
+                Pushed::Refused(item) => {
                     let name = Some(sub.target.name().clone());
                     self.undelivered
                         .record(item, UndeliveredReason::Overflow, name);
                 }
+                Pushed::Full(item) => {
+                    // Kept: the router stops taking messages until it has
+                    // room again (see `hold_publishers`).
+                    sub.queue.push_over(item);
+                    self.must_hold = true;
+                }
             }
         }
+    }
+
+    /// Stops taking messages while a blocking subscriber's queue is full:
+    /// the mailbox fills up and the publishers wait. Retries the queues
+    /// every millisecond meanwhile.
+    pub(crate) fn hold_publishers(&mut self, ctx: &mut AgentContext<Self>) {
+        if !self.must_hold || self.holding {
+            return;
+        }
+        self.holding = true;
+        let pause = tokio::time::sleep(RETRY_EVERY).into_actor(self);
+        ctx.wait(pause.map(|(), router, ctx| {
+            router.holding = false;
+            router.retry_queues(ctx);
+            router.must_hold = (router.subs.values())
+                .any(|sub| sub.queue.policy() == OverflowPolicy::Block && sub.queue.is_full());
+            router.hold_publishers(ctx);
+        }));
     }
 
     /// Subscription `id` has stopped for good: it goes, and so do `items`

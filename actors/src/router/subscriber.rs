@@ -18,9 +18,11 @@ pub enum OverflowPolicy {
     /// letters, from where it can be redriven.
     #[default]
     DeadLetter,
-    /// Make the publisher wait until the subscriber has room. The router
-    /// does not pause its mailbox for it yet: until it does, it treats a
-    /// full queue under this policy as [`DeadLetter`](Self::DeadLetter).
+    /// Make the publishers wait until the subscriber has room: the router
+    /// stops taking messages (so `send_wait` waits and `send` finds its
+    /// mailbox full) until the queue is below its capacity again. Nothing
+    /// is lost, at the price of isolation: every subscriber of this router
+    /// waits with the slow one.
     Block,
 }
 
@@ -89,6 +91,12 @@ impl<T> SubscriberQueue<T> {
             OverflowPolicy::DeadLetter => Pushed::Refused(item),
             OverflowPolicy::Block => Pushed::Full(item),
         }
+    }
+
+    /// Queues `item` even when full: the blocking policy's way of keeping
+    /// a message while the publishers are held back.
+    pub fn push_over(&mut self, item: T) {
+        self.items.push_back(item);
     }
 
     /// Takes up to `max` messages from the front, in order.
