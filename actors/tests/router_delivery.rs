@@ -404,7 +404,7 @@ async fn a_blocking_subscriber_holds_the_publishers_back_and_loses_nothing() {
             Err(err) => panic!("{err}"),
         }
         assert!(tokio::time::Instant::now() < deadline, "never held back");
-        if sent % 64 == 0 {
+        if sent.is_multiple_of(64) {
             tokio::task::yield_now().await;
         }
     }
