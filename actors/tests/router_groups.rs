@@ -80,6 +80,35 @@ fn group(strategy: GroupStrategy) -> SubscribeOptions {
     SubscribeOptions::default().group("workers", strategy)
 }
 
+/// Starts a router and `members` (name, whether it answers) in the group
+/// `workers` on `pattern`; returns the router and the delivery log.
+async fn group_of(
+    swarm: &Swarm,
+    pattern: &str,
+    members: &[(&'static str, bool)],
+    options: SubscribeOptions,
+) -> (
+    RouterRef<u64>,
+    Log,
+    mpsc::UnboundedReceiver<(&'static str, u64)>,
+    Vec<MemberRef>,
+) {
+    let router = RouterRef::<u64>::start(swarm, RouterConfig::default())
+        .await
+        .unwrap();
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut refs = Vec::new();
+    for (name, answers) in members {
+        let worker = member(swarm, name, &tx, *answers).await;
+        router
+            .subscribe_as(pattern, &worker, |b| b, options.clone())
+            .await
+            .unwrap();
+        refs.push(worker);
+    }
+    (router, tx, rx, refs)
+}
+
 fn swarm() -> Swarm {
     Swarm::start(SwarmConfig::default().arbiters(2)).unwrap()
 }
@@ -87,18 +116,9 @@ fn swarm() -> Swarm {
 #[agentix::test]
 async fn a_round_robin_group_shares_the_messages_while_broadcast_gets_them_all() {
     let swarm = swarm();
-    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
-        .await
-        .unwrap();
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    for name in ["w1", "w2", "w3"] {
-        let worker = member(&swarm, name, &tx, true).await;
-        let options = group(GroupStrategy::RoundRobin);
-        router
-            .subscribe_as("jobs.>", &worker, |b| b, options)
-            .await
-            .unwrap();
-    }
+    let workers = [("w1", true), ("w2", true), ("w3", true)];
+    let (router, tx, mut rx, _) =
+        group_of(&swarm, "jobs.>", &workers, group(GroupStrategy::RoundRobin)).await;
     let audit = member(&swarm, "audit", &tx, true).await;
     router.subscribe("jobs.>", &audit).await.unwrap();
     for n in 0..300 {
@@ -131,18 +151,14 @@ async fn a_round_robin_group_shares_the_messages_while_broadcast_gets_them_all()
 #[agentix::test]
 async fn a_consistent_hash_group_sends_each_key_to_one_member() {
     let swarm = swarm();
-    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
-        .await
-        .unwrap();
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    for name in ["w1", "w2", "w3"] {
-        let worker = member(&swarm, name, &tx, true).await;
-        let options = group(GroupStrategy::ConsistentHash);
-        router
-            .subscribe_as("orders", &worker, |b| b, options)
-            .await
-            .unwrap();
-    }
+    let workers = [("w1", true), ("w2", true), ("w3", true)];
+    let (router, _tx, mut rx, _) = group_of(
+        &swarm,
+        "orders",
+        &workers,
+        group(GroupStrategy::ConsistentHash),
+    )
+    .await;
     for n in 0..200u64 {
         let publish =
             Publish::new("orders".try_into().unwrap(), n).key(format!("customer-{}", n % 10));
@@ -167,19 +183,10 @@ async fn a_consistent_hash_group_sends_each_key_to_one_member() {
 #[agentix::test]
 async fn a_least_busy_group_avoids_the_member_that_does_not_answer() {
     let swarm = swarm();
-    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
-        .await
-        .unwrap();
-    let (tx, mut rx) = mpsc::unbounded_channel();
     let retry = Retry::default().ack_timeout(Duration::from_secs(60));
-    for (name, answers) in [("stuck", false), ("quick", true)] {
-        let worker = member(&swarm, name, &tx, answers).await;
-        let options = group(GroupStrategy::LeastBusy).delivery(DeliveryMode::AtLeastOnce(retry));
-        router
-            .subscribe_as("jobs", &worker, |b| b, options)
-            .await
-            .unwrap();
-    }
+    let options = group(GroupStrategy::LeastBusy).delivery(DeliveryMode::AtLeastOnce(retry));
+    let workers = [("stuck", false), ("quick", true)];
+    let (router, _tx, mut rx, _) = group_of(&swarm, "jobs", &workers, options).await;
     // One at a time: each pick sees the answers collected so far.
     let mut stuck = 0;
     for n in 0..50 {
@@ -197,19 +204,10 @@ async fn a_least_busy_group_avoids_the_member_that_does_not_answer() {
 #[agentix::test]
 async fn a_member_that_stopped_leaves_its_group_and_the_others_carry_on() {
     let swarm = swarm();
-    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
-        .await
-        .unwrap();
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let gone = member(&swarm, "gone", &tx, true).await;
-    let stays = member(&swarm, "stays", &tx, true).await;
-    for worker in [&gone, &stays] {
-        let options = group(GroupStrategy::RoundRobin);
-        router
-            .subscribe_as("jobs", worker, |b| b, options)
-            .await
-            .unwrap();
-    }
+    let workers = [("gone", true), ("stays", true)];
+    let (router, _tx, mut rx, members) =
+        group_of(&swarm, "jobs", &workers, group(GroupStrategy::RoundRobin)).await;
+    let gone = &members[0];
     gone.quit().await.unwrap();
     gone.stopped().await;
     for n in 0..10 {
