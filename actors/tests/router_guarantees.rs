@@ -209,3 +209,36 @@ async fn a_message_refused_every_time_is_given_up_after_its_retries() {
     );
     swarm.shutdown().await.unwrap();
 }
+
+#[agentix::test]
+async fn a_retry_past_the_deadline_is_kept_as_expired_instead() {
+    let swarm = swarm();
+    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
+        .await
+        .unwrap();
+    let refuser = swarm.spawn("refuser", || Refuser).await.unwrap();
+    // The first retry comes 50 ms after the refusal; the message lives 20.
+    let retry = Retry::default().backoff(Duration::from_millis(50), Duration::from_millis(50));
+    router
+        .subscribe_as("t", &refuser, |batch| batch, at_least_once(retry))
+        .await
+        .unwrap();
+    let publish = agentix::actors::router::Publish::new("t".try_into().unwrap(), 9)
+        .ttl(Duration::from_millis(20));
+    router.send(publish).unwrap();
+    let expired = UndeliveredFilter::all().reason(UndeliveredReason::Expired);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let letters = loop {
+        let letters = router.undelivered(expired.clone()).await.unwrap();
+        if !letters.is_empty() {
+            break letters;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never expired");
+        tokio::task::yield_now().await;
+    };
+    assert_eq!(*letters[0].envelope.payload(), 9);
+    assert_eq!(letters[0].envelope.attempt(), 2, "expired on its retry");
+    let exhausted = UndeliveredFilter::all().reason(UndeliveredReason::RetriesExhausted);
+    assert!(router.undelivered(exhausted).await.unwrap().is_empty());
+    swarm.shutdown().await.unwrap();
+}

@@ -79,7 +79,14 @@ impl<M: Send + Sync + 'static> Router<M> {
             let reason = UndeliveredReason::RetriesExhausted;
             self.undelivered.record(item, reason, Some(name.clone()));
         }
-        for again in checked.again.chunks(self.config.max_batch) {
+        // A retry past its deadline is not sent: it has expired.
+        let (expired, again): (Vec<_>, Vec<_>) =
+            (checked.again.into_iter()).partition(|item| item.expired_at(now));
+        for item in expired {
+            let reason = UndeliveredReason::Expired;
+            self.undelivered.record(item, reason, Some(name.clone()));
+        }
+        for again in again.chunks(self.config.max_batch) {
             let batch: Arc<[Envelope<M>]> = again.into();
             self.hand(id, &batch, ctx);
         }
