@@ -36,8 +36,10 @@
 //!   consistent hash on the message key ([`Publish::key`]), or weighted by
 //!   outcomes. A member that stops leaves its group.
 //!
-//! Not built yet: sharding over arbiters (one router is one actor on one
-//! arbiter).
+//! - **Shards**: [`RouterRef::start_sharded`] spreads a router over several
+//!   agents on the swarm's arbiters; subscriptions go to every shard, each
+//!   reference publishes through one (clones take the next), so a
+//!   publisher's order per subscriber holds and publishers share the load.
 
 mod ack;
 mod actor;

@@ -88,7 +88,6 @@ pub struct Router<M: Send + Sync + 'static> {
     pub(crate) index: TopicIndex<Entry>,
     pub(crate) groups: Groups,
     pub(crate) subs: HashMap<u64, Sub<M>>,
-    next_sub: u64,
     next_id: u64,
     /// Topic → matching subscriptions, sorted; emptied whenever the
     /// subscriptions change, so a shared `Arc` means "the same set".
@@ -117,7 +116,6 @@ impl<M: Send + Sync + 'static> Router<M> {
             index: TopicIndex::new(),
             groups: Groups::default(),
             subs: HashMap::new(),
-            next_sub: 0,
             next_id: 0,
             matches: HashMap::new(),
             sets: HashSet::new(),
@@ -232,8 +230,7 @@ impl<M: Send + Sync + 'static> Handler<Subscribe<M>> for Router<M> {
 
     fn handle(&mut self, subscribe: Subscribe<M>, ctx: &mut AgentContext<Self>) -> u64 {
         self.subscriptions_changed(ctx);
-        self.next_sub += 1;
-        let id = self.next_sub;
+        let id = subscribe.id;
         let options = subscribe.options;
         let group = match &options.group {
             None => {

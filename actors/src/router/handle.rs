@@ -1,7 +1,14 @@
 //! [`RouterRef`]: starting a router, publishing, subscribing, and asking
 //! what it could not deliver.
 
-use std::{fmt, marker::PhantomData};
+use std::{
+    fmt,
+    marker::PhantomData,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
+};
 
 use actix::Handler;
 use agentix_runtime::{Agent, AgentRef, AskError, SendError, SpawnError, Swarm};
@@ -42,19 +49,71 @@ use super::{
 /// # Ok(()) }
 /// ```
 pub struct RouterRef<M: Send + Sync + 'static> {
-    agent: AgentRef<Router<M>>,
+    shards: Arc<Shards<M>>,
+    /// The shard this reference publishes through.
+    home: usize,
+}
+
+/// The router agents of one router, and what its references share.
+struct Shards<M: Send + Sync + 'static> {
+    agents: Box<[AgentRef<Router<M>>]>,
+    /// The home shard of the next clone.
+    next_home: AtomicUsize,
+    /// Subscription ids, the same on every shard.
+    next_sub: AtomicU64,
 }
 
 impl<M: Send + Sync + 'static> RouterRef<M> {
     /// Starts a router agent in `swarm`, named `router-<n>`.
     pub async fn start(swarm: &Swarm, config: RouterConfig) -> Result<Self, SpawnError> {
-        let agent = swarm.agent(move || Router::new(config)).spawn().await?;
-        Ok(Self { agent })
+        Self::start_sharded(swarm, config, 1).await
     }
 
-    /// The router agent itself (its name, status, restarts).
+    /// Starts a router of `shards` agents (at least 1) on the swarm's
+    /// arbiters in turn, for when one arbiter cannot carry the publishing.
+    ///
+    /// Every subscription is made on every shard; each reference publishes
+    /// through one shard, and each clone of a reference is given the next
+    /// shard. So a publisher's messages keep their order per subscriber,
+    /// and publishers on different clones share the load. The price: a
+    /// duplicate sent through two shards is not caught, and queue groups
+    /// pick per shard (least-busy knows the deliveries of its own shard).
+    pub async fn start_sharded(
+        swarm: &Swarm,
+        config: RouterConfig,
+        shards: usize,
+    ) -> Result<Self, SpawnError> {
+        let mut agents = Vec::with_capacity(shards.max(1));
+        for shard in 0..shards.max(1) {
+            let spawn = swarm.agent(move || Router::new(config));
+            let arbiter = shard % swarm.arbiters().max(1);
+            agents.push(spawn.on_arbiter(arbiter).spawn().await?);
+        }
+        let shards = Shards {
+            agents: agents.into(),
+            next_home: AtomicUsize::new(1),
+            next_sub: AtomicU64::new(0),
+        };
+        Ok(Self {
+            shards: Arc::new(shards),
+            home: 0,
+        })
+    }
+
+    /// The router agent this reference publishes through (its name,
+    /// status, restarts).
     pub fn agent(&self) -> &AgentRef<Router<M>> {
-        &self.agent
+        &self.shards.agents[self.home]
+    }
+
+    /// How many shards the router has.
+    pub fn shards(&self) -> usize {
+        self.shards.agents.len()
+    }
+
+    /// Which shard this reference publishes through.
+    pub fn shard(&self) -> usize {
+        self.home
     }
 
     /// Publishes `payload` on `topic` with the default options. Returns at
@@ -66,13 +125,13 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
 
     /// Publishes with options; returns at once.
     pub fn send(&self, publish: Publish<M>) -> Result<(), PublishError<M>> {
-        (self.agent.tell(publish)).map_err(|err| PublishError::Send(Box::new(err)))
+        (self.agent().tell(publish)).map_err(|err| PublishError::Send(Box::new(err)))
     }
 
     /// Publishes with options, waiting for room in the router's mailbox
     /// up to the router's ask deadline.
     pub async fn send_wait(&self, publish: Publish<M>) -> Result<(), PublishError<M>> {
-        self.agent
+        self.agent()
             .tell_wait(publish)
             .await
             .map_err(|err| PublishError::Send(Box::new(err)))
@@ -105,16 +164,20 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
         Msg: actix::Message<Result = ()> + Send + 'static,
     {
         let pattern = TopicPattern::new(pattern).map_err(SubscribeError::Pattern)?;
-        let target = AgentTarget {
-            agent: agent.clone(),
-            wrap,
-        };
-        let subscribe = Subscribe {
-            pattern,
-            target: Box::new(target),
-            options,
-        };
-        let id = self.agent.call(subscribe).await?;
+        let id = self.shards.next_sub.fetch_add(1, Ordering::Relaxed) + 1;
+        for shard in self.shards.agents.iter() {
+            let target = AgentTarget {
+                agent: agent.clone(),
+                wrap,
+            };
+            let subscribe = Subscribe {
+                id,
+                pattern: pattern.clone(),
+                target: Box::new(target),
+                options: options.clone(),
+            };
+            shard.call(subscribe).await?;
+        }
         Ok(SubscriptionId(id))
     }
 
@@ -122,7 +185,11 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
     /// published before still goes out; what waited in the router for a
     /// full mailbox becomes undelivered.
     pub async fn unsubscribe(&self, id: SubscriptionId) -> Result<bool, AskError> {
-        self.agent.call(Unsubscribe(id)).await
+        let mut found = false;
+        for shard in self.shards.agents.iter() {
+            found |= shard.call(Unsubscribe(id)).await?;
+        }
+        Ok(found)
     }
 
     /// The undelivered messages kept that `filter` admits, oldest first.
@@ -130,32 +197,58 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
         &self,
         filter: UndeliveredFilter,
     ) -> Result<Vec<Undelivered<M>>, AskError> {
-        self.agent.call(QueryUndelivered(filter, PhantomData)).await
+        let mut all = Vec::new();
+        for shard in self.shards.agents.iter() {
+            let query = QueryUndelivered(filter.clone(), PhantomData);
+            all.extend(shard.call(query).await?);
+        }
+        all.sort_by_key(|letter| letter.at);
+        Ok(all)
     }
 
     /// How many messages were not delivered, by reason.
     pub async fn undelivered_counts(&self) -> Result<Vec<(UndeliveredReason, u64)>, AskError> {
-        self.agent.call(Counts).await
+        let mut totals: Vec<(UndeliveredReason, u64)> =
+            UndeliveredReason::ALL.iter().map(|r| (*r, 0)).collect();
+        for shard in self.shards.agents.iter() {
+            for (reason, count) in shard.call(Counts).await? {
+                if let Some(total) = totals.iter_mut().find(|(r, _)| *r == reason) {
+                    total.1 += count;
+                }
+            }
+        }
+        Ok(totals)
     }
 
     /// Routes the undelivered messages `filter` admits again (as their
-    /// next attempt); returns how many.
+    /// next attempt), each on the shard that kept it; returns how many.
     pub async fn redrive(&self, filter: UndeliveredFilter) -> Result<usize, AskError> {
-        self.agent.call(Redrive(filter)).await
+        let mut count = 0;
+        for shard in self.shards.agents.iter() {
+            count += shard.call(Redrive(filter.clone())).await?;
+        }
+        Ok(count)
     }
 }
 
 impl<M: Send + Sync + 'static> Clone for RouterRef<M> {
+    /// Another publisher: it gets the next shard.
     fn clone(&self) -> Self {
+        let shards = self.shards.agents.len();
+        let home = self.shards.next_home.fetch_add(1, Ordering::Relaxed) % shards;
         Self {
-            agent: self.agent.clone(),
+            shards: self.shards.clone(),
+            home,
         }
     }
 }
 
 impl<M: Send + Sync + 'static> fmt::Debug for RouterRef<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("RouterRef").field(self.agent.name()).finish()
+        f.debug_struct("RouterRef")
+            .field("shard", self.agent().name())
+            .field("shards", &self.shards())
+            .finish()
     }
 }
 

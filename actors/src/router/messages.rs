@@ -156,6 +156,8 @@ impl SubscribeOptions {
 }
 
 pub(crate) struct Subscribe<M> {
+    /// Chosen by the reference, the same on every shard.
+    pub(crate) id: u64,
     pub(crate) pattern: TopicPattern,
     pub(crate) target: Box<dyn Target<M>>,
     pub(crate) options: SubscribeOptions,

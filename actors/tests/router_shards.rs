@@ -1,0 +1,75 @@
+//! A router sharded over arbiters: subscriptions on every shard, each
+//! publisher through one, its order kept; questions answered for all.
+
+use agentix::{
+    actors::router::{RouterConfig, RouterRef, UndeliveredFilter, UndeliveredReason},
+    prelude::*,
+};
+use support::{probe, receive};
+
+mod support;
+
+#[agentix::test]
+async fn publishers_on_different_shards_reach_every_subscriber_in_their_own_order() {
+    let swarm = Swarm::start(SwarmConfig::default().arbiters(2)).unwrap();
+    let router = RouterRef::<u64>::start_sharded(&swarm, RouterConfig::default(), 2)
+        .await
+        .unwrap();
+    assert_eq!(router.shards(), 2);
+    let (sub, mut rx) = probe(&swarm, "sub").await;
+    router.subscribe("t.>", &sub).await.unwrap();
+    let (a, b) = (router.clone(), router.clone());
+    assert_ne!(
+        a.shard(),
+        b.shard(),
+        "clones publish through different shards"
+    );
+    assert_ne!(a.agent().name(), b.agent().name());
+    for n in 0..500 {
+        a.publish("t.a", n).unwrap();
+        b.publish("t.b", 1000 + n).unwrap();
+    }
+    let got: Vec<u64> = receive(&mut rx, 1000).await.concat();
+    let from_a: Vec<u64> = got.iter().copied().filter(|n| *n < 1000).collect();
+    let from_b: Vec<u64> = got.iter().copied().filter(|n| *n >= 1000).collect();
+    assert_eq!(from_a, (0..500).collect::<Vec<_>>(), "a's order kept");
+    assert_eq!(from_b, (1000..1500).collect::<Vec<_>>(), "b's order kept");
+    swarm.shutdown().await.unwrap();
+}
+
+#[agentix::test]
+async fn undelivered_messages_and_unsubscribes_cover_every_shard() {
+    let swarm = Swarm::start(SwarmConfig::default().arbiters(2)).unwrap();
+    let router = RouterRef::<u64>::start_sharded(&swarm, RouterConfig::default(), 2)
+        .await
+        .unwrap();
+    let (sub, mut rx) = probe(&swarm, "sub").await;
+    let id = router.subscribe("t", &sub).await.unwrap();
+    let (a, b) = (router.clone(), router.clone());
+    a.publish("t", 1).unwrap();
+    b.publish("t", 2).unwrap();
+    let mut got = receive(&mut rx, 2).await.concat();
+    got.sort_unstable();
+    assert_eq!(got, [1, 2]);
+    assert!(router.unsubscribe(id).await.unwrap());
+    a.publish("t", 3).unwrap();
+    b.publish("t", 4).unwrap();
+    let nobody = UndeliveredFilter::all().reason(UndeliveredReason::NoSubscriber);
+    let letters = router.undelivered(nobody.clone()).await.unwrap();
+    let mut payloads: Vec<u64> = letters.iter().map(|l| *l.envelope.payload()).collect();
+    payloads.sort_unstable();
+    assert_eq!(payloads, [3, 4], "gone from both shards, kept by both");
+    let counts = router.undelivered_counts().await.unwrap();
+    let total = counts
+        .iter()
+        .find(|(r, _)| *r == UndeliveredReason::NoSubscriber)
+        .unwrap()
+        .1;
+    assert_eq!(total, 2, "counts summed over the shards");
+    router.subscribe("t", &sub).await.unwrap();
+    assert_eq!(router.redrive(nobody).await.unwrap(), 2);
+    let mut again = receive(&mut rx, 2).await.concat();
+    again.sort_unstable();
+    assert_eq!(again, [3, 4]);
+    swarm.shutdown().await.unwrap();
+}
