@@ -3,8 +3,59 @@
 //!
 //! | module | for |
 //! |---|---|
-//! | [`router`] | publish on topics, fan out to subscriber agents (in progress: topics and the subscription index) |
+//! | [`router`] | publish on topics, fan out to subscriber agents in shared batches |
 //!
-//! The registry, dead letters and the monitor arrive in later issues.
+//! The registry and the monitor arrive in later issues.
 
 pub mod router;
+
+/// Paths the exported macros expand to, so that users need no `actix`
+/// dependency of their own.
+#[doc(hidden)]
+pub mod __private {
+    pub use actix::Handler;
+    pub use agentix_runtime::AgentContext;
+}
+
+/// Makes an agent a subscriber that handles one delivery at a time: it
+/// implements the batch handler by calling `method(&envelope, ctx)` for
+/// each delivery in order, then acknowledges the batch. A panic in
+/// `method` leaves the batch unanswered, so at-least-once subscriptions get
+/// it again.
+///
+/// ```
+/// use agentix::{actors::handle_deliveries, prelude::*};
+/// use agentix::actors::router::Envelope;
+///
+/// #[derive(Agent, Default)]
+/// struct Follower {
+///     last: Option<u64>,
+/// }
+///
+/// impl Follower {
+///     fn on_price(&mut self, price: &Envelope<u64>, _: &mut AgentContext<Self>) {
+///         self.last = Some(*price.payload());
+///     }
+/// }
+///
+/// handle_deliveries!(Follower: u64 => on_price);
+/// ```
+#[macro_export]
+macro_rules! handle_deliveries {
+    ($agent:ty : $payload:ty => $method:ident) => {
+        impl $crate::__private::Handler<$crate::router::Batch<$payload>> for $agent {
+            type Result = ();
+
+            fn handle(
+                &mut self,
+                batch: $crate::router::Batch<$payload>,
+                ctx: &mut $crate::__private::AgentContext<Self>,
+            ) {
+                for envelope in batch.iter() {
+                    self.$method(envelope, ctx);
+                }
+                batch.ack();
+            }
+        }
+    };
+}

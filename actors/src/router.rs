@@ -8,7 +8,8 @@
 //! Guarantees of what is built so far:
 //!
 //! - **Shared, batched payloads.** A subscriber receives [`Batch<M>`]: the
-//!   deliveries of one mailbox message, in publish order. Subscribers with
+//!   deliveries of one mailbox message, in publish order (or one delivery
+//!   at a time, with [`handle_deliveries!`](crate::handle_deliveries)). Subscribers with
 //!   the same pending deliveries receive the same `Arc` batch; payloads are
 //!   never cloned per subscriber. A batch leaves when it reaches
 //!   [`RouterConfig::max_batch`] or when the router has drained its mailbox,

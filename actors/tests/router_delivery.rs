@@ -234,3 +234,45 @@ async fn invalid_topics_and_patterns_are_errors_naming_the_problem() {
     );
     swarm.shutdown().await.unwrap();
 }
+
+/// Handles deliveries one at a time through the macro.
+#[derive(Agent)]
+struct OneByOne {
+    seen: tokio::sync::mpsc::UnboundedSender<Vec<u64>>,
+}
+
+impl OneByOne {
+    fn on_delivery(
+        &mut self,
+        envelope: &agentix::actors::router::Envelope<u64>,
+        _: &mut AgentContext<Self>,
+    ) {
+        let _ = self.seen.send(vec![*envelope.payload()]);
+    }
+}
+
+agentix::actors::handle_deliveries!(OneByOne: u64 => on_delivery);
+
+#[agentix::test]
+async fn a_per_delivery_handler_sees_each_message_in_order() {
+    let swarm = swarm();
+    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
+        .await
+        .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let sub = swarm
+        .spawn("one-by-one", move || OneByOne { seen: tx.clone() })
+        .await
+        .unwrap();
+    router.subscribe("t", &sub).await.unwrap();
+    for n in 0..50 {
+        router.publish("t", n).unwrap();
+    }
+    let got = receive(&mut rx, 50).await;
+    assert!(
+        got.iter().all(|one| one.len() == 1),
+        "one call per delivery"
+    );
+    assert_eq!(got.concat(), (0..50).collect::<Vec<_>>());
+    swarm.shutdown().await.unwrap();
+}
