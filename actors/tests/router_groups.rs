@@ -21,8 +21,17 @@ type Log = mpsc::UnboundedSender<(&'static str, u64)>;
 struct Member {
     name: &'static str,
     log: Log,
-    answers: bool,
+    answer: Answer,
     held: Vec<Batch<u64>>,
+}
+
+/// How a member answers each batch.
+#[derive(Clone, Copy)]
+enum Answer {
+    Ack,
+    /// Keeps the batch, unanswered.
+    Hold,
+    Nack,
 }
 
 impl actix::Handler<Batch<u64>> for Member {
@@ -32,10 +41,10 @@ impl actix::Handler<Batch<u64>> for Member {
         for payload in batch.payloads() {
             let _ = self.log.send((self.name, *payload));
         }
-        if self.answers {
-            batch.ack();
-        } else {
-            self.held.push(batch);
+        match self.answer {
+            Answer::Ack => batch.ack(),
+            Answer::Hold => self.held.push(batch),
+            Answer::Nack => batch.nack(),
         }
     }
 }
@@ -48,13 +57,13 @@ impl Member {
     }
 }
 
-async fn member(swarm: &Swarm, name: &'static str, log: &Log, answers: bool) -> MemberRef {
+async fn member(swarm: &Swarm, name: &'static str, log: &Log, answer: Answer) -> MemberRef {
     let log = log.clone();
     swarm
         .spawn(name, move || Member {
             name,
             log: log.clone(),
-            answers,
+            answer,
             held: Vec::new(),
         })
         .await
@@ -80,12 +89,12 @@ fn group(strategy: GroupStrategy) -> SubscribeOptions {
     SubscribeOptions::default().group("workers", strategy)
 }
 
-/// Starts a router and `members` (name, whether it answers) in the group
+/// Starts a router and `members` (name, how it answers) in the group
 /// `workers` on `pattern`; returns the router and the delivery log.
 async fn group_of(
     swarm: &Swarm,
     pattern: &str,
-    members: &[(&'static str, bool)],
+    members: &[(&'static str, Answer)],
     options: SubscribeOptions,
 ) -> (
     RouterRef<u64>,
@@ -98,8 +107,8 @@ async fn group_of(
         .unwrap();
     let (tx, rx) = mpsc::unbounded_channel();
     let mut refs = Vec::new();
-    for (name, answers) in members {
-        let worker = member(swarm, name, &tx, *answers).await;
+    for (name, answer) in members {
+        let worker = member(swarm, name, &tx, *answer).await;
         router
             .subscribe_as(pattern, &worker, |b| b, options.clone())
             .await
@@ -116,10 +125,14 @@ fn swarm() -> Swarm {
 #[agentix::test]
 async fn a_round_robin_group_shares_the_messages_while_broadcast_gets_them_all() {
     let swarm = swarm();
-    let workers = [("w1", true), ("w2", true), ("w3", true)];
+    let workers = [
+        ("w1", Answer::Ack),
+        ("w2", Answer::Ack),
+        ("w3", Answer::Ack),
+    ];
     let (router, tx, mut rx, _) =
         group_of(&swarm, "jobs.>", &workers, group(GroupStrategy::RoundRobin)).await;
-    let audit = member(&swarm, "audit", &tx, true).await;
+    let audit = member(&swarm, "audit", &tx, Answer::Ack).await;
     router.subscribe("jobs.>", &audit).await.unwrap();
     for n in 0..300 {
         router.publish("jobs.new", n).unwrap();
@@ -151,7 +164,11 @@ async fn a_round_robin_group_shares_the_messages_while_broadcast_gets_them_all()
 #[agentix::test]
 async fn a_consistent_hash_group_sends_each_key_to_one_member() {
     let swarm = swarm();
-    let workers = [("w1", true), ("w2", true), ("w3", true)];
+    let workers = [
+        ("w1", Answer::Ack),
+        ("w2", Answer::Ack),
+        ("w3", Answer::Ack),
+    ];
     let (router, _tx, mut rx, _) = group_of(
         &swarm,
         "orders",
@@ -185,7 +202,7 @@ async fn a_least_busy_group_avoids_the_member_that_does_not_answer() {
     let swarm = swarm();
     let retry = Retry::default().ack_timeout(Duration::from_secs(60));
     let options = group(GroupStrategy::LeastBusy).delivery(DeliveryMode::AtLeastOnce(retry));
-    let workers = [("stuck", false), ("quick", true)];
+    let workers = [("stuck", Answer::Hold), ("quick", Answer::Ack)];
     let (router, _tx, mut rx, _) = group_of(&swarm, "jobs", &workers, options).await;
     // One at a time: each pick sees the answers collected so far.
     let mut stuck = 0;
@@ -204,7 +221,7 @@ async fn a_least_busy_group_avoids_the_member_that_does_not_answer() {
 #[agentix::test]
 async fn a_member_that_stopped_leaves_its_group_and_the_others_carry_on() {
     let swarm = swarm();
-    let workers = [("gone", true), ("stays", true)];
+    let workers = [("gone", Answer::Ack), ("stays", Answer::Ack)];
     let (router, _tx, mut rx, members) =
         group_of(&swarm, "jobs", &workers, group(GroupStrategy::RoundRobin)).await;
     let gone = &members[0];
@@ -236,5 +253,26 @@ async fn a_member_that_stopped_leaves_its_group_and_the_others_carry_on() {
         "each delivered or kept, once"
     );
     assert!(!delivered.is_empty());
+    swarm.shutdown().await.unwrap();
+}
+
+#[agentix::test]
+async fn a_weighted_group_learns_to_avoid_the_member_that_fails() {
+    let swarm = swarm();
+    // No retries: a refused delivery is given up at once, and counted.
+    let retry = Retry::default().retries(0);
+    let options = group(GroupStrategy::Weighted).delivery(DeliveryMode::AtLeastOnce(retry));
+    let workers = [("bad", Answer::Nack), ("good", Answer::Ack)];
+    let (router, _tx, mut rx, _) = group_of(&swarm, "jobs", &workers, options).await;
+    let mut bad = 0;
+    for n in 0..200 {
+        router.publish("jobs", n).unwrap();
+        let (name, _) = collect(&mut rx, 1).await[0];
+        if name == "bad" {
+            bad += 1;
+        }
+    }
+    assert!(bad < 40, "the failing member got {bad} of 200");
+    assert!(bad > 0, "it still gets a chance to recover");
     swarm.shutdown().await.unwrap();
 }
