@@ -257,23 +257,66 @@ async fn low_load_raw(arbiters: &[Arbiter]) -> Vec<u64> {
     std::mem::take(&mut *samples.lock())
 }
 
-async fn low_load(swarm: &Swarm) -> agentix::Result<Vec<u64>> {
+/// Publishes the low-load feed from inside an arbiter.
+#[derive(Agent)]
+#[agent(ask_timeout_ms = 600_000)]
+struct Feed {
+    router: RouterRef<Instant>,
+}
+
+#[handlers]
+impl Feed {
+    #[handle]
+    fn run(&mut self) -> impl std::future::Future<Output = ()> + 'static {
+        let router = self.router.clone();
+        async move {
+            let topic = Topic::new("quotes.eu").expect("a valid topic");
+            let mut every = tokio::time::interval(Duration::from_millis(1));
+            for _ in 0..LOW_LOAD_MESSAGES {
+                every.tick().await;
+                let publish = Publish::new(topic.clone(), Instant::now());
+                router.send(publish).expect("room at low load");
+            }
+        }
+    }
+}
+
+/// 1000 messages at 1 per ms to 100 subscribers. `on`: every agent (feed,
+/// router, subscribers) on that arbiter, or `None`: the feed on the
+/// caller's thread and the subscribers spread round-robin.
+async fn low_load(swarm: &Swarm, on: Option<usize>) -> agentix::Result<Vec<u64>> {
+    // A router's first shard lives on arbiter 0.
     let router = RouterRef::<Instant>::start(swarm, RouterConfig::default()).await?;
     let samples = Arc::new(parking_lot::Mutex::new(Vec::new()));
     for i in 0..LOW_LOAD_SUBSCRIBERS {
         let samples = samples.clone();
-        let clock = swarm
-            .spawn(&format!("clock-{i}"), move || Clock {
+        let mut clock = swarm
+            .agent(move || Clock {
                 samples: samples.clone(),
             })
-            .await?;
+            .name(format!("clock-{}-{i}", on.is_some()));
+        if let Some(arbiter) = on {
+            clock = clock.on_arbiter(arbiter);
+        }
+        let clock = clock.spawn().await?;
         router.subscribe("quotes.>", &clock).await?;
     }
-    let topic = Topic::new("quotes.eu").expect("a valid topic");
     let mut every = tokio::time::interval(Duration::from_millis(1));
-    for _ in 0..LOW_LOAD_MESSAGES {
-        every.tick().await;
-        router.send(Publish::new(topic.clone(), Instant::now()))?;
+    match on {
+        Some(arbiter) => {
+            let router = router.clone();
+            let feed = swarm.agent(move || Feed {
+                router: router.clone(),
+            });
+            feed.on_arbiter(arbiter).spawn().await?.run().await?;
+        }
+        None => {
+            let topic = Topic::new("quotes.eu").expect("a valid topic");
+            for _ in 0..LOW_LOAD_MESSAGES {
+                every.tick().await;
+                router.send(Publish::new(topic.clone(), Instant::now()))?;
+            }
+        }
     }
     let expected = LOW_LOAD_MESSAGES * LOW_LOAD_SUBSCRIBERS;
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -345,7 +388,8 @@ async fn main() -> agentix::Result<()> {
     print("fanout/vs_tokio_broadcast", ours / tokio_broadcast);
     print("fanout_at_least_once_deliveries_per_s", median(&mut acked));
 
-    let mut samples = low_load(&swarm).await?;
+    let mut samples = low_load(&swarm, None).await?;
+    let mut local = low_load(&swarm, Some(0)).await?;
     let mut raw = low_load_raw(&arbiters).await;
     let (p50, p99) = (
         percentile(&mut samples, 0.5) / 1000.0,
@@ -356,6 +400,14 @@ async fn main() -> agentix::Result<()> {
     print("publish_to_handle_low_load_p99_us", p99);
     print("actix_do_send_low_load_p50_us", raw_p50);
     print("publish_to_handle_low_load_p50/vs_actix", p50 / raw_p50);
+    print(
+        "publish_to_handle_low_load_same_arbiter_p50_us",
+        percentile(&mut local, 0.5) / 1000.0,
+    );
+    print(
+        "publish_to_handle_low_load_same_arbiter_p99_us",
+        percentile(&mut local, 0.99) / 1000.0,
+    );
     for arbiter in &arbiters {
         arbiter.stop();
     }
