@@ -257,6 +257,54 @@ async fn low_load_raw(arbiters: &[Arbiter]) -> Vec<u64> {
     std::mem::take(&mut *samples.lock())
 }
 
+/// The raw actix feed for the same-arbiter baseline: every millisecond,
+/// one stamp to each clock, from the clocks' own arbiter.
+struct RawFeed {
+    clocks: Vec<Addr<RawClock>>,
+    left: usize,
+}
+
+impl Actor for RawFeed {
+    type Context = actix::Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        use actix::AsyncContext;
+        ctx.run_interval(Duration::from_millis(1), |feed, ctx| {
+            if feed.left == 0 {
+                actix::ActorContext::stop(ctx);
+                return;
+            }
+            feed.left -= 1;
+            let now = Instant::now();
+            for clock in &feed.clocks {
+                clock.do_send(Stamp(now));
+            }
+        });
+    }
+}
+
+/// The same-arbiter low load on raw actix: the floor for the router's.
+async fn low_load_raw_local(arbiter: &Arbiter) -> Vec<u64> {
+    let samples = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let clocks: Vec<_> = (0..LOW_LOAD_SUBSCRIBERS)
+        .map(|_| {
+            let samples = samples.clone();
+            RawClock::start_in_arbiter(&arbiter.handle(), move |_| RawClock { samples })
+        })
+        .collect();
+    RawFeed::start_in_arbiter(&arbiter.handle(), move |_| RawFeed {
+        clocks,
+        left: LOW_LOAD_MESSAGES,
+    });
+    let expected = LOW_LOAD_MESSAGES * LOW_LOAD_SUBSCRIBERS;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut every = tokio::time::interval(Duration::from_millis(1));
+    while samples.lock().len() < expected && Instant::now() < deadline {
+        every.tick().await;
+    }
+    std::mem::take(&mut *samples.lock())
+}
+
 /// Publishes the low-load feed from inside an arbiter.
 #[derive(Agent)]
 #[agent(ask_timeout_ms = 600_000)]
@@ -407,6 +455,14 @@ async fn main() -> agentix::Result<()> {
     print(
         "publish_to_handle_low_load_same_arbiter_p99_us",
         percentile(&mut local, 0.99) / 1000.0,
+    );
+    let mut raw_local = low_load_raw_local(&arbiters[0]).await;
+    let local_p50 = percentile(&mut local, 0.5) / 1000.0;
+    let raw_local_p50 = percentile(&mut raw_local, 0.5) / 1000.0;
+    print("actix_do_send_low_load_same_arbiter_p50_us", raw_local_p50);
+    print(
+        "publish_to_handle_low_load_same_arbiter_p50/vs_actix",
+        local_p50 / raw_local_p50,
     );
     for arbiter in &arbiters {
         arbiter.stop();
