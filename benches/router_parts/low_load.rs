@@ -1,0 +1,204 @@
+//! The low-load half of the router bench: publish-to-handle latency at
+//! 1000 messages per second to 100 subscribers, through the router and on
+//! raw actix, across arbiters and on one. A directory module, so that cargo
+//! does not take it for a bench of its own.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use agentix::{
+    actix::{self, Actor, Addr, Arbiter},
+    actors::router::{Batch, Publish, RouterConfig, RouterRef, Topic},
+    prelude::*,
+};
+
+const LOW_LOAD_SUBSCRIBERS: usize = 100;
+const LOW_LOAD_MESSAGES: usize = 1000;
+
+/// A subscriber measuring publish-to-handle latency of each delivery.
+#[derive(Agent)]
+struct Clock {
+    samples: Arc<parking_lot::Mutex<Vec<u64>>>,
+}
+
+impl actix::Handler<Batch<Instant>> for Clock {
+    type Result = ();
+
+    fn handle(&mut self, batch: Batch<Instant>, _: &mut AgentContext<Self>) {
+        let mut samples = self.samples.lock();
+        for sent in batch.payloads() {
+            samples.push(sent.elapsed().as_nanos() as u64);
+        }
+    }
+}
+
+/// The raw actix subscriber for the low-load baseline.
+struct RawClock {
+    samples: Arc<parking_lot::Mutex<Vec<u64>>>,
+}
+
+impl Actor for RawClock {
+    type Context = actix::Context<Self>;
+}
+
+struct Stamp(Instant);
+
+impl actix::Message for Stamp {
+    type Result = ();
+}
+
+impl actix::Handler<Stamp> for RawClock {
+    type Result = ();
+
+    fn handle(&mut self, Stamp(sent): Stamp, _: &mut Self::Context) {
+        self.samples.lock().push(sent.elapsed().as_nanos() as u64);
+    }
+}
+
+/// The same load sent with `do_send` to raw actix actors on the same kind
+/// of threads: the floor this machine's thread wake-ups set.
+pub(crate) async fn low_load_raw(arbiters: &[Arbiter]) -> Vec<u64> {
+    let samples = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let clocks: Vec<_> = (0..LOW_LOAD_SUBSCRIBERS)
+        .map(|i| {
+            let samples = samples.clone();
+            RawClock::start_in_arbiter(&arbiters[i % arbiters.len()].handle(), move |_| RawClock {
+                samples,
+            })
+        })
+        .collect();
+    let mut every = tokio::time::interval(Duration::from_millis(1));
+    for _ in 0..LOW_LOAD_MESSAGES {
+        every.tick().await;
+        let now = Instant::now();
+        for clock in &clocks {
+            clock.do_send(Stamp(now));
+        }
+    }
+    let expected = LOW_LOAD_MESSAGES * LOW_LOAD_SUBSCRIBERS;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while samples.lock().len() < expected && Instant::now() < deadline {
+        every.tick().await;
+    }
+    std::mem::take(&mut *samples.lock())
+}
+
+/// The raw actix feed for the same-arbiter baseline: every millisecond,
+/// one stamp to each clock, from the clocks' own arbiter.
+struct RawFeed {
+    clocks: Vec<Addr<RawClock>>,
+    left: usize,
+}
+
+impl Actor for RawFeed {
+    type Context = actix::Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        use actix::AsyncContext;
+        ctx.run_interval(Duration::from_millis(1), |feed, ctx| {
+            if feed.left == 0 {
+                actix::ActorContext::stop(ctx);
+                return;
+            }
+            feed.left -= 1;
+            let now = Instant::now();
+            for clock in &feed.clocks {
+                clock.do_send(Stamp(now));
+            }
+        });
+    }
+}
+
+/// The same-arbiter low load on raw actix: the floor for the router's.
+pub(crate) async fn low_load_raw_local(arbiter: &Arbiter) -> Vec<u64> {
+    let samples = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let clocks: Vec<_> = (0..LOW_LOAD_SUBSCRIBERS)
+        .map(|_| {
+            let samples = samples.clone();
+            RawClock::start_in_arbiter(&arbiter.handle(), move |_| RawClock { samples })
+        })
+        .collect();
+    RawFeed::start_in_arbiter(&arbiter.handle(), move |_| RawFeed {
+        clocks,
+        left: LOW_LOAD_MESSAGES,
+    });
+    let expected = LOW_LOAD_MESSAGES * LOW_LOAD_SUBSCRIBERS;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut every = tokio::time::interval(Duration::from_millis(1));
+    while samples.lock().len() < expected && Instant::now() < deadline {
+        every.tick().await;
+    }
+    std::mem::take(&mut *samples.lock())
+}
+
+/// Publishes the low-load feed from inside an arbiter.
+#[derive(Agent)]
+#[agent(ask_timeout_ms = 600_000)]
+struct Feed {
+    router: RouterRef<Instant>,
+}
+
+#[handlers]
+impl Feed {
+    #[handle]
+    fn run(&mut self) -> impl std::future::Future<Output = ()> + 'static {
+        let router = self.router.clone();
+        async move {
+            let topic = Topic::new("quotes.eu").expect("a valid topic");
+            let mut every = tokio::time::interval(Duration::from_millis(1));
+            for _ in 0..LOW_LOAD_MESSAGES {
+                every.tick().await;
+                let publish = Publish::new(topic.clone(), Instant::now());
+                router.send(publish).expect("room at low load");
+            }
+        }
+    }
+}
+
+/// 1000 messages at 1 per ms to 100 subscribers. `on`: every agent (feed,
+/// router, subscribers) on that arbiter, or `None`: the feed on the
+/// caller's thread and the subscribers spread round-robin.
+pub(crate) async fn low_load(swarm: &Swarm, on: Option<usize>) -> agentix::Result<Vec<u64>> {
+    // A router's first shard lives on arbiter 0.
+    let router = RouterRef::<Instant>::start(swarm, RouterConfig::default()).await?;
+    let samples = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    for i in 0..LOW_LOAD_SUBSCRIBERS {
+        let samples = samples.clone();
+        let mut clock = swarm
+            .agent(move || Clock {
+                samples: samples.clone(),
+            })
+            .name(format!("clock-{}-{i}", on.is_some()));
+        if let Some(arbiter) = on {
+            clock = clock.on_arbiter(arbiter);
+        }
+        let clock = clock.spawn().await?;
+        router.subscribe("quotes.>", &clock).await?;
+    }
+    let mut every = tokio::time::interval(Duration::from_millis(1));
+    match on {
+        Some(arbiter) => {
+            let router = router.clone();
+            let feed = swarm.agent(move || Feed {
+                router: router.clone(),
+            });
+            feed.on_arbiter(arbiter).spawn().await?.run().await?;
+        }
+        None => {
+            let topic = Topic::new("quotes.eu").expect("a valid topic");
+            for _ in 0..LOW_LOAD_MESSAGES {
+                every.tick().await;
+                router.send(Publish::new(topic.clone(), Instant::now()))?;
+            }
+        }
+    }
+    let expected = LOW_LOAD_MESSAGES * LOW_LOAD_SUBSCRIBERS;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while samples.lock().len() < expected && Instant::now() < deadline {
+        every.tick().await;
+    }
+    let samples = std::mem::take(&mut *samples.lock());
+    Ok(samples)
+}
