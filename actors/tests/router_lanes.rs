@@ -1,13 +1,14 @@
 //! Priority lanes and de-duplication through the router.
 
-use std::time::Duration;
-
 use agentix::{
     actix,
     actors::router::{Batch, Priority, Publish, RouterConfig, RouterRef, UndeliveredReason},
     prelude::*,
 };
+use support::receive;
 use tokio::sync::mpsc;
+
+mod support;
 
 /// Reports each batch: (priority, payload) per delivery.
 #[derive(Agent)]
@@ -40,23 +41,6 @@ impl Publisher {
             self.router.send(publish).unwrap();
         }
     }
-}
-
-async fn receive(
-    rx: &mut mpsc::UnboundedReceiver<Vec<(Priority, u64)>>,
-    count: usize,
-) -> Vec<Vec<(Priority, u64)>> {
-    let mut batches = Vec::new();
-    let mut seen = 0;
-    while seen < count {
-        let batch = tokio::time::timeout(Duration::from_secs(5), rx.recv())
-            .await
-            .unwrap_or_else(|_| panic!("only {seen} of {count} deliveries arrived"))
-            .unwrap();
-        seen += batch.len();
-        batches.push(batch);
-    }
-    batches
 }
 
 #[agentix::test]

@@ -165,49 +165,47 @@ impl<M> Unacked<M> {
     /// the others are scheduled again or, out of attempts, handed back as
     /// exhausted. Then takes the retries that are due.
     pub(crate) fn check(&mut self, now: Instant) -> Checked<M> {
-        let mut exhausted = Vec::new();
+        // In place: this runs before every least-busy or weighted pick, and
+        // the vectors below allocate only when something is to be done.
+        let (mut exhausted, mut scheduled) = (Vec::new(), Vec::new());
         let (mut acked, mut failed, mut timed_out) = (0, 0, 0);
-        let timeout = self.retry.ack_timeout;
-        let mut still = VecDeque::with_capacity(self.in_flight.len());
-        for flight in self.in_flight.drain(..) {
+        let policy = self.retry;
+        self.in_flight.retain(|flight| {
             let count = flight.items.len();
             match flight.cell.get() {
                 Answer::Acked => {
                     acked += count;
-                    continue;
+                    return false;
                 }
                 Answer::Failed => failed += count,
-                Answer::Pending if now.saturating_duration_since(flight.sent_at) >= timeout => {
+                Answer::Pending
+                    if now.saturating_duration_since(flight.sent_at) >= policy.ack_timeout =>
+                {
                     timed_out += count;
                 }
-                Answer::Pending => {
-                    still.push_back(flight);
-                    continue;
-                }
+                Answer::Pending => return true,
             }
             for item in flight.items.iter() {
                 // `attempt` counts the first delivery as 1.
                 let retry = item.attempt();
-                if retry > self.retry.retries {
+                if retry > policy.retries {
                     exhausted.push(item.clone());
                 } else {
-                    let due = now + self.retry.delay(retry);
-                    self.retries.push_back((due, item.retry()));
+                    scheduled.push((now + policy.delay(retry), item.retry()));
                 }
             }
-        }
-        self.in_flight = still;
-        let mut again = Vec::new();
+            false
+        });
+        self.retries.extend(scheduled);
         // Retries are kept in the order they failed; take the due ones.
-        let mut later = VecDeque::with_capacity(self.retries.len());
-        for (due, item) in self.retries.drain(..) {
-            if due <= now {
-                again.push(item);
-            } else {
-                later.push_back((due, item));
+        let mut again = Vec::new();
+        self.retries.retain(|(due, item)| {
+            let is_due = *due <= now;
+            if is_due {
+                again.push(item.clone());
             }
-        }
-        self.retries = later;
+            !is_due
+        });
         Checked {
             again,
             exhausted,

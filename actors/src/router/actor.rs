@@ -91,7 +91,7 @@ pub struct Router<M: Send + Sync + 'static> {
     next_id: u64,
     /// Topic → matching subscriptions, sorted; emptied whenever the
     /// subscriptions change, so a shared `Arc` means "the same set".
-    pub(crate) matches: HashMap<Topic, Arc<Matched>>,
+    matches: HashMap<Topic, Arc<Matched>>,
     /// The distinct subscription sets in `matches`.
     sets: HashSet<Arc<[u64]>>,
     /// The broadcast batch being filled, per lane.
@@ -107,6 +107,8 @@ pub struct Router<M: Send + Sync + 'static> {
     pub(crate) holding: bool,
     dedup: Option<DedupWindow>,
     pub(crate) undelivered: UndeliveredStore<M>,
+    /// A reused buffer for the members of a group being settled.
+    pub(crate) scratch: Vec<u64>,
 }
 
 impl<M: Send + Sync + 'static> Router<M> {
@@ -128,6 +130,7 @@ impl<M: Send + Sync + 'static> Router<M> {
             holding: false,
             dedup: (config.dedup_window > 0).then(|| DedupWindow::new(config.dedup_window)),
             undelivered: UndeliveredStore::new(config.undelivered),
+            scratch: Vec::new(),
         }
     }
 

@@ -98,9 +98,9 @@ impl Groups {
     }
 
     /// Group `id`'s strategy and members.
-    pub(crate) fn members(&self, id: u64) -> Option<(GroupStrategy, Vec<u64>)> {
+    pub(crate) fn members(&self, id: u64) -> Option<(GroupStrategy, impl Iterator<Item = u64>)> {
         let group = self.groups.get(&id)?;
-        Some((group.strategy(), group.members().collect()))
+        Some((group.strategy(), group.members()))
     }
 
     /// The member of group `id` that gets the next message.
@@ -110,10 +110,10 @@ impl Groups {
 
     /// `count` deliveries to `member` of group `id` ended with `outcome`.
     pub(crate) fn finished(&mut self, id: u64, member: u64, outcome: Outcome, count: usize) {
-        if let Some(group) = self.groups.get_mut(&id) {
-            for _ in 0..count {
-                group.finished(member, outcome);
-            }
+        if count > 0
+            && let Some(group) = self.groups.get_mut(&id)
+        {
+            group.finished_many(member, outcome, count);
         }
     }
 }

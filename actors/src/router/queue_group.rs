@@ -144,14 +144,22 @@ impl QueueGroup {
 
     /// A delivery to `id` ended with `outcome`.
     pub fn finished(&mut self, id: u64, outcome: Outcome) {
+        self.finished_many(id, outcome, 1);
+    }
+
+    /// `count` deliveries to `id` ended with `outcome` (a batch's worth).
+    pub(crate) fn finished_many(&mut self, id: u64, outcome: Outcome, count: usize) {
         let Some(member) = self.members.iter_mut().find(|m| m.id == id) else {
             return;
         };
-        member.outstanding = member.outstanding.saturating_sub(1);
-        member.weight = match outcome {
-            Outcome::Success => (member.weight * 1.1).min(MAX_WEIGHT),
-            Outcome::Failure | Outcome::Timeout => (member.weight * 0.5).max(MIN_WEIGHT),
-        };
+        let done = u32::try_from(count).unwrap_or(u32::MAX);
+        member.outstanding = member.outstanding.saturating_sub(done);
+        for _ in 0..count {
+            member.weight = match outcome {
+                Outcome::Success => (member.weight * 1.1).min(MAX_WEIGHT),
+                Outcome::Failure | Outcome::Timeout => (member.weight * 0.5).max(MIN_WEIGHT),
+            };
+        }
     }
 
     /// Member `id`'s current weight.

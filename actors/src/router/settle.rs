@@ -45,15 +45,21 @@ impl<M: Send + Sync + 'static> Router<M> {
     /// Before a least-busy or weighted pick: the members' answers so far,
     /// so the pick sees who is actually busy.
     pub(crate) fn settle_group(&mut self, group: u64, ctx: &mut AgentContext<Self>) {
-        let Some((strategy, members)) = self.groups.members(group) else {
-            return;
-        };
-        if matches!(strategy, GroupStrategy::LeastBusy | GroupStrategy::Weighted) {
+        // Called per publish: the member list goes through a reused buffer.
+        let mut members = std::mem::take(&mut self.scratch);
+        members.clear();
+        if let Some((GroupStrategy::LeastBusy | GroupStrategy::Weighted, all)) =
+            self.groups.members(group)
+        {
+            members.extend(all);
+        }
+        if !members.is_empty() {
             let now = Instant::now();
-            for member in members {
-                self.settle(member, now, ctx);
+            for member in &members {
+                self.settle(*member, now, ctx);
             }
         }
+        self.scratch = members;
     }
 
     /// Settles subscription `id`'s answers up to `now`.

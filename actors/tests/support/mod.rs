@@ -44,10 +44,10 @@ pub(crate) async fn probe(
 }
 
 /// Collects batches until `count` payloads have arrived.
-pub(crate) async fn receive(
-    rx: &mut mpsc::UnboundedReceiver<Vec<u64>>,
+pub(crate) async fn receive<T>(
+    rx: &mut mpsc::UnboundedReceiver<Vec<T>>,
     count: usize,
-) -> Vec<Vec<u64>> {
+) -> Vec<Vec<T>> {
     let mut batches = Vec::new();
     let mut seen = 0;
     while seen < count {
