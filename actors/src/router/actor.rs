@@ -109,6 +109,8 @@ pub struct Router<M: Send + Sync + 'static> {
     pub(crate) undelivered: UndeliveredStore<M>,
     /// A reused buffer for the members of a group being settled.
     pub(crate) scratch: Vec<u64>,
+    /// The emptied buffer of the last batch sent, for the next one.
+    pub(crate) spare: Vec<Envelope<M>>,
 }
 
 impl<M: Send + Sync + 'static> Router<M> {
@@ -131,6 +133,7 @@ impl<M: Send + Sync + 'static> Router<M> {
             dedup: (config.dedup_window > 0).then(|| DedupWindow::new(config.dedup_window)),
             undelivered: UndeliveredStore::new(config.undelivered),
             scratch: Vec::new(),
+            spare: Vec::new(),
         }
     }
 

@@ -46,7 +46,13 @@ impl<M: Send + Sync + 'static> Router<M> {
             Some(open) if Arc::ptr_eq(&open.subs, &subs) => open.items.push(envelope),
             _ => {
                 self.flush_lane(lane, ctx);
-                let mut items = Vec::with_capacity(self.config.max_batch.min(64));
+                // The buffer of the last batch sent: a large allocation per
+                // batch costs microseconds at low load (the allocator tidies
+                // its free lists on large requests).
+                let mut items = std::mem::take(&mut self.spare);
+                if items.capacity() == 0 {
+                    items.reserve(self.config.max_batch.min(64));
+                }
                 items.push(envelope);
                 self.open[lane] = Some(Open { subs, items });
             }
@@ -138,7 +144,11 @@ impl<M: Send + Sync + 'static> Router<M> {
         if items.is_empty() {
             return;
         }
-        let batch: Arc<[Envelope<M>]> = items.into();
+        // Copied out so that the buffer is kept for the next batch.
+        let batch: Arc<[Envelope<M>]> = items.drain(..).collect();
+        if items.capacity() > self.spare.capacity() {
+            self.spare = items;
+        }
         for id in subs.iter() {
             self.hand(*id, &batch, ctx);
         }
@@ -151,25 +161,15 @@ impl<M: Send + Sync + 'static> Router<M> {
         batch: &Arc<[Envelope<M>]>,
         ctx: &mut AgentContext<Self>,
     ) {
-        let Some(sub) = self.subs.get_mut(&id) else {
-            // Found gone earlier in this flush: the rest of its mail too.
-            for item in batch.iter() {
-                let item = item.clone();
-                self.undelivered
-                    .record(item, UndeliveredReason::Closed, None);
+        match self.offer(id, batch, true, ctx) {
+            Ok(()) => return,
+            // Gone now, or found gone earlier in this flush: the rest of
+            // its mail too.
+            Err(Refused::Closed) => {
+                self.gone(id, batch.iter().cloned());
+                return;
             }
-            return;
-        };
-        // Anything already waiting goes first: queue behind it.
-        if sub.queue.is_empty() {
-            match self.offer(id, batch, ctx) {
-                Ok(()) => return,
-                Err(Refused::Closed) => {
-                    self.gone(id, batch.iter().cloned());
-                    return;
-                }
-                Err(Refused::Full) => {}
-            }
+            Err(Refused::Full) => {}
         }
         self.enqueue(id, batch.iter().cloned());
         self.schedule_retry(ctx);
@@ -177,16 +177,22 @@ impl<M: Send + Sync + 'static> Router<M> {
     }
 
     /// Hands `batch` to subscription `id` now, tracking it when the
-    /// subscription is at-least-once.
+    /// subscription is at-least-once. `Full` too when `behind_queue` and
+    /// deliveries are waiting in the router for it: those go first.
     fn offer(
         &mut self,
         id: u64,
         batch: &Arc<[Envelope<M>]>,
+        behind_queue: bool,
         ctx: &mut AgentContext<Self>,
     ) -> Result<(), Refused> {
+        // One lookup on the hot path: a hand-over per subscriber per batch.
         let Some(sub) = self.subs.get_mut(&id) else {
-            return Ok(());
+            return Err(Refused::Closed);
         };
+        if behind_queue && !sub.queue.is_empty() {
+            return Err(Refused::Full);
+        }
         let cell = sub.unacked.as_ref().map(|_| Arc::new(AckCell::default()));
         sub.target
             .deliver(Batch::new(batch.clone(), cell.clone()))?;
@@ -323,7 +329,7 @@ impl<M: Send + Sync + 'static> Router<M> {
                 && !sub.queue.is_empty()
             {
                 let batch: Arc<[Envelope<M>]> = sub.queue.drain(max).collect();
-                match self.offer(id, &batch, ctx) {
+                match self.offer(id, &batch, false, ctx) {
                     Ok(()) => {}
                     Err(Refused::Full) => {
                         if let Some(sub) = self.subs.get_mut(&id) {
