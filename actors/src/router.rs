@@ -42,9 +42,13 @@
 //!   reference publishes through one (clones take the next), so a
 //!   publisher's order per subscriber holds and publishers share the load.
 
+#[macro_use]
+mod generic;
+
 mod ack;
 mod actor;
 mod batch;
+mod dead_letters;
 mod dedup;
 mod envelope;
 mod fanout;
@@ -63,6 +67,7 @@ mod undelivered;
 pub use ack::{DeliveryMode, Retry};
 pub use actor::{Router, RouterConfig};
 pub use batch::Batch;
+pub use dead_letters::DeadLetters;
 pub use dedup::DedupWindow;
 pub use envelope::{Envelope, Priority};
 pub use handle::{PublishError, RouterRef, SubscribeError};

@@ -58,7 +58,11 @@ async fn undelivered_messages_and_unsubscribes_cover_every_shard() {
     let letters = router.undelivered(nobody.clone()).await.unwrap();
     let mut payloads: Vec<u64> = letters.iter().map(|l| *l.envelope.payload()).collect();
     payloads.sort_unstable();
-    assert_eq!(payloads, [3, 4], "gone from both shards, kept by both");
+    assert_eq!(
+        payloads,
+        [3, 4],
+        "gone from both shards, kept by the router's one dead-letter agent"
+    );
     let counts = router.undelivered_counts().await.unwrap();
     let total = counts
         .iter()

@@ -6,16 +6,17 @@ use std::{
     sync::Arc,
 };
 
-use actix::{Handler, Running, Supervised};
-use agentix_runtime::{Agent, AgentContext, AgentRef, Lifecycle, Restart, private};
+use actix::Handler;
+use agentix_runtime::{AgentContext, AgentRef, Lifecycle};
 
 use super::{
-    DedupWindow, DeliveryMode, Envelope, SubscriberQueue, Topic, TopicIndex, TopicPattern,
-    UndeliveredReason, UndeliveredStore,
+    DeadLetters, DedupWindow, DeliveryMode, Envelope, SubscriberQueue, Topic, TopicIndex,
+    TopicPattern, UndeliveredReason, UndeliveredStore,
     ack::Unacked,
+    dead_letters::Reroute,
     fanout::Open,
     groups::{Entry, Groups, Matched},
-    messages::{Counts, Publish, QueryUndelivered, Redrive, Subscribe, Unsubscribe},
+    messages::{PostUndelivered, Publish, Subscribe, Unsubscribe},
     target::Target,
 };
 
@@ -106,7 +107,10 @@ pub struct Router<M: Send + Sync + 'static> {
     /// The router is not taking messages until that queue has room.
     pub(crate) holding: bool,
     dedup: Option<DedupWindow>,
+    /// What this shard gave up since it last posted to `dead_letters`.
     pub(crate) undelivered: UndeliveredStore<M>,
+    pub(crate) dead_letters: AgentRef<DeadLetters<M>>,
+    pub(crate) post_scheduled: bool,
     /// A reused buffer for the members of a group being settled.
     pub(crate) scratch: Vec<u64>,
     /// The emptied buffer of the last batch sent, for the next one.
@@ -114,7 +118,7 @@ pub struct Router<M: Send + Sync + 'static> {
 }
 
 impl<M: Send + Sync + 'static> Router<M> {
-    pub(crate) fn new(config: RouterConfig) -> Self {
+    pub(crate) fn new(config: RouterConfig, dead_letters: AgentRef<DeadLetters<M>>) -> Self {
         Self {
             config,
             index: TopicIndex::new(),
@@ -132,6 +136,8 @@ impl<M: Send + Sync + 'static> Router<M> {
             holding: false,
             dedup: (config.dedup_window > 0).then(|| DedupWindow::new(config.dedup_window)),
             undelivered: UndeliveredStore::new(config.undelivered),
+            dead_letters,
+            post_scheduled: false,
             scratch: Vec::new(),
             spare: Vec::new(),
         }
@@ -179,6 +185,9 @@ impl<M: Send + Sync + 'static> Router<M> {
         check_duplicate: bool,
         ctx: &mut AgentContext<Self>,
     ) {
+        // Whatever comes of it (a batch, a dead letter) leaves at the end
+        // of the drain.
+        self.schedule_flush(ctx);
         if check_duplicate
             && let Some(dedup) = &mut self.dedup
             && !dedup.first_time(envelope.id())
@@ -274,70 +283,34 @@ impl<M: Send + Sync + 'static> Handler<Unsubscribe> for Router<M> {
     fn handle(&mut self, Unsubscribe(id): Unsubscribe, ctx: &mut AgentContext<Self>) -> bool {
         // What was published before the unsubscribe still goes out.
         self.subscriptions_changed(ctx);
-        self.remove_subscription(id.0, UndeliveredReason::Closed)
+        let found = self.remove_subscription(id.0, UndeliveredReason::Closed);
+        self.post_undelivered(ctx);
+        found
     }
 }
 
-impl<M: Send + Sync + 'static> Handler<QueryUndelivered<M>> for Router<M> {
-    type Result = Vec<super::Undelivered<M>>;
+impl<M: Send + Sync + 'static> Handler<Reroute<M>> for Router<M> {
+    type Result = ();
 
-    fn handle(&mut self, query: QueryUndelivered<M>, _: &mut AgentContext<Self>) -> Self::Result {
-        let found = self.undelivered.query(&query.0);
-        found.into_iter().cloned().collect()
-    }
-}
-
-impl<M: Send + Sync + 'static> Handler<Redrive> for Router<M> {
-    type Result = usize;
-
-    fn handle(&mut self, Redrive(filter): Redrive, ctx: &mut AgentContext<Self>) -> usize {
-        let letters = self.undelivered.take(&filter);
-        let count = letters.len();
-        for letter in letters {
-            self.route(letter.envelope.retry(), false, ctx);
+    fn handle(&mut self, Reroute(envelopes): Reroute<M>, ctx: &mut AgentContext<Self>) {
+        // Seen once already: not duplicates of themselves.
+        for envelope in envelopes {
+            self.route(envelope, false, ctx);
         }
-        count
     }
 }
 
-impl<M: Send + Sync + 'static> Handler<Counts> for Router<M> {
-    type Result = Vec<(UndeliveredReason, u64)>;
+impl<M: Send + Sync + 'static> Handler<PostUndelivered> for Router<M> {
+    type Result = ();
 
-    fn handle(&mut self, _: Counts, _: &mut AgentContext<Self>) -> Self::Result {
-        let count = |reason| (reason, self.undelivered.count(reason));
-        UndeliveredReason::ALL.into_iter().map(count).collect()
+    fn handle(&mut self, _: PostUndelivered, ctx: &mut AgentContext<Self>) {
+        // Open batches may hold expired messages: they count as given up.
+        self.flush_all(ctx);
+        self.post_undelivered(ctx);
     }
 }
 
-impl<M: Send + Sync + 'static> actix::Actor for Router<M> {
-    type Context = AgentContext<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        private::started(self, ctx);
-    }
-
-    fn stopping(&mut self, ctx: &mut Self::Context) -> Running {
-        private::stopping(self, ctx)
-    }
-
-    fn stopped(&mut self, ctx: &mut Self::Context) {
-        private::stopped(self, ctx);
-    }
-}
-
-impl<M: Send + Sync + 'static> Supervised for Router<M> {
-    fn restarting(&mut self, ctx: &mut Self::Context) {
-        private::restarting(self, ctx);
-    }
-}
-
-impl<M: Send + Sync + 'static> Agent for Router<M> {
-    const KIND: &'static str = "router";
-    const RESTART: Restart = Restart::Permanent;
-    // Subscriptions and what is waiting survive a restart.
-    const KEEP_STATE: bool = true;
-    type Ref = AgentRef<Self>;
-}
+generic_agent!(Router, "router");
 
 impl<M: Send + Sync + 'static> Lifecycle for Router<M> {
     fn restarted(&mut self, _: &agentix_runtime::ExitReason, _: &mut AgentContext<Self>) {
@@ -346,6 +319,11 @@ impl<M: Send + Sync + 'static> Lifecycle for Router<M> {
         self.retry_scheduled = false;
         self.ack_check_scheduled = false;
         self.holding = false;
+        self.post_scheduled = false;
+    }
+
+    fn stopping(&mut self, ctx: &mut AgentContext<Self>) {
+        self.post_undelivered(ctx);
     }
 }
 

@@ -94,7 +94,7 @@ impl<M: Send + Sync + 'static> Router<M> {
         }
     }
 
-    fn schedule_flush(&mut self, ctx: &mut AgentContext<Self>) {
+    pub(crate) fn schedule_flush(&mut self, ctx: &mut AgentContext<Self>) {
         if self.flush_scheduled {
             return;
         }
@@ -107,11 +107,13 @@ impl<M: Send + Sync + 'static> Router<M> {
         }));
     }
 
-    /// Sends every open batch, higher lanes first.
+    /// Sends every open batch, higher lanes first, then what was given up
+    /// to the dead letters.
     pub(crate) fn flush_all(&mut self, ctx: &mut AgentContext<Self>) {
         for lane in Priority::LANES {
             self.flush_lane(lane.lane(), ctx);
         }
+        self.post_undelivered(ctx);
     }
 
     fn flush_lane(&mut self, lane: usize, ctx: &mut AgentContext<Self>) {
@@ -348,5 +350,6 @@ impl<M: Send + Sync + 'static> Router<M> {
         if still_waiting {
             self.schedule_retry(ctx);
         }
+        self.post_undelivered(ctx);
     }
 }

@@ -14,11 +14,14 @@ use actix::Handler;
 use agentix_runtime::{Agent, AgentRef, AskError, SendError, SpawnError, Swarm};
 
 use super::{
-    Batch, Publish, Router, RouterConfig, SubscribeOptions, SubscriptionId, Topic, TopicError,
-    TopicPattern, Undelivered, UndeliveredFilter, UndeliveredReason,
-    messages::{Counts, QueryUndelivered, Redrive, Subscribe, Unsubscribe},
+    Batch, DeadLetters, Publish, Router, RouterConfig, SubscribeOptions, SubscriptionId, Topic,
+    TopicError, TopicPattern, Undelivered, UndeliveredFilter, UndeliveredReason,
+    messages::{Counts, PostUndelivered, QueryUndelivered, Redrive, Subscribe, Unsubscribe},
     target::AgentTarget,
 };
+
+/// Mailbox of a router's dead-letter agent.
+const DEAD_LETTER_MAILBOX: usize = 4096;
 
 /// A reference to a running router carrying `M`. Cheap to clone.
 ///
@@ -57,6 +60,8 @@ pub struct RouterRef<M: Send + Sync + 'static> {
 /// The router agents of one router, and what its references share.
 struct Shards<M: Send + Sync + 'static> {
     agents: Box<[AgentRef<Router<M>>]>,
+    /// Where every shard posts what it gives up.
+    dead_letters: AgentRef<DeadLetters<M>>,
     /// The home shard of the next clone.
     next_home: AtomicUsize,
     /// Subscription ids, the same on every shard.
@@ -83,14 +88,23 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
         config: RouterConfig,
         shards: usize,
     ) -> Result<Self, SpawnError> {
+        let capacity = config.undelivered;
+        // Posts are one message per shard per drain cycle: a roomy mailbox
+        // keeps them from waiting in the shards.
+        let dead_letters = (swarm.agent(move || DeadLetters::new(capacity)))
+            .mailbox(DEAD_LETTER_MAILBOX)
+            .spawn()
+            .await?;
         let mut agents = Vec::with_capacity(shards.max(1));
         for shard in 0..shards.max(1) {
-            let spawn = swarm.agent(move || Router::new(config));
+            let dead_letters = dead_letters.clone();
+            let spawn = swarm.agent(move || Router::new(config, dead_letters.clone()));
             let arbiter = shard % swarm.arbiters().max(1);
             agents.push(spawn.on_arbiter(arbiter).spawn().await?);
         }
         let shards = Shards {
             agents: agents.into(),
+            dead_letters,
             next_home: AtomicUsize::new(1),
             next_sub: AtomicU64::new(0),
         };
@@ -104,6 +118,12 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
     /// status, restarts).
     pub fn agent(&self) -> &AgentRef<Router<M>> {
         &self.shards.agents[self.home]
+    }
+
+    /// The agent keeping what the router could not deliver (its name,
+    /// status, restarts).
+    pub fn dead_letters(&self) -> &AgentRef<DeadLetters<M>> {
+        &self.shards.dead_letters
     }
 
     /// How many shards the router has.
@@ -192,42 +212,47 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
         Ok(found)
     }
 
-    /// The undelivered messages kept that `filter` admits, oldest first.
+    /// The undelivered messages kept that `filter` admits, oldest first:
+    /// everything given up before this call, on every shard.
     pub async fn undelivered(
         &self,
         filter: UndeliveredFilter,
     ) -> Result<Vec<Undelivered<M>>, AskError> {
-        let mut all = Vec::new();
-        for shard in self.shards.agents.iter() {
-            let query = QueryUndelivered(filter.clone(), PhantomData);
-            all.extend(shard.call(query).await?);
-        }
-        all.sort_by_key(|letter| letter.at);
-        Ok(all)
+        self.post_undelivered().await?;
+        let query = QueryUndelivered(filter, PhantomData);
+        self.shards.dead_letters.call(query).await
     }
 
-    /// How many messages were not delivered, by reason.
+    /// How many messages were not delivered, by reason, kept or not.
     pub async fn undelivered_counts(&self) -> Result<Vec<(UndeliveredReason, u64)>, AskError> {
-        let mut totals: Vec<(UndeliveredReason, u64)> =
-            UndeliveredReason::ALL.iter().map(|r| (*r, 0)).collect();
+        self.post_undelivered().await?;
+        self.shards.dead_letters.call(Counts).await
+    }
+
+    /// Routes the undelivered messages `filter` admits again, as their next
+    /// attempt, through this reference's shard; returns how many. Should
+    /// the router have stopped for good, none are, and they stay kept.
+    pub async fn redrive(&self, filter: UndeliveredFilter) -> Result<usize, AskError> {
+        self.post_undelivered().await?;
+        let router = self.agent().clone();
+        self.shards
+            .dead_letters
+            .call(Redrive { filter, router })
+            .await
+    }
+
+    /// Has every shard post what it gave up, so that a question asked next
+    /// sees it: the shards' posts reach the dead-letter mailbox before it.
+    /// A shard stopped for good posted as it stopped; the dead letters
+    /// outlive it.
+    async fn post_undelivered(&self) -> Result<(), AskError> {
         for shard in self.shards.agents.iter() {
-            for (reason, count) in shard.call(Counts).await? {
-                if let Some(total) = totals.iter_mut().find(|(r, _)| *r == reason) {
-                    total.1 += count;
-                }
+            match shard.call(PostUndelivered).await {
+                Ok(()) | Err(AskError::Closed { .. }) => {}
+                Err(err) => return Err(err),
             }
         }
-        Ok(totals)
-    }
-
-    /// Routes the undelivered messages `filter` admits again (as their
-    /// next attempt), each on the shard that kept it; returns how many.
-    pub async fn redrive(&self, filter: UndeliveredFilter) -> Result<usize, AskError> {
-        let mut count = 0;
-        for shard in self.shards.agents.iter() {
-            count += shard.call(Redrive(filter.clone())).await?;
-        }
-        Ok(count)
+        Ok(())
     }
 }
 

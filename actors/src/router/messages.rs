@@ -3,11 +3,11 @@
 
 use std::{sync::Arc, time::Duration};
 
-use agentix_runtime::AgentName;
+use agentix_runtime::{AgentName, AgentRef};
 
 use super::{
-    DeliveryMode, GroupStrategy, OverflowPolicy, Priority, Topic, TopicPattern, Undelivered,
-    UndeliveredFilter, UndeliveredReason, target::Target,
+    DeliveryMode, GroupStrategy, OverflowPolicy, Priority, Router, Topic, TopicPattern,
+    Undelivered, UndeliveredFilter, UndeliveredReason, target::Target,
 };
 
 /// A message to publish, with its options.
@@ -183,10 +183,23 @@ impl<M: Send + Sync + 'static> actix::Message for QueryUndelivered<M> {
     type Result = Vec<Undelivered<M>>;
 }
 
-pub(crate) struct Redrive(pub(crate) UndeliveredFilter);
+pub(crate) struct Redrive<M: Send + Sync + 'static> {
+    pub(crate) filter: UndeliveredFilter,
+    /// The shard to route the letters through.
+    pub(crate) router: AgentRef<Router<M>>,
+}
 
-impl actix::Message for Redrive {
+impl<M: Send + Sync + 'static> actix::Message for Redrive<M> {
+    /// How many letters went back to the router.
     type Result = usize;
+}
+
+/// Asks a shard to post what it gave up to the dead letters now, so that a
+/// question asked after this one sees it.
+pub(crate) struct PostUndelivered;
+
+impl actix::Message for PostUndelivered {
+    type Result = ();
 }
 
 pub(crate) struct Counts;

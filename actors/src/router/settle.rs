@@ -40,6 +40,7 @@ impl<M: Send + Sync + 'static> Router<M> {
         if busy {
             self.schedule_ack_check(ctx);
         }
+        self.post_undelivered(ctx);
     }
 
     /// Before a least-busy or weighted pick: the members' answers so far,

@@ -174,6 +174,34 @@ impl<M> UndeliveredStore<M> {
         });
     }
 
+    /// Takes in everything `other` kept and counted (the router's shards
+    /// collect in a store of their own and hand it over whole); the oldest
+    /// are evicted past the capacity.
+    pub fn absorb(&mut self, other: UndeliveredStore<M>) {
+        for (total, count) in self.counts.iter_mut().zip(other.counts) {
+            *total += count;
+        }
+        self.evicted += other.evicted;
+        self.letters.extend(other.letters);
+        self.trim();
+    }
+
+    /// Puts letters taken out with [`take`](Self::take) back, ahead of the
+    /// newer ones, without counting them again (a redrive that could not
+    /// be made).
+    pub fn restore(&mut self, letters: Vec<Undelivered<M>>) {
+        let newer = std::mem::take(&mut self.letters);
+        self.letters = letters.into();
+        self.letters.extend(newer);
+        self.trim();
+    }
+
+    fn trim(&mut self) {
+        let over = self.letters.len().saturating_sub(self.capacity);
+        self.letters.drain(..over);
+        self.evicted += over as u64;
+    }
+
     /// Counts one undelivered message whose payload is not kept.
     pub fn count_only(&mut self, reason: UndeliveredReason) {
         self.counts[reason as usize] += 1;
@@ -271,6 +299,43 @@ mod tests {
             .collect();
         assert_eq!(left, [2, 3], "order kept");
         assert_eq!(store.count(UndeliveredReason::Expired), 2, "counts stay");
+    }
+
+    fn ids(store: &UndeliveredStore<u64>) -> Vec<u64> {
+        let all = store.query(&UndeliveredFilter::all());
+        all.iter().map(|l| l.envelope.id()).collect()
+    }
+
+    #[test]
+    fn absorbing_a_shard_store_adds_its_counts_once_and_keeps_the_newest() {
+        let mut central = UndeliveredStore::new(3);
+        central.record(envelope(1, "a"), UndeliveredReason::Closed, None);
+        let mut shard = UndeliveredStore::new(3);
+        for id in 2..5 {
+            shard.record(envelope(id, "a"), UndeliveredReason::Expired, None);
+        }
+        shard.count_only(UndeliveredReason::Duplicate);
+        central.absorb(shard);
+        assert_eq!(ids(&central), [2, 3, 4]);
+        assert_eq!(central.evicted(), 1);
+        assert_eq!(central.count(UndeliveredReason::Closed), 1);
+        assert_eq!(central.count(UndeliveredReason::Expired), 3);
+        assert_eq!(central.total(), 5);
+    }
+
+    #[test]
+    fn restored_letters_go_back_ahead_of_newer_ones_uncounted() {
+        let mut store = UndeliveredStore::new(3);
+        for id in 1..3 {
+            store.record(envelope(id, "a"), UndeliveredReason::Closed, None);
+        }
+        let taken = store.take(&UndeliveredFilter::all());
+        store.record(envelope(3, "a"), UndeliveredReason::Overflow, None);
+        store.restore(taken);
+        assert_eq!(ids(&store), [1, 2, 3]);
+        assert_eq!(store.total(), 3, "restoring counts nothing again");
+        store.record(envelope(4, "a"), UndeliveredReason::Overflow, None);
+        assert_eq!(ids(&store), [2, 3, 4]);
     }
 
     #[test]

@@ -1,0 +1,39 @@
+//! The impls `#[derive(Agent)]` writes, for the router's agents: they are
+//! generic over their payload type, which the derive does not take.
+
+/// Implements `actix::Actor`, `actix::Supervised` and `Agent` for
+/// `$agent<M>`: a permanent agent whose state survives a restart (the
+/// router's subscriptions, the dead letters kept), of kind `$kind`. The
+/// agent implements `Lifecycle` itself.
+macro_rules! generic_agent {
+    ($agent:ident, $kind:literal) => {
+        impl<M: Send + Sync + 'static> actix::Actor for $agent<M> {
+            type Context = agentix_runtime::AgentContext<Self>;
+
+            fn started(&mut self, ctx: &mut Self::Context) {
+                agentix_runtime::private::started(self, ctx);
+            }
+
+            fn stopping(&mut self, ctx: &mut Self::Context) -> actix::Running {
+                agentix_runtime::private::stopping(self, ctx)
+            }
+
+            fn stopped(&mut self, ctx: &mut Self::Context) {
+                agentix_runtime::private::stopped(self, ctx);
+            }
+        }
+
+        impl<M: Send + Sync + 'static> actix::Supervised for $agent<M> {
+            fn restarting(&mut self, ctx: &mut Self::Context) {
+                agentix_runtime::private::restarting(self, ctx);
+            }
+        }
+
+        impl<M: Send + Sync + 'static> agentix_runtime::Agent for $agent<M> {
+            const KIND: &'static str = $kind;
+            const RESTART: agentix_runtime::Restart = agentix_runtime::Restart::Permanent;
+            const KEEP_STATE: bool = true;
+            type Ref = agentix_runtime::AgentRef<Self>;
+        }
+    };
+}
