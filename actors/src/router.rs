@@ -5,7 +5,7 @@
 //! Topics use NATS syntax ([`Topic`], [`TopicPattern`]: `a.b.c`, `a.*.c`,
 //! `a.>`), found through a pattern trie ([`TopicIndex`]) rather than a scan.
 //!
-//! Guarantees of what is built so far:
+//! Guarantees:
 //!
 //! - **Shared, batched payloads.** A subscriber receives [`Batch<M>`]: the
 //!   deliveries of one mailbox message, in publish order (or one delivery
@@ -21,8 +21,11 @@
 //!   are not held up.
 //! - **Nothing lost silently.** What is not delivered is kept as
 //!   [`Undelivered`] with its [`UndeliveredReason`] (no subscriber, closed,
-//!   overflow, expired; duplicates are counted), queryable, countable and
-//!   redrivable through the [`RouterRef`].
+//!   overflow, expired, retries exhausted; duplicates are counted) by the
+//!   router's [`DeadLetters`] agent, bounded, queryable, countable and
+//!   redrivable through the [`RouterRef`]. The shards post to it once per
+//!   drain cycle, not once per letter, and it keeps answering after the
+//!   router has stopped.
 //!
 //! - **Delivery modes** per subscription ([`DeliveryMode`]): at-most-once,
 //!   or at-least-once, where the subscriber acknowledges each batch

@@ -4,8 +4,9 @@
 //!
 //! A swarm hands every dead letter to its [`DeadLetterSink`]; the default,
 //! [`DeadLetterLog`], counts them by reason and logs each at `warn` level.
-//! (The dead-letter actor with a bounded store, query and redrive arrives with
-//! the router.)
+//! These are untyped (the payload is `Box<dyn Any>`); what a router could not
+//! deliver is kept typed, queryable and redrivable by the router's own
+//! dead-letter agent (`agentix::actors::router::DeadLetters`).
 
 use std::{
     any::Any,
