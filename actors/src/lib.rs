@@ -3,10 +3,15 @@
 //!
 //! | module | for |
 //! |---|---|
+//! | [`registry`] | find agents by name, capability and tag; select one for a job by load and score |
 //! | [`router`] | publish on topics, fan out to subscriber agents in shared batches |
 //!
-//! The registry and the monitor arrive in later issues.
+//! The monitor arrives in a later issue.
 
+#[macro_use]
+mod agent_impls;
+
+pub mod registry;
 pub mod router;
 
 /// Paths the exported macros expand to, so that users need no `actix`

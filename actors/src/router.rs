@@ -45,9 +45,6 @@
 //!   reference publishes through one (clones take the next), so a
 //!   publisher's order per subscriber holds and publishers share the load.
 
-#[macro_use]
-mod generic;
-
 mod ack;
 mod actor;
 mod batch;

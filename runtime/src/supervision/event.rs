@@ -109,6 +109,14 @@ impl Events {
         })
     }
 
+    /// Another subscription to the same swarm's events, starting from the
+    /// next event published (not from where this one is).
+    pub fn resubscribe(&self) -> Events {
+        Events {
+            rx: self.rx.resubscribe(),
+        }
+    }
+
     /// The next event if one is waiting, without waiting.
     pub fn try_recv(&mut self) -> Result<Option<LifecycleEvent>, EventError> {
         match self.rx.try_recv() {

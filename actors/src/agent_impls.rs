@@ -1,11 +1,45 @@
-//! The impls `#[derive(Agent)]` writes, for the router's agents: they are
-//! generic over their payload type, which the derive does not take.
+//! The impls `#[derive(Agent)]` writes, for the built-in agents: this crate
+//! cannot use the derive (its expansion names the `agentix` facade, which
+//! depends on this crate), and the router's agents are generic over their
+//! payload type, which the derive does not take.
 
 /// Implements `actix::Actor`, `actix::Supervised` and `Agent` for
 /// `$agent<M>`: a permanent agent whose state survives a restart (the
 /// router's subscriptions, the dead letters kept), of kind `$kind`. The
 /// agent implements `Lifecycle` itself.
+///
+/// `@plain $agent` does the same for a type without the payload parameter.
 macro_rules! generic_agent {
+    (@plain $agent:ident, $kind:literal) => {
+        impl actix::Actor for $agent {
+            type Context = agentix_runtime::AgentContext<Self>;
+
+            fn started(&mut self, ctx: &mut Self::Context) {
+                agentix_runtime::private::started(self, ctx);
+            }
+
+            fn stopping(&mut self, ctx: &mut Self::Context) -> actix::Running {
+                agentix_runtime::private::stopping(self, ctx)
+            }
+
+            fn stopped(&mut self, ctx: &mut Self::Context) {
+                agentix_runtime::private::stopped(self, ctx);
+            }
+        }
+
+        impl actix::Supervised for $agent {
+            fn restarting(&mut self, ctx: &mut Self::Context) {
+                agentix_runtime::private::restarting(self, ctx);
+            }
+        }
+
+        impl agentix_runtime::Agent for $agent {
+            const KIND: &'static str = $kind;
+            const RESTART: agentix_runtime::Restart = agentix_runtime::Restart::Permanent;
+            const KEEP_STATE: bool = true;
+            type Ref = agentix_runtime::AgentRef<Self>;
+        }
+    };
     ($agent:ident, $kind:literal) => {
         impl<M: Send + Sync + 'static> actix::Actor for $agent<M> {
             type Context = agentix_runtime::AgentContext<Self>;
