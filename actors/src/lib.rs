@@ -13,6 +13,7 @@ mod agent_impls;
 
 pub mod registry;
 pub mod router;
+mod stable_hash;
 
 /// Paths the exported macros expand to, so that users need no `actix`
 /// dependency of their own.

@@ -331,3 +331,35 @@ async fn an_agent_leaves_when_it_stops_for_good_but_not_when_it_restarts() {
     );
     swarm.shutdown().await.unwrap();
 }
+
+#[agentix::test]
+async fn sampled_strategies_over_many_candidates_still_respect_every_limit() {
+    let names: Vec<String> = (0..40).map(|i| format!("w-{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (swarm, registry, workers) = setup(&names).await;
+    let batch = (workers.iter())
+        .map(|w| Registration::new(w).capability("job").limit(1))
+        .collect();
+    registry.register_batch(batch).await.unwrap();
+    let query = Query::capability("job");
+    for strategy in [Strategy::LeastLoaded, Strategy::BestScore] {
+        let held: Vec<_> = (0..40)
+            .map(|_| {
+                registry
+                    .select(&query, strategy)
+                    .unwrap()
+                    .expect("room left")
+            })
+            .collect();
+        let distinct: std::collections::BTreeSet<_> =
+            held.iter().map(|job| job.name().to_string()).collect();
+        assert_eq!(
+            distinct.len(),
+            40,
+            "{strategy:?}: one job each, as the limits say"
+        );
+        assert!(registry.select(&query, strategy).unwrap().is_none());
+        drop(held);
+    }
+    swarm.shutdown().await.unwrap();
+}

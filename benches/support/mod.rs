@@ -1,6 +1,8 @@
 //! What every bench shares: statistics and the `name value` output format.
 //! A directory module, so that cargo does not take it for a bench of its own.
 #![allow(clippy::mod_module_files)]
+// Each bench uses a part of it.
+#![allow(dead_code)]
 
 /// The median of `values` (sorts them).
 pub(crate) fn median(values: &mut [f64]) -> f64 {

@@ -19,6 +19,9 @@ use super::{
 pub struct Registry {
     master: Master,
     published: Arc<Published>,
+    /// Batches registered so far: an entry's generation tells which batch
+    /// it came with.
+    batches: u64,
     /// Where stops for good are heard of; each incarnation listens anew.
     events: Events,
 }
@@ -28,6 +31,7 @@ impl Registry {
         Self {
             master: Master::new(),
             published,
+            batches: 0,
             events,
         }
     }
@@ -53,7 +57,7 @@ impl Registry {
                             }
                             Ok(None) => break,
                             Err(EventError::Missed(_)) => {
-                                registry.master.sweep();
+                                registry.master.remove_unless(|entry| !entry.is_gone());
                             }
                             // The swarm is gone (EventError is non-exhaustive).
                             Err(_) => {
@@ -81,34 +85,48 @@ impl Registry {
         }
     }
 
+    /// Registers a whole batch or none of it. One pass over the index: a
+    /// name taken (without `replace`) or given twice in the batch undoes
+    /// what the batch did so far.
     fn register(&mut self, batch: Vec<Registration>) -> Result<usize, RegisterError> {
-        // Checked whole first: a batch is registered entirely or not at all.
-        let mut names = std::collections::HashSet::with_capacity(batch.len());
         for (index, registration) in batch.iter().enumerate() {
-            let name = match &registration.name {
-                Ok(name) => name,
-                Err(error) => {
-                    let error = error.clone();
-                    return Err(RegisterError::Name { index, error });
-                }
-            };
+            if let Err(error) = &registration.name {
+                let error = error.clone();
+                return Err(RegisterError::Name { index, error });
+            }
             if let Some(error) = &registration.invalid {
                 let error = error.clone();
                 return Err(RegisterError::Label { index, error });
             }
-            let taken = (self.master.get(name.as_str()))
-                .is_some_and(|entry| !entry.is_gone() && !registration.replace);
-            if taken || !names.insert(name.clone()) {
-                let name = name.clone();
-                return Err(RegisterError::Duplicate { index, name });
-            }
         }
+        self.batches += 1;
+        let generation = self.batches;
         let count = batch.len();
-        for registration in batch {
+        self.master.reserve(count);
+        let mut replaced = Vec::new();
+        for (index, registration) in batch.into_iter().enumerate() {
             let Ok(name) = registration.name.clone() else {
                 continue;
             };
-            self.master.insert(Arc::new(Entry::new(registration, name)));
+            let replace = registration.replace;
+            let entry = Arc::new(Entry::new(registration, name, generation));
+            let Some(old) = self.master.insert(entry) else {
+                continue;
+            };
+            let twice = old.generation == generation;
+            if twice || (!replace && !old.is_gone()) {
+                let name = old.name.clone();
+                if !twice {
+                    self.master.insert(old);
+                }
+                self.master
+                    .remove_unless(|entry| entry.generation != generation);
+                for old in replaced {
+                    self.master.insert(old);
+                }
+                return Err(RegisterError::Duplicate { index, name });
+            }
+            replaced.push(old);
         }
         self.master.publish(&self.published);
         Ok(count)
@@ -122,7 +140,7 @@ impl Lifecycle for Registry {
         let events = self.events.resubscribe();
         self.listen(events, ctx);
         // Stops missed while no incarnation listened.
-        self.master.sweep();
+        self.master.remove_unless(|entry| !entry.is_gone());
         self.master.publish(&self.published);
     }
 }

@@ -181,10 +181,14 @@ pub const SCORE_LATENCY_SCALE: Duration = Duration::from_millis(10);
 /// A registered agent, as lookups, finds and selections return it.
 pub struct Entry {
     pub(crate) name: AgentName,
+    /// The batch it was registered with.
+    pub(crate) generation: u64,
     kind: &'static str,
-    /// Sorted, for membership tests by binary search.
-    pub(crate) capabilities: Box<[Label]>,
-    pub(crate) tags: Box<[Label]>,
+    /// Capabilities then tags, each part sorted (membership by binary
+    /// search); one allocation for both.
+    labels: Box<[Label]>,
+    /// Where the tags start in `labels`.
+    split: usize,
     limit: Option<u32>,
     metadata: Box<[(Arc<str>, Arc<str>)]>,
     agent: Arc<dyn AnyAgent>,
@@ -197,17 +201,22 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub(crate) fn new(registration: Registration, name: AgentName) -> Self {
-        let sorted = |mut labels: Vec<Label>| {
-            labels.sort_unstable();
-            labels.dedup();
-            labels.into_boxed_slice()
-        };
+    pub(crate) fn new(registration: Registration, name: AgentName, generation: u64) -> Self {
+        let (mut capabilities, mut tags) = (registration.capabilities, registration.tags);
+        for part in [&mut capabilities, &mut tags] {
+            part.sort_unstable();
+            part.dedup();
+        }
+        let mut labels = Vec::with_capacity(capabilities.len() + tags.len());
+        labels.append(&mut capabilities);
+        let split = labels.len();
+        labels.append(&mut tags);
         Self {
             name,
+            generation,
             kind: registration.kind,
-            capabilities: sorted(registration.capabilities),
-            tags: sorted(registration.tags),
+            labels: labels.into_boxed_slice(),
+            split,
             limit: registration.limit,
             metadata: registration.metadata.into(),
             agent: registration.agent,
@@ -230,22 +239,22 @@ impl Entry {
 
     /// Its capabilities, sorted.
     pub fn capabilities(&self) -> &[Label] {
-        &self.capabilities
+        &self.labels[..self.split]
     }
 
     /// Its tags, sorted.
     pub fn tags(&self) -> &[Label] {
-        &self.tags
+        &self.labels[self.split..]
     }
 
     /// Whether it offers `capability`.
     pub fn has_capability(&self, capability: &Label) -> bool {
-        self.capabilities.binary_search(capability).is_ok()
+        self.capabilities().binary_search(capability).is_ok()
     }
 
     /// Whether it carries `tag`.
     pub fn has_tag(&self, tag: &Label) -> bool {
-        self.tags.binary_search(tag).is_ok()
+        self.tags().binary_search(tag).is_ok()
     }
 
     /// Its limit of outstanding selections, if any.
@@ -355,8 +364,8 @@ impl fmt::Debug for Entry {
         f.debug_struct("Entry")
             .field("name", &self.name)
             .field("kind", &self.kind)
-            .field("capabilities", &self.capabilities)
-            .field("tags", &self.tags)
+            .field("capabilities", &self.capabilities())
+            .field("tags", &self.tags())
             .field("load", &self.load())
             .field("health", &self.health())
             .finish_non_exhaustive()

@@ -2,14 +2,13 @@
 //! and the published copy every thread reads without a lock or a message.
 //!
 //! Names are split into shards and each label (capability or tag) has its
-//! own candidate list, so a change republishes only the shard and the lists
-//! it touched: registering one agent copies ~1/64 of the names and the
-//! lists of its labels, not the whole registry; a batch republishes each
-//! once.
+//! own candidate list. The actor's copy and the published one share them
+//! (`Arc`) until the next change, which copies only what it touches: one
+//! registration copies ~1/64 of the names and the lists of its labels,
+//! not the whole registry, and a batch copies each at most once.
 
 use std::{
-    collections::{HashMap, HashSet},
-    hash::{BuildHasher, BuildHasherDefault, DefaultHasher},
+    collections::HashMap,
     sync::{Arc, atomic::AtomicUsize},
 };
 
@@ -17,8 +16,10 @@ use agentix_runtime::AgentName;
 use arc_swap::ArcSwap;
 
 use super::{Entry, Label};
+use crate::stable_hash::fnv1a;
 
-/// Name shards: enough that one registration copies little.
+/// Name shards: enough that one registration copies little; 64 so that
+/// the dirty ones fit a `u64`.
 const NAME_SHARDS: usize = 64;
 
 type Names = HashMap<AgentName, Arc<Entry>>;
@@ -33,8 +34,8 @@ pub(crate) enum Key {
 /// The agents carrying one label, and the round-robin cursor over them.
 #[derive(Debug)]
 pub(crate) struct Candidates {
-    pub(crate) entries: Box<[Arc<Entry>]>,
-    pub(crate) cursor: AtomicUsize,
+    pub(crate) entries: Arc<Vec<Arc<Entry>>>,
+    pub(crate) cursor: Arc<AtomicUsize>,
 }
 
 /// What readers see.
@@ -69,37 +70,45 @@ impl Published {
         best.cloned()
     }
 
-    /// Every registered entry (for sweeps and counts; not a hot path).
+    /// How many names are registered.
     pub(crate) fn len(&self) -> usize {
         self.names.iter().map(|shard| shard.load().len()).sum()
     }
 }
 
 fn shard(name: &str) -> usize {
-    // A fixed hasher: the shard of a name must not change between calls.
-    let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(name);
-    (hash % NAME_SHARDS as u64) as usize
+    (fnv1a(name.as_bytes()) % NAME_SHARDS as u64) as usize
 }
 
 fn keys(entry: &Entry) -> impl Iterator<Item = Key> + '_ {
-    let capabilities = entry.capabilities.iter().cloned().map(Key::Capability);
-    capabilities.chain(entry.tags.iter().cloned().map(Key::Tag))
+    let capabilities = entry.capabilities().iter().cloned().map(Key::Capability);
+    capabilities.chain(entry.tags().iter().cloned().map(Key::Tag))
+}
+
+/// One label's list in the actor's copy.
+#[derive(Default)]
+struct List {
+    entries: Arc<Vec<Arc<Entry>>>,
+    cursor: Arc<AtomicUsize>,
+    dirty: bool,
 }
 
 /// The registry actor's copy.
-#[derive(Default)]
 pub(crate) struct Master {
-    names: Vec<Names>,
-    lists: HashMap<Key, Vec<Arc<Entry>>>,
-    dirty_shards: HashSet<usize>,
-    dirty_keys: HashSet<Key>,
+    names: Vec<Arc<Names>>,
+    lists: HashMap<Key, List>,
+    /// Bit `i`: shard `i` changed since the last publish.
+    dirty_shards: u64,
+    dirty_keys: Vec<Key>,
 }
 
 impl Master {
     pub(crate) fn new() -> Self {
         Self {
-            names: (0..NAME_SHARDS).map(|_| Names::new()).collect(),
-            ..Self::default()
+            names: (0..NAME_SHARDS).map(|_| Arc::default()).collect(),
+            lists: HashMap::new(),
+            dirty_shards: 0,
+            dirty_keys: Vec::new(),
         }
     }
 
@@ -107,43 +116,72 @@ impl Master {
         self.names[shard(name)].get(name)
     }
 
-    /// Adds `entry`, replacing one of the same name (which is returned).
-    pub(crate) fn insert(&mut self, entry: Arc<Entry>) -> Option<Arc<Entry>> {
-        let old = self.remove(&entry.name.clone());
-        for key in keys(&entry) {
-            self.lists
-                .entry(key.clone())
-                .or_default()
-                .push(entry.clone());
-            self.dirty_keys.insert(key);
+    /// Makes room for `more` names (a batch), so the shards grow once.
+    pub(crate) fn reserve(&mut self, more: usize) {
+        for names in &mut self.names {
+            Arc::make_mut(names).reserve(more / NAME_SHARDS + 1);
         }
+    }
+
+    /// Adds `entry`; the entry it replaced under the same name, if any,
+    /// leaves its lists and is returned.
+    pub(crate) fn insert(&mut self, entry: Arc<Entry>) -> Option<Arc<Entry>> {
         let at = shard(entry.name.as_str());
-        self.names[at].insert(entry.name.clone(), entry);
-        self.dirty_shards.insert(at);
+        let names = Arc::make_mut(&mut self.names[at]);
+        let old = names.insert(entry.name.clone(), entry.clone());
+        self.dirty_shards |= 1 << at;
+        if let Some(old) = &old {
+            self.unlist(old);
+        }
+        for key in keys(&entry) {
+            // One lookup per label: marked dirty on the way.
+            let list = self.lists.entry(key.clone()).or_default();
+            Arc::make_mut(&mut list.entries).push(entry.clone());
+            if !list.dirty {
+                list.dirty = true;
+                self.dirty_keys.push(key);
+            }
+        }
         old
     }
 
     pub(crate) fn remove(&mut self, name: &AgentName) -> Option<Arc<Entry>> {
         let at = shard(name.as_str());
-        let entry = self.names[at].remove(name)?;
-        self.dirty_shards.insert(at);
-        for key in keys(&entry) {
-            if let Some(list) = self.lists.get_mut(&key) {
-                list.retain(|other| !Arc::ptr_eq(other, &entry));
-                if list.is_empty() {
-                    self.lists.remove(&key);
-                }
-            }
-            self.dirty_keys.insert(key);
+        if !self.names[at].contains_key(name) {
+            return None;
         }
+        let entry = Arc::make_mut(&mut self.names[at]).remove(name)?;
+        self.dirty_shards |= 1 << at;
+        self.unlist(&entry);
         Some(entry)
     }
 
-    /// Removes every entry whose agent has ended for good; how many.
-    pub(crate) fn sweep(&mut self) -> usize {
+    fn unlist(&mut self, entry: &Arc<Entry>) {
+        for key in keys(entry) {
+            if let Some(list) = self.lists.get_mut(&key) {
+                Arc::make_mut(&mut list.entries).retain(|other| !Arc::ptr_eq(other, entry));
+            }
+        }
+        self.mark_lists(entry);
+    }
+
+    /// Notes the lists of `entry` as changed, once each per publish.
+    fn mark_lists(&mut self, entry: &Entry) {
+        for key in keys(entry) {
+            if let Some(list) = self.lists.get_mut(&key)
+                && !list.dirty
+            {
+                list.dirty = true;
+                self.dirty_keys.push(key);
+            }
+        }
+    }
+
+    /// Every entry that `keep` refuses leaves; how many.
+    pub(crate) fn remove_unless(&mut self, keep: impl Fn(&Entry) -> bool) -> usize {
         let gone: Vec<AgentName> = (self.names.iter())
             .flat_map(|shard| shard.values())
-            .filter(|entry| entry.is_gone())
+            .filter(|entry| !keep(entry))
             .map(|entry| entry.name.clone())
             .collect();
         for name in &gone {
@@ -154,29 +192,29 @@ impl Master {
 
     /// Makes the changes visible to readers.
     pub(crate) fn publish(&mut self, published: &Published) {
-        for at in self.dirty_shards.drain() {
-            published.names[at].store(Arc::new(self.names[at].clone()));
+        while self.dirty_shards != 0 {
+            let at = self.dirty_shards.trailing_zeros() as usize;
+            self.dirty_shards &= !(1 << at);
+            published.names[at].store(self.names[at].clone());
         }
         if self.dirty_keys.is_empty() {
             return;
         }
         let mut lists = HashMap::clone(&published.lists.load());
-        for key in self.dirty_keys.drain() {
-            match self.lists.get(&key) {
-                Some(entries) => {
-                    // Round-robin carries on where it was.
-                    let cursor = (lists.get(&key))
-                        .map(|old| old.cursor.load(std::sync::atomic::Ordering::Relaxed))
-                        .unwrap_or(0);
-                    let candidates = Candidates {
-                        entries: entries.as_slice().into(),
-                        cursor: AtomicUsize::new(cursor),
-                    };
-                    lists.insert(key, Arc::new(candidates));
-                }
-                None => {
-                    lists.remove(&key);
-                }
+        for key in self.dirty_keys.drain(..) {
+            let Some(list) = self.lists.get_mut(&key) else {
+                continue;
+            };
+            list.dirty = false;
+            if list.entries.is_empty() {
+                self.lists.remove(&key);
+                lists.remove(&key);
+            } else {
+                let candidates = Candidates {
+                    entries: list.entries.clone(),
+                    cursor: list.cursor.clone(),
+                };
+                lists.insert(key, Arc::new(candidates));
             }
         }
         published.lists.store(Arc::new(lists));

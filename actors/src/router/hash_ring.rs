@@ -1,6 +1,8 @@
 //! Consistent hashing: a message key picks the same member for as long as
 //! the member stays, and a member leaving moves only its own keys.
 
+use crate::stable_hash::fnv1a;
+
 /// Points per member on the ring: enough to spread keys evenly over a few
 /// members without making membership changes expensive.
 const POINTS_PER_MEMBER: u32 = 64;
@@ -37,18 +39,6 @@ impl HashRing {
             .or_else(|| self.points.first())
             .map(|&(_, member)| member)
     }
-}
-
-/// FNV-1a, 64-bit: stable across runs and builds (std's hasher promises
-/// neither), so a key keeps its member across restarts of the process.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0100_0000_01b3;
-    let hash = bytes.iter().fold(OFFSET, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(PRIME)
-    });
-    // FNV's low bits mix poorly for short keys: finish with a multiply-shift.
-    (hash ^ (hash >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (hash >> 32)
 }
 
 #[cfg(test)]
