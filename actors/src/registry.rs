@@ -21,12 +21,18 @@
 //! - **Leaving**: an agent that stops for good leaves the registry (heard
 //!   from the swarm's lifecycle events, and skipped by every read even
 //!   before); a restarted one stays, at the same address.
-//! - **Health**: an agent marked unhealthy ([`Entry::set_unhealthy`]) or at
-//!   its limit is not selected.
+//! - **Health**: every heartbeat interval ([`RegistryConfig::heartbeat`])
+//!   the registry finds agents stuck in one handler for two intervals (or,
+//!   for those that [report heartbeats](Registration::reports_heartbeat),
+//!   silent for two) and marks them unhealthy, with a [`HealthEvent`];
+//!   they recover at the next sign of life. Unhealthy agents (or marked so
+//!   by hand, [`Entry::set_unhealthy`]) and agents at their limit are not
+//!   selected.
 
 mod actor;
 mod entry;
 mod handle;
+mod health;
 mod index;
 mod label;
 mod select;
@@ -34,5 +40,6 @@ mod select;
 pub use actor::Registry;
 pub use entry::{Entry, Health, Registration, SCORE_LATENCY_SCALE};
 pub use handle::{LookupError, QueryError, RegisterError, RegistryRef};
+pub use health::{HealthEvent, HealthEvents, MISSED_BEATS, RegistryConfig};
 pub use label::{Label, LabelError, LabelProblem, MAX_LABEL_LEN};
 pub use select::{EXACT_UP_TO, Query, Selected, Strategy};

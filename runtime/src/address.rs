@@ -78,6 +78,12 @@ impl<A: Agent> AgentRef<A> {
         self.shared.status()
     }
 
+    /// Whether the agent is handling messages now, and in which poll: see
+    /// [`Activity`](crate::Activity).
+    pub fn activity(&self) -> crate::Activity {
+        self.shared.activity()
+    }
+
     /// How many times the agent has been restarted.
     pub fn restarts(&self) -> u32 {
         self.shared.restarts()

@@ -45,7 +45,7 @@ pub use name::{AgentName, MAX_NAME_LEN, NameError, NameProblem};
 pub use request::{Ask, Call, TellWait};
 pub use restart::{Intensity, Restart};
 pub use send_error::{SendError, SendErrorKind};
-pub use shared::AgentStatus;
+pub use shared::{Activity, AgentStatus};
 pub use supervision::{
     Backoff, ChildInfo, ChildSpec, DEFAULT_SHUTDOWN_TIMEOUT, Event, EventError, Events,
     LifecycleEvent, StopReport, Strategy, Supervisor, SupervisorBuilder, SupervisorRef,

@@ -9,7 +9,7 @@ use std::{
     pin::Pin,
     sync::{
         Arc, OnceLock, Weak,
-        atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering},
+        atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering},
     },
     task::Waker,
     time::Duration,
@@ -59,6 +59,42 @@ impl AgentStatus {
     /// Whether the agent has ended for good.
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Stopped | Self::Failed)
+    }
+}
+
+/// Where an agent's task is, read from another thread: between polls or
+/// inside one, and which. Two readings equal and
+/// [`handling`](Self::handling) mean the same poll is still running: an
+/// agent whose reading stays so across health checks is stuck (a handler
+/// that blocks or loops). Costs the agent a load and a store per poll.
+///
+/// ```
+/// use agentix::prelude::*;
+///
+/// #[derive(Agent, Default)]
+/// struct Worker;
+///
+/// # #[agentix::main] async fn main() -> agentix::Result<()> {
+/// # let swarm = Swarm::start(SwarmConfig::default())?;
+/// let worker = swarm.spawn("worker", Worker::default).await?;
+/// let seen = worker.activity();
+/// assert!(!seen.handling(), "an idle agent is between polls");
+/// # swarm.shutdown().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Activity(u64);
+
+impl Activity {
+    /// Whether the agent was inside a poll (handling messages).
+    pub fn handling(self) -> bool {
+        self.0 % 2 == 1
+    }
+
+    /// A number that changes each time the agent enters or leaves a poll,
+    /// for keeping a reading in an atomic.
+    pub fn stamp(self) -> u64 {
+        self.0
     }
 }
 
@@ -114,6 +150,9 @@ pub(crate) struct AgentShared {
     /// rather than in a callback: this block has room for it, and a boxed
     /// callback per agent costs a heap chunk each.
     roster: Weak<Roster>,
+    /// Odd while the agent's task is inside a poll (handling messages),
+    /// even between polls; see [`Activity`].
+    activity: AtomicU64,
 }
 
 impl AgentShared {
@@ -153,6 +192,7 @@ impl AgentShared {
             exit: Mutex::new(None),
             extension: OnceLock::new(),
             roster,
+            activity: AtomicU64::new(0),
         }
     }
 
@@ -184,6 +224,18 @@ impl AgentShared {
         if self.status.swap(status as u8, Ordering::AcqRel) != status as u8 {
             self.changed.notify_waiters();
         }
+    }
+
+    /// Marks the start or the end of a poll of the agent's task. Only that
+    /// task writes: a load and a store, no read-modify-write on the hot
+    /// path.
+    pub(crate) fn step_activity(&self) {
+        let seq = self.activity.load(Ordering::Relaxed);
+        self.activity.store(seq.wrapping_add(1), Ordering::Relaxed);
+    }
+
+    pub(crate) fn activity(&self) -> Activity {
+        Activity(self.activity.load(Ordering::Relaxed))
     }
 
     pub(crate) fn restarts(&self) -> u32 {

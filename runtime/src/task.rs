@@ -205,7 +205,10 @@ impl<A: Agent> AgentTask<A> {
                 self.parking = true;
                 fut.ctx().stop();
             }
-            match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *fut).poll(cx))) {
+            self.shared.step_activity();
+            let polled = catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *fut).poll(cx)));
+            self.shared.step_activity();
+            match polled {
                 Ok(Poll::Pending) => {
                     // A signal raised while the context ran paused its
                     // mailbox; act on it now rather than on a later wake.

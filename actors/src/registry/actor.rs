@@ -9,7 +9,7 @@ use actix::{ActorFutureExt, AsyncContext, Handler, WrapFuture};
 use agentix_runtime::{AgentContext, AgentName, Event, EventError, Events, Lifecycle};
 
 use super::{
-    Entry, Registration,
+    Entry, Registration, RegistryConfig,
     handle::RegisterError,
     index::{Master, Published},
 };
@@ -17,8 +17,9 @@ use super::{
 /// The registry of one swarm; see the [module docs](super). Started and
 /// used through [`RegistryRef`](super::RegistryRef).
 pub struct Registry {
-    master: Master,
-    published: Arc<Published>,
+    pub(crate) master: Master,
+    pub(crate) published: Arc<Published>,
+    config: RegistryConfig,
     /// Batches registered so far: an entry's generation tells which batch
     /// it came with.
     batches: u64,
@@ -27,10 +28,11 @@ pub struct Registry {
 }
 
 impl Registry {
-    pub(crate) fn new(published: Arc<Published>, events: Events) -> Self {
+    pub(crate) fn new(published: Arc<Published>, events: Events, config: RegistryConfig) -> Self {
         Self {
             master: Master::new(),
             published,
+            config,
             batches: 0,
             events,
         }
@@ -139,6 +141,7 @@ impl Lifecycle for Registry {
     fn started(&mut self, ctx: &mut AgentContext<Self>) {
         let events = self.events.resubscribe();
         self.listen(events, ctx);
+        ctx.run_interval(self.config.heartbeat, |registry, _| registry.check_health());
         // Stops missed while no incarnation listened.
         self.master.remove_unless(|entry| !entry.is_gone());
         self.master.publish(&self.published);

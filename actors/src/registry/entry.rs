@@ -7,24 +7,29 @@ use std::{
     fmt,
     sync::{
         Arc,
-        atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering},
+        atomic::{AtomicU32, AtomicU64, Ordering},
     },
     time::Duration,
 };
 
-use agentix_runtime::{Agent, AgentName, AgentRef, AgentStatus};
+use agentix_runtime::{Activity, Agent, AgentName, AgentRef, AgentStatus};
 
-use super::{Label, LabelError, LookupError};
+use super::{Label, LabelError, LookupError, health::Liveness};
 
 /// An agent reference with its type erased.
 pub(crate) trait AnyAgent: Send + Sync + 'static {
     fn status(&self) -> AgentStatus;
+    fn activity(&self) -> Activity;
     fn as_any(&self) -> &dyn Any;
 }
 
 impl<A: Agent> AnyAgent for AgentRef<A> {
     fn status(&self) -> AgentStatus {
         AgentRef::status(self)
+    }
+
+    fn activity(&self) -> Activity {
+        AgentRef::activity(self)
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -63,6 +68,7 @@ pub struct Registration {
     pub(crate) limit: Option<u32>,
     pub(crate) metadata: Vec<(Arc<str>, Arc<str>)>,
     pub(crate) replace: bool,
+    pub(crate) reports_heartbeat: bool,
     pub(crate) invalid: Option<LabelError>,
 }
 
@@ -78,6 +84,7 @@ impl Registration {
             limit: None,
             metadata: Vec::new(),
             replace: false,
+            reports_heartbeat: false,
             invalid: None,
         }
     }
@@ -133,6 +140,14 @@ impl Registration {
     /// failing with a duplicate.
     pub fn replace(mut self) -> Self {
         self.replace = true;
+        self
+    }
+
+    /// The agent beats itself ([`RegistryRef::heartbeat`](super::RegistryRef::heartbeat))
+    /// instead of the runtime checking that it is not stuck in a handler;
+    /// two heartbeat intervals without a beat make it unhealthy.
+    pub fn reports_heartbeat(mut self) -> Self {
+        self.reports_heartbeat = true;
         self
     }
 
@@ -197,7 +212,7 @@ pub struct Entry {
     success: AtomicU64,
     /// `f64` bits: the response time in µs, weighted to recent outcomes.
     latency_us: AtomicU64,
-    unhealthy: AtomicBool,
+    pub(crate) liveness: Liveness,
 }
 
 impl Entry {
@@ -223,7 +238,7 @@ impl Entry {
             load: AtomicU32::new(0),
             success: AtomicU64::new(1.0_f64.to_bits()),
             latency_us: AtomicU64::new(0.0_f64.to_bits()),
-            unhealthy: AtomicBool::new(false),
+            liveness: Liveness::new(registration.reports_heartbeat),
         }
     }
 
@@ -297,7 +312,7 @@ impl Entry {
     pub fn health(&self) -> Health {
         if self.agent.status().is_terminal() {
             Health::Stopped
-        } else if self.unhealthy.load(Ordering::Relaxed) {
+        } else if self.liveness.unhealthy() {
             Health::Unhealthy
         } else if self.load() > 0 {
             Health::Busy
@@ -306,9 +321,20 @@ impl Entry {
         }
     }
 
-    /// Marks it unhealthy (skipped by selection) or healthy again.
+    /// Marks it unhealthy (skipped by selection) or healthy again, by
+    /// hand; the health check's own finding stands beside this mark.
     pub fn set_unhealthy(&self, unhealthy: bool) {
-        self.unhealthy.store(unhealthy, Ordering::Relaxed);
+        self.liveness.mark(unhealthy);
+    }
+
+    /// A sign of life from an agent registered with
+    /// [`reports_heartbeat`](Registration::reports_heartbeat).
+    pub fn heartbeat(&self) {
+        self.liveness.beat();
+    }
+
+    pub(crate) fn activity(&self) -> Activity {
+        self.agent.activity()
     }
 
     /// The agent, as its typed reference (`WorkerRef` for `Worker`, with
@@ -327,7 +353,7 @@ impl Entry {
     /// Whether selection may pick it now: running, healthy, under its
     /// limit.
     pub(crate) fn available(&self) -> bool {
-        !self.unhealthy.load(Ordering::Relaxed)
+        !self.liveness.unhealthy()
             && self.limit.is_none_or(|limit| self.load() < limit)
             && !self.agent.status().is_terminal()
     }

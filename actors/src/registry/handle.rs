@@ -6,7 +6,8 @@ use std::{fmt, sync::Arc};
 use agentix_runtime::{Agent, AgentName, AgentRef, AskError, NameError, SpawnError, Swarm};
 
 use super::{
-    Entry, LabelError, Query, Registration, Registry, Selected, Strategy,
+    Entry, HealthEvents, LabelError, Query, Registration, Registry, RegistryConfig, Selected,
+    Strategy,
     actor::{Deregister, Register},
     index::Published,
     select::pick,
@@ -46,15 +47,23 @@ pub struct RegistryRef {
 }
 
 impl RegistryRef {
-    /// Starts a registry agent in `swarm`, named `registry-<n>`.
+    /// Starts a registry agent in `swarm`, named `registry-<n>`, checking
+    /// health every second.
     pub async fn start(swarm: &Swarm) -> Result<Self, SpawnError> {
+        Self::start_with(swarm, RegistryConfig::default()).await
+    }
+
+    /// Starts a registry agent with `config`.
+    pub async fn start_with(swarm: &Swarm, config: RegistryConfig) -> Result<Self, SpawnError> {
         let published = Arc::new(Published::new());
         let shared = published.clone();
         let events = swarm.events();
-        let agent = swarm
-            .agent(move || Registry::new(shared.clone(), events.resubscribe()))
-            .spawn()
-            .await?;
+        let mut spawn =
+            swarm.agent(move || Registry::new(shared.clone(), events.resubscribe(), config));
+        if let Some(arbiter) = config.arbiter {
+            spawn = spawn.on_arbiter(arbiter);
+        }
+        let agent = spawn.spawn().await?;
         Ok(Self { agent, published })
     }
 
@@ -125,6 +134,20 @@ impl RegistryRef {
             return Ok(None);
         };
         Ok(pick(&candidates, query, strategy).map(Selected::new))
+    }
+
+    /// A sign of life from the agent registered as `name` (one registered
+    /// with [`reports_heartbeat`](Registration::reports_heartbeat));
+    /// `false` if there is none.
+    pub fn heartbeat(&self, name: &str) -> bool {
+        self.entry(name)
+            .inspect(|entry| entry.heartbeat())
+            .is_some()
+    }
+
+    /// Subscribes to health changes from now on.
+    pub fn health_events(&self) -> HealthEvents {
+        HealthEvents(self.published.health.subscribe())
     }
 
     /// How many agents are registered.

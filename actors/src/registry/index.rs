@@ -15,7 +15,9 @@ use std::{
 use agentix_runtime::AgentName;
 use arc_swap::ArcSwap;
 
-use super::{Entry, Label};
+use tokio::sync::broadcast;
+
+use super::{Entry, HealthEvent, Label};
 use crate::stable_hash::fnv1a;
 
 /// Name shards: enough that one registration copies little; 64 so that
@@ -23,6 +25,9 @@ use crate::stable_hash::fnv1a;
 const NAME_SHARDS: usize = 64;
 
 type Names = HashMap<AgentName, Arc<Entry>>;
+
+/// Health changes kept for a subscriber that falls behind.
+const HEALTH_EVENTS: usize = 1024;
 
 /// A capability or a tag: the two are indexed apart.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -42,6 +47,8 @@ pub(crate) struct Candidates {
 pub(crate) struct Published {
     names: Box<[ArcSwap<Names>]>,
     lists: ArcSwap<HashMap<Key, Arc<Candidates>>>,
+    /// Health changes, for whoever subscribes.
+    pub(crate) health: broadcast::Sender<HealthEvent>,
 }
 
 impl Published {
@@ -49,6 +56,7 @@ impl Published {
         Self {
             names: (0..NAME_SHARDS).map(|_| ArcSwap::default()).collect(),
             lists: ArcSwap::default(),
+            health: broadcast::Sender::new(HEALTH_EVENTS),
         }
     }
 
@@ -116,6 +124,11 @@ impl Master {
         self.names[shard(name)].get(name)
     }
 
+    /// Every entry.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &Arc<Entry>> {
+        self.names.iter().flat_map(|shard| shard.values())
+    }
+
     /// Makes room for `more` names (a batch), so the shards grow once.
     pub(crate) fn reserve(&mut self, more: usize) {
         for names in &mut self.names {
@@ -179,8 +192,7 @@ impl Master {
 
     /// Every entry that `keep` refuses leaves; how many.
     pub(crate) fn remove_unless(&mut self, keep: impl Fn(&Entry) -> bool) -> usize {
-        let gone: Vec<AgentName> = (self.names.iter())
-            .flat_map(|shard| shard.values())
+        let gone: Vec<AgentName> = (self.entries())
             .filter(|entry| !keep(entry))
             .map(|entry| entry.name.clone())
             .collect();
