@@ -9,7 +9,10 @@
 //! - taking a message out of the mailbox wakes the senders waiting for room
 //!   (once per wait: one load per message while nobody waits).
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::{
+    panic::{AssertUnwindSafe, catch_unwind},
+    time::Instant,
+};
 
 use actix::{
     Handler, Message,
@@ -54,9 +57,13 @@ where
             ));
             return;
         }
+        let timed = ctx.core.shared.count_handled().then(Instant::now);
         let handled = catch_unwind(AssertUnwindSafe(|| {
             <A as Handler<M>>::handle(act, msg, ctx)
         }));
+        if let Some(start) = timed {
+            ctx.core.shared.kind.handling.record(start.elapsed());
+        }
         match handled {
             Ok(response) => response.handle(ctx, tx),
             Err(payload) => {

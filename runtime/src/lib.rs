@@ -23,6 +23,7 @@ mod deadline;
 mod envelope;
 mod error;
 mod failure;
+mod metrics;
 mod name;
 #[doc(hidden)]
 pub mod private;
@@ -41,11 +42,12 @@ pub use context::AgentContext;
 pub use dead_letter::{DeadLetter, DeadLetterLog, DeadLetterReason, DeadLetterSink};
 pub use error::{AskError, BoxError, Error, Result};
 pub use failure::{During, Escalation, ExitReason, Failure};
+pub use metrics::{Activity, BUCKETS, Histogram, HistogramSnapshot, KindCensus, TIMING_EVERY};
 pub use name::{AgentName, MAX_NAME_LEN, NameError, NameProblem};
 pub use request::{Ask, Call, TellWait};
 pub use restart::{Intensity, Restart};
 pub use send_error::{SendError, SendErrorKind};
-pub use shared::{Activity, AgentStatus};
+pub use shared::AgentStatus;
 pub use supervision::{
     Backoff, ChildInfo, ChildSpec, DEFAULT_SHUTDOWN_TIMEOUT, Event, EventError, Events,
     LifecycleEvent, StopReport, Strategy, Supervisor, SupervisorBuilder, SupervisorRef,

@@ -18,7 +18,12 @@ use std::{
 use parking_lot::Mutex;
 use tokio::sync::{Notify, futures::Notified};
 
-use crate::{AgentName, DeadLetterSink, ExitReason, supervision::EventBus, swarm::Roster};
+use crate::{
+    AgentName, DeadLetterSink, ExitReason,
+    metrics::{Activity, KindMetrics, TIMING_EVERY},
+    supervision::EventBus,
+    swarm::Roster,
+};
 
 /// Where an agent is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,42 +64,6 @@ impl AgentStatus {
     /// Whether the agent has ended for good.
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Stopped | Self::Failed)
-    }
-}
-
-/// Where an agent's task is, read from another thread: between polls or
-/// inside one, and which. Two readings equal and
-/// [`handling`](Self::handling) mean the same poll is still running: an
-/// agent whose reading stays so across health checks is stuck (a handler
-/// that blocks or loops). Costs the agent a load and a store per poll.
-///
-/// ```
-/// use agentix::prelude::*;
-///
-/// #[derive(Agent, Default)]
-/// struct Worker;
-///
-/// # #[agentix::main] async fn main() -> agentix::Result<()> {
-/// # let swarm = Swarm::start(SwarmConfig::default())?;
-/// let worker = swarm.spawn("worker", Worker::default).await?;
-/// let seen = worker.activity();
-/// assert!(!seen.handling(), "an idle agent is between polls");
-/// # swarm.shutdown().await?;
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Activity(u64);
-
-impl Activity {
-    /// Whether the agent was inside a poll (handling messages).
-    pub fn handling(self) -> bool {
-        self.0 % 2 == 1
-    }
-
-    /// A number that changes each time the agent enters or leaves a poll,
-    /// for keeping a reading in an atomic.
-    pub fn stamp(self) -> u64 {
-        self.0
     }
 }
 
@@ -153,6 +122,11 @@ pub(crate) struct AgentShared {
     /// Odd while the agent's task is inside a poll (handling messages),
     /// even between polls; see [`Activity`].
     activity: AtomicU64,
+    /// Messages handled; only the agent's task writes.
+    handled: AtomicU64,
+    /// What agents of its kind share: the handling-time histogram, the
+    /// counts of ended ones.
+    pub(crate) kind: Arc<KindMetrics>,
 }
 
 impl AgentShared {
@@ -167,7 +141,14 @@ impl AgentShared {
             supervisor: None,
         };
         let dead_letters = Arc::new(crate::DeadLetterLog::default());
-        Arc::new(Self::new(identity, dead_letters, EventBus::new(4), roster))
+        let kind = crate::metrics::Kinds::default().of("test");
+        Arc::new(Self::new(
+            identity,
+            dead_letters,
+            EventBus::new(4),
+            roster,
+            kind,
+        ))
     }
 
     pub(crate) fn new(
@@ -175,6 +156,7 @@ impl AgentShared {
         dead_letters: Arc<dyn DeadLetterSink>,
         events: EventBus,
         roster: Weak<Roster>,
+        kind: Arc<KindMetrics>,
     ) -> Self {
         Self {
             identity,
@@ -193,6 +175,8 @@ impl AgentShared {
             extension: OnceLock::new(),
             roster,
             activity: AtomicU64::new(0),
+            handled: AtomicU64::new(0),
+            kind,
         }
     }
 
@@ -232,6 +216,27 @@ impl AgentShared {
     pub(crate) fn step_activity(&self) {
         let seq = self.activity.load(Ordering::Relaxed);
         self.activity.store(seq.wrapping_add(1), Ordering::Relaxed);
+    }
+
+    /// Counts one handled message; whether to time this one.
+    pub(crate) fn count_handled(&self) -> bool {
+        let handled = self.handled.load(Ordering::Relaxed) + 1;
+        self.handled.store(handled, Ordering::Relaxed);
+        handled % TIMING_EVERY == 0 && self.kind.timing.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn handled(&self) -> u64 {
+        self.handled.load(Ordering::Relaxed)
+    }
+
+    /// Hands the agent's counts to its kind as it ends for good, so the
+    /// kind's totals never go down.
+    pub(crate) fn retire(&self) {
+        (self.kind.retired_handled).fetch_add(self.handled(), Ordering::Relaxed);
+        let restarts = u64::from(self.restarts());
+        self.kind
+            .retired_restarts
+            .fetch_add(restarts, Ordering::Relaxed);
     }
 
     pub(crate) fn activity(&self) -> Activity {

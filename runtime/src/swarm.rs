@@ -1,6 +1,7 @@
 //! [`Swarm`]: the arbiters agents run on, and the start and end of them all.
 
 use std::{
+    collections::HashMap,
     fmt,
     sync::{
         Arc,
@@ -11,7 +12,7 @@ use std::{
 use parking_lot::Mutex;
 
 use crate::{
-    Agent, SupervisorBuilder, SupervisorRef,
+    Agent, KindCensus, SupervisorBuilder, SupervisorRef,
     supervision::{EventBus, Events},
 };
 
@@ -217,6 +218,71 @@ impl Swarm {
     /// The number of agents that have not ended for good.
     pub fn agents(&self) -> usize {
         self.inner.roster.len()
+    }
+
+    /// Agents by kind: how many in each status, messages handled and
+    /// restarts (ended agents included, so the totals only grow), and
+    /// handling times while timing is on. Walks every agent: a monitor's
+    /// sample, not a hot path.
+    ///
+    /// ```
+    /// use agentix::prelude::*;
+    ///
+    /// #[derive(Agent, Default)]
+    /// struct Counter;
+    ///
+    /// #[handlers]
+    /// impl Counter {
+    ///     #[handle]
+    ///     fn bump(&mut self) {}
+    /// }
+    ///
+    /// # #[agentix::main] async fn main() -> agentix::Result<()> {
+    /// let swarm = Swarm::start(SwarmConfig::default())?;
+    /// let counter = swarm.spawn("counter", Counter::default).await?;
+    /// counter.bump().await?;
+    /// counter.bump().await?;
+    /// let census = swarm.census();
+    /// let counters = census.iter().find(|k| k.kind == "counter").unwrap();
+    /// assert_eq!(counters.handled, 2);
+    /// assert_eq!(counters.agents, [(AgentStatus::Running, 1)]);
+    /// # swarm.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn census(&self) -> Vec<KindCensus> {
+        let mut by_kind: HashMap<&'static str, KindCensus> = HashMap::new();
+        for kind in self.inner.roster.kinds.all() {
+            let census = KindCensus {
+                kind: kind.kind,
+                agents: Vec::new(),
+                handled: kind.retired_handled.load(Ordering::Relaxed),
+                restarts: kind.retired_restarts.load(Ordering::Relaxed),
+                handling: kind.handling.snapshot(),
+            };
+            by_kind.insert(kind.kind, census);
+        }
+        for agent in self.inner.roster.snapshot() {
+            let Some(census) = by_kind.get_mut(agent.identity.kind) else {
+                continue;
+            };
+            census.handled += agent.handled();
+            census.restarts += u64::from(agent.restarts());
+            let status = agent.status();
+            match census.agents.iter_mut().find(|(s, _)| *s == status) {
+                Some((_, count)) => *count += 1,
+                None => census.agents.push((status, 1)),
+            }
+        }
+        let mut all: Vec<KindCensus> = by_kind.into_values().collect();
+        all.sort_unstable_by_key(|census| census.kind);
+        all
+    }
+
+    /// Turns sampled handling-time measurement on or off for every agent
+    /// (one handling in [`TIMING_EVERY`] is timed while on). Off by default;
+    /// a monitor turns it on.
+    pub fn time_handlers(&self, on: bool) {
+        self.inner.roster.kinds.set_timing(on);
     }
 
     /// The configuration the swarm runs with.

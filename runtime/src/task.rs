@@ -300,6 +300,7 @@ impl<A: Agent> AgentTask<A> {
         if let Some(on_end) = self.on_end.take() {
             on_end();
         }
+        self.shared.retire();
         self.shared.leave_roster();
         // Never started: the spawner learns why from here.
         if let Some(tx) = never_started {

@@ -4,7 +4,7 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use parking_lot::Mutex;
 
-use crate::shared::AgentShared;
+use crate::{metrics::Kinds, shared::AgentShared};
 
 /// Shards of the roster: agents are spawned from every arbiter at once (a
 /// supervisor starting its children in batches), and one lock for them all
@@ -14,12 +14,15 @@ const SHARDS: usize = 16;
 /// The agents of a swarm that have not ended, by spawn id.
 pub(crate) struct Roster {
     shards: [Mutex<BTreeMap<u64, Arc<AgentShared>>>; SHARDS],
+    /// Per-kind metrics, ended agents' counts included.
+    pub(crate) kinds: Kinds,
 }
 
 impl Default for Roster {
     fn default() -> Self {
         Self {
             shards: std::array::from_fn(|_| Mutex::default()),
+            kinds: Kinds::default(),
         }
     }
 }

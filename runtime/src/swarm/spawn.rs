@@ -186,6 +186,7 @@ impl<'s, A: Agent> Spawn<'s, A> {
             config.dead_letters.clone(),
             inner.events.clone(),
             Arc::downgrade(&inner.roster),
+            inner.roster.kinds.of(A::KIND),
         ));
         if let Some(extension) = self.extension {
             shared.set_extension(extension);
