@@ -222,7 +222,7 @@ impl AgentShared {
     pub(crate) fn count_handled(&self) -> bool {
         let handled = self.handled.load(Ordering::Relaxed) + 1;
         self.handled.store(handled, Ordering::Relaxed);
-        handled % TIMING_EVERY == 0 && self.kind.timing.load(Ordering::Relaxed)
+        handled.is_multiple_of(TIMING_EVERY) && self.kind.timing.load(Ordering::Relaxed)
     }
 
     pub(crate) fn handled(&self) -> u64 {
