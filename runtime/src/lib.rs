@@ -55,5 +55,5 @@ pub use supervision::{
 };
 pub use swarm::{
     ConfigError, MAX_ARBITERS, MAX_MAILBOX, ShutdownError, ShutdownReport, Spawn, SpawnError,
-    Swarm, SwarmConfig,
+    Swarm, SwarmConfig, SwarmMetrics,
 };

@@ -265,8 +265,12 @@ impl AgentShared {
     /// Publishes a lifecycle event about this agent.
     pub(crate) fn publish(&self, event: crate::Event) {
         let identity = &self.identity;
-        self.events
-            .publish(&identity.name, identity.supervisor.as_ref(), event);
+        self.events.publish(
+            &identity.name,
+            identity.kind,
+            identity.supervisor.as_ref(),
+            event,
+        );
     }
 
     /// Asks the agent's task to stop the agent for good (no restart).

@@ -250,8 +250,51 @@ impl Swarm {
     /// # Ok(()) }
     /// ```
     pub fn census(&self) -> Vec<KindCensus> {
+        self.metrics().census()
+    }
+
+    /// A handle on the swarm's metrics for a monitor to keep: it reads the
+    /// agents' counters without holding the swarm (and its arbiters) alive.
+    pub fn metrics(&self) -> SwarmMetrics {
+        SwarmMetrics {
+            roster: self.inner.roster.clone(),
+        }
+    }
+
+    /// Turns sampled handling-time measurement on or off for every agent
+    /// (one handling in [`TIMING_EVERY`] is timed while on). Off by default;
+    /// a monitor turns it on.
+    pub fn time_handlers(&self, on: bool) {
+        self.metrics().time_handlers(on);
+    }
+
+    /// The configuration the swarm runs with.
+    pub fn config(&self) -> &SwarmConfig {
+        &self.inner.config
+    }
+}
+
+impl fmt::Debug for Swarm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Swarm")
+            .field("arbiters", &self.arbiters())
+            .field("agents", &self.agents())
+            .field("stopping", &self.inner.is_stopping())
+            .finish()
+    }
+}
+
+/// The metrics of a swarm's agents, from [`Swarm::metrics`].
+#[derive(Clone)]
+pub struct SwarmMetrics {
+    roster: Arc<Roster>,
+}
+
+impl SwarmMetrics {
+    /// See [`Swarm::census`].
+    pub fn census(&self) -> Vec<KindCensus> {
         let mut by_kind: HashMap<&'static str, KindCensus> = HashMap::new();
-        for kind in self.inner.roster.kinds.all() {
+        for kind in self.roster.kinds.all() {
             let census = KindCensus {
                 kind: kind.kind,
                 agents: Vec::new(),
@@ -261,7 +304,7 @@ impl Swarm {
             };
             by_kind.insert(kind.kind, census);
         }
-        for agent in self.inner.roster.snapshot() {
+        for agent in self.roster.snapshot() {
             let Some(census) = by_kind.get_mut(agent.identity.kind) else {
                 continue;
             };
@@ -278,25 +321,16 @@ impl Swarm {
         all
     }
 
-    /// Turns sampled handling-time measurement on or off for every agent
-    /// (one handling in [`TIMING_EVERY`] is timed while on). Off by default;
-    /// a monitor turns it on.
+    /// See [`Swarm::time_handlers`].
     pub fn time_handlers(&self, on: bool) {
-        self.inner.roster.kinds.set_timing(on);
-    }
-
-    /// The configuration the swarm runs with.
-    pub fn config(&self) -> &SwarmConfig {
-        &self.inner.config
+        self.roster.kinds.set_timing(on);
     }
 }
 
-impl fmt::Debug for Swarm {
+impl fmt::Debug for SwarmMetrics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Swarm")
-            .field("arbiters", &self.arbiters())
-            .field("agents", &self.agents())
-            .field("stopping", &self.inner.is_stopping())
+        f.debug_struct("SwarmMetrics")
+            .field("agents", &self.roster.len())
             .finish()
     }
 }

@@ -11,6 +11,7 @@ use crate::{AgentName, ExitReason};
 #[derive(Debug, Clone, PartialEq)]
 pub struct LifecycleEvent {
     agent: AgentName,
+    kind: &'static str,
     supervisor: Option<AgentName>,
     event: Event,
 }
@@ -19,6 +20,11 @@ impl LifecycleEvent {
     /// The agent it happened to.
     pub fn agent(&self) -> &AgentName {
         &self.agent
+    }
+
+    /// The agent's kind.
+    pub fn kind(&self) -> &'static str {
+        self.kind
     }
 
     /// The agent's supervisor, if it has one.
@@ -171,11 +177,18 @@ impl EventBus {
         }
     }
 
-    pub(crate) fn publish(&self, agent: &AgentName, supervisor: Option<&AgentName>, event: Event) {
+    pub(crate) fn publish(
+        &self,
+        agent: &AgentName,
+        kind: &'static str,
+        supervisor: Option<&AgentName>,
+        event: Event,
+    ) {
         // Not a per-message path: events are lifecycle transitions.
         if self.tx.receiver_count() > 0 {
             let _ = self.tx.send(LifecycleEvent {
                 agent: agent.clone(),
+                kind,
                 supervisor: supervisor.cloned(),
                 event,
             });
