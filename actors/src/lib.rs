@@ -3,14 +3,14 @@
 //!
 //! | module | for |
 //! |---|---|
+//! | [`monitor`] | counts, samples and exposes what happens in a swarm (snapshot, Prometheus) |
 //! | [`registry`] | find agents by name, capability and tag; select one for a job by load and score |
 //! | [`router`] | publish on topics, fan out to subscriber agents in shared batches |
-//!
-//! The monitor arrives in a later issue.
 
 #[macro_use]
 mod agent_impls;
 
+pub mod monitor;
 pub mod registry;
 pub mod router;
 mod stable_hash;

@@ -262,7 +262,7 @@ impl Swarm {
     }
 
     /// Turns sampled handling-time measurement on or off for every agent
-    /// (one handling in [`TIMING_EVERY`] is timed while on). Off by default;
+    /// (one handling in [`TIMING_EVERY`](crate::TIMING_EVERY) is timed while on). Off by default;
     /// a monitor turns it on.
     pub fn time_handlers(&self, on: bool) {
         self.metrics().time_handlers(on);

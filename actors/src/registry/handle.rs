@@ -6,8 +6,8 @@ use std::{fmt, sync::Arc};
 use agentix_runtime::{Agent, AgentName, AgentRef, AskError, NameError, SpawnError, Swarm};
 
 use super::{
-    Entry, HealthEvents, LabelError, Query, Registration, Registry, RegistryConfig, Selected,
-    Strategy,
+    Entry, Health, HealthEvents, LabelError, Query, Registration, Registry, RegistryConfig,
+    Selected, Strategy,
     actor::{Deregister, Register},
     index::Published,
     select::pick,
@@ -148,6 +148,24 @@ impl RegistryRef {
     /// Subscribes to health changes from now on.
     pub fn health_events(&self) -> HealthEvents {
         HealthEvents(self.published.health.subscribe())
+    }
+
+    /// Registered agents (not ended) by health, in the order of
+    /// [`Health`]'s variants, zero counts left out. Walks every entry: a
+    /// monitor's sample.
+    pub fn count_by_health(&self) -> Vec<(Health, u64)> {
+        let mut counts = [0_u64; 3];
+        self.published.for_each(|entry| match entry.health() {
+            Health::Idle => counts[0] += 1,
+            Health::Busy => counts[1] += 1,
+            Health::Unhealthy => counts[2] += 1,
+            Health::Stopped => {}
+        });
+        let all = [Health::Idle, Health::Busy, Health::Unhealthy];
+        all.into_iter()
+            .zip(counts)
+            .filter(|(_, n)| *n > 0)
+            .collect()
     }
 
     /// How many agents are registered.

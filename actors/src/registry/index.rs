@@ -78,6 +78,13 @@ impl Published {
         best.cloned()
     }
 
+    /// Calls `each` with every registered entry (a sample, not a hot path).
+    pub(crate) fn for_each(&self, mut each: impl FnMut(&Arc<Entry>)) {
+        for shard in self.names.iter() {
+            shard.load().values().for_each(&mut each);
+        }
+    }
+
     /// How many names are registered.
     pub(crate) fn len(&self) -> usize {
         self.names.iter().map(|shard| shard.load().len()).sum()

@@ -1,0 +1,107 @@
+//! The monitor: what is happening inside a swarm, cheaply.
+//!
+//! A [`MonitorRef`] is a running monitor agent. It counts lifecycle events
+//! per agent kind (started, failed, restarted, escalated, stopped) as the
+//! swarm publishes them, and health changes of the registries it
+//! [watches](MonitorRef::watch_registry); it samples the runtime's own
+//! counters (agents by status, messages handled, handling times) every
+//! [`MonitorConfig::sample_every`] and whenever asked. Nothing is sent to
+//! it per handled message: agents count in their own control blocks and
+//! time one handling in [`TIMING_EVERY`](agentix_runtime::TIMING_EVERY)
+//! into their kind's histogram, which the monitor turns on.
+//!
+//! Users subscribe handlers to event types ([`MonitorRef::on`]): event
+//! driven, no polling. [`MonitorRef::snapshot`] answers a serde
+//! [`Snapshot`]; [`MonitorRef::prometheus`] renders the Prometheus text
+//! exposition format.
+
+mod actor;
+mod handle;
+mod prometheus;
+mod snapshot;
+
+use std::time::Duration;
+
+use agentix_runtime::{Event, LifecycleEvent};
+
+pub use actor::Monitor;
+pub use handle::MonitorRef;
+pub use prometheus::render;
+pub use snapshot::{KindSnapshot, Latency, RegistrySnapshot, Snapshot};
+
+use crate::registry::{Health, HealthEvent};
+
+/// How often the monitor samples.
+#[derive(Debug, Clone, Copy)]
+pub struct MonitorConfig {
+    pub(crate) sample_every: Duration,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> Self {
+        Self {
+            sample_every: Duration::from_secs(1),
+        }
+    }
+}
+
+impl MonitorConfig {
+    /// How often the runtime's counters are sampled (default 1 s, at least
+    /// 1 ms); snapshots sample anew regardless.
+    pub fn sample_every(mut self, every: Duration) -> Self {
+        self.sample_every = every.max(Duration::from_millis(1));
+        self
+    }
+}
+
+/// The types of events handlers subscribe to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EventType {
+    /// Every event.
+    Any,
+    /// An incarnation started.
+    Started,
+    /// An incarnation failed.
+    Failed,
+    /// An agent is being restarted.
+    Restarted,
+    /// A supervisor escalated.
+    Escalated,
+    /// An agent ended for good.
+    Stopped,
+    /// A root supervisor gave up.
+    GaveUp,
+    /// A registered agent became unhealthy.
+    Unhealthy,
+    /// A registered agent recovered.
+    Recovered,
+}
+
+/// An event a handler receives.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum MonitorEvent {
+    /// From the swarm's lifecycle events.
+    Lifecycle(LifecycleEvent),
+    /// From a watched registry.
+    Health(HealthEvent),
+}
+
+impl MonitorEvent {
+    /// Its type.
+    pub fn event_type(&self) -> EventType {
+        match self {
+            Self::Lifecycle(event) => match event.event() {
+                Event::Started => EventType::Started,
+                Event::Failed { .. } => EventType::Failed,
+                Event::Restarted { .. } => EventType::Restarted,
+                Event::Escalated { .. } => EventType::Escalated,
+                Event::Stopped { .. } => EventType::Stopped,
+                _ => EventType::GaveUp,
+            },
+            Self::Health(event) if event.health == Health::Unhealthy => EventType::Unhealthy,
+            Self::Health(_) => EventType::Recovered,
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! The monitor agent: counts lifecycle and health events as they come,
+//! samples the runtime's counters when asked or on its interval, and calls
+//! the handlers users subscribed to event types.
+
+use std::{
+    collections::HashMap,
+    panic::{AssertUnwindSafe, catch_unwind},
+    time::Instant,
+};
+
+use actix::{AsyncContext, Handler, StreamHandler};
+use agentix_runtime::{
+    AgentContext, Event, EventError, Events, KindCensus, Lifecycle, LifecycleEvent, SwarmMetrics,
+};
+use futures_util::stream;
+
+use super::{
+    EventType, MonitorConfig, MonitorEvent,
+    snapshot::{KindSnapshot, Latency, RegistrySnapshot, Snapshot},
+};
+use crate::registry::{Health, HealthEvent, HealthEvents, RegistryRef};
+
+/// Lifecycle counts of one kind.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    started: u64,
+    failed: u64,
+    restarted: u64,
+    escalated: u64,
+    stopped: u64,
+}
+
+/// A registry the monitor watches.
+struct Watched {
+    registry: RegistryRef,
+    unhealthy_events: u64,
+}
+
+/// A handler a user subscribed.
+pub(crate) type EventHandler = Box<dyn FnMut(&MonitorEvent) + Send>;
+
+/// The monitor of one swarm; see the [module docs](super). Started and
+/// used through [`MonitorRef`](super::MonitorRef).
+pub struct Monitor {
+    metrics: SwarmMetrics,
+    config: MonitorConfig,
+    started_at: Instant,
+    counts: HashMap<&'static str, Counts>,
+    census: Vec<KindCensus>,
+    watched: Vec<Watched>,
+    handlers: Vec<(EventType, EventHandler)>,
+    events_missed: u64,
+    /// Each incarnation subscribes anew from this one.
+    events: Events,
+}
+
+impl Monitor {
+    pub(crate) fn new(metrics: SwarmMetrics, events: Events, config: MonitorConfig) -> Self {
+        Self {
+            metrics,
+            config,
+            started_at: Instant::now(),
+            counts: HashMap::new(),
+            census: Vec::new(),
+            watched: Vec::new(),
+            handlers: Vec::new(),
+            events_missed: 0,
+            events,
+        }
+    }
+
+    fn listen_health(&self, index: usize, ctx: &mut AgentContext<Self>) {
+        let events = self.watched[index].registry.health_events();
+        let changes = stream::unfold(events, move |mut events: HealthEvents| async move {
+            let event = events.recv().await?;
+            Some((HealthItem(index, event), events))
+        });
+        ctx.add_stream(changes);
+    }
+
+    fn dispatch(&mut self, event: MonitorEvent) {
+        let kind = event.event_type();
+        for (wanted, handler) in &mut self.handlers {
+            if *wanted == kind || *wanted == EventType::Any {
+                // A user's handler must not take the monitor down with it.
+                if catch_unwind(AssertUnwindSafe(|| handler(&event))).is_err() {
+                    tracing::warn!(?kind, "a monitor event handler panicked");
+                }
+            }
+        }
+    }
+
+    /// Reads the runtime's counters and the watched registries now.
+    fn sample(&mut self) -> Vec<RegistrySnapshot> {
+        self.census = self.metrics.census();
+        (self.watched.iter())
+            .map(|watched| {
+                let health = watched.registry.count_by_health();
+                RegistrySnapshot {
+                    name: watched.registry.agent().name().to_string(),
+                    agents: health.iter().map(|(_, n)| n).sum(),
+                    health: (health.into_iter())
+                        .map(|(health, n)| (health_label(health).to_owned(), n))
+                        .collect(),
+                    unhealthy_events: watched.unhealthy_events,
+                }
+            })
+            .collect()
+    }
+
+    fn snapshot(&mut self) -> Snapshot {
+        let registries = self.sample();
+        let mut kinds: Vec<KindSnapshot> = (self.census.iter())
+            .map(|census| {
+                let counts = self.counts.get(census.kind).copied().unwrap_or_default();
+                KindSnapshot {
+                    kind: census.kind.to_owned(),
+                    agents: (census.agents.iter())
+                        .map(|(status, n)| (format!("{status:?}").to_lowercase(), *n))
+                        .collect(),
+                    handled: census.handled,
+                    started: counts.started,
+                    failed: counts.failed,
+                    restarted: counts.restarted,
+                    escalated: counts.escalated,
+                    stopped: counts.stopped,
+                    handling: Latency::from(&census.handling),
+                }
+            })
+            .collect();
+        kinds.sort_by(|a, b| a.kind.cmp(&b.kind));
+        Snapshot {
+            uptime_s: self.started_at.elapsed().as_secs_f64(),
+            kinds,
+            registries,
+            events_missed: self.events_missed,
+        }
+    }
+}
+
+pub(crate) fn health_label(health: Health) -> &'static str {
+    match health {
+        Health::Idle => "idle",
+        Health::Busy => "busy",
+        Health::Unhealthy => "unhealthy",
+        Health::Stopped => "stopped",
+    }
+}
+
+generic_agent!(@plain Monitor, "monitor");
+
+impl Lifecycle for Monitor {
+    fn started(&mut self, ctx: &mut AgentContext<Self>) {
+        let events = self.events.resubscribe();
+        let lifecycle = stream::unfold(events, |mut events: Events| async move {
+            match events.recv().await {
+                Err(EventError::Closed) => None,
+                item => Some((LifecycleItem(item), events)),
+            }
+        });
+        ctx.add_stream(lifecycle);
+        for index in 0..self.watched.len() {
+            self.listen_health(index, ctx);
+        }
+        ctx.run_interval(self.config.sample_every, |monitor, _| {
+            monitor.sample();
+        });
+    }
+}
+
+impl std::fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Monitor")
+            .field("kinds", &self.counts.len())
+            .field("registries", &self.watched.len())
+            .field("handlers", &self.handlers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+struct LifecycleItem(Result<LifecycleEvent, EventError>);
+
+impl StreamHandler<LifecycleItem> for Monitor {
+    fn handle(&mut self, LifecycleItem(item): LifecycleItem, _: &mut AgentContext<Self>) {
+        let event = match item {
+            Ok(event) => event,
+            Err(EventError::Missed(missed)) => {
+                self.events_missed += missed;
+                return;
+            }
+            Err(_) => return,
+        };
+        let counts = self.counts.entry(event.kind()).or_default();
+        match event.event() {
+            Event::Started => counts.started += 1,
+            Event::Failed { .. } => counts.failed += 1,
+            Event::Restarted { .. } => counts.restarted += 1,
+            Event::Escalated { .. } => counts.escalated += 1,
+            Event::Stopped { .. } => counts.stopped += 1,
+            _ => {}
+        }
+        if !self.handlers.is_empty() {
+            self.dispatch(MonitorEvent::Lifecycle(event));
+        }
+    }
+
+    // The stream ends with the swarm; the monitor is stopped with it.
+    fn finished(&mut self, _: &mut AgentContext<Self>) {}
+}
+
+struct HealthItem(usize, HealthEvent);
+
+impl StreamHandler<HealthItem> for Monitor {
+    fn handle(&mut self, HealthItem(index, event): HealthItem, _: &mut AgentContext<Self>) {
+        if event.health == Health::Unhealthy {
+            self.watched[index].unhealthy_events += 1;
+        }
+        if !self.handlers.is_empty() {
+            self.dispatch(MonitorEvent::Health(event));
+        }
+    }
+
+    fn finished(&mut self, _: &mut AgentContext<Self>) {}
+}
+
+/// Takes a snapshot (sampling first).
+pub(crate) struct TakeSnapshot;
+
+impl actix::Message for TakeSnapshot {
+    type Result = Snapshot;
+}
+
+impl Handler<TakeSnapshot> for Monitor {
+    type Result = actix::MessageResult<TakeSnapshot>;
+
+    fn handle(&mut self, _: TakeSnapshot, _: &mut AgentContext<Self>) -> Self::Result {
+        actix::MessageResult(self.snapshot())
+    }
+}
+
+/// Watches a registry's health.
+pub(crate) struct Watch(pub(crate) RegistryRef);
+
+impl actix::Message for Watch {
+    type Result = ();
+}
+
+impl Handler<Watch> for Monitor {
+    type Result = ();
+
+    fn handle(&mut self, Watch(registry): Watch, ctx: &mut AgentContext<Self>) {
+        self.watched.push(Watched {
+            registry,
+            unhealthy_events: 0,
+        });
+        self.listen_health(self.watched.len() - 1, ctx);
+    }
+}
+
+/// Subscribes a handler to an event type.
+pub(crate) struct Subscribe(pub(crate) EventType, pub(crate) EventHandler);
+
+impl actix::Message for Subscribe {
+    type Result = ();
+}
+
+impl Handler<Subscribe> for Monitor {
+    type Result = ();
+
+    fn handle(&mut self, Subscribe(kind, handler): Subscribe, _: &mut AgentContext<Self>) {
+        self.handlers.push((kind, handler));
+    }
+}

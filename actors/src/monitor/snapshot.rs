@@ -1,0 +1,98 @@
+//! What the monitor answers: a serde snapshot of everything it counts.
+
+use std::collections::BTreeMap;
+
+use agentix_runtime::{BUCKETS, HistogramSnapshot};
+use serde::Serialize;
+
+/// Everything the monitor knows at one moment; serialises to JSON.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Snapshot {
+    /// Seconds since the monitor started.
+    pub uptime_s: f64,
+    /// Per agent kind, sorted by kind.
+    pub kinds: Vec<KindSnapshot>,
+    /// Per watched registry.
+    pub registries: Vec<RegistrySnapshot>,
+    /// Lifecycle events the monitor missed by falling behind (its counts
+    /// are short by at most this many).
+    pub events_missed: u64,
+}
+
+/// Agents of one kind.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct KindSnapshot {
+    /// The kind.
+    pub kind: String,
+    /// Agents that have not ended, by status (`running`, `restarting`, …),
+    /// as last sampled.
+    pub agents: BTreeMap<String, u64>,
+    /// Messages handled (those whose handler failed included), as last
+    /// sampled.
+    pub handled: u64,
+    /// Incarnations started (first starts and restarts).
+    pub started: u64,
+    /// Incarnations that ended in a failure.
+    pub failed: u64,
+    /// Restarts.
+    pub restarted: u64,
+    /// Escalations (supervisors that gave up on a child).
+    pub escalated: u64,
+    /// Agents that ended for good.
+    pub stopped: u64,
+    /// Handling times (sampled), as last sampled.
+    pub handling: Latency,
+}
+
+/// A latency histogram, ready to print or plot.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Latency {
+    /// Durations counted.
+    pub count: u64,
+    /// Their sum, in seconds.
+    pub sum_s: f64,
+    /// Upper bound of the median, in µs (`None` when empty).
+    pub p50_us: Option<f64>,
+    /// Upper bound of the 99th percentile, in µs.
+    pub p99_us: Option<f64>,
+    /// Cumulative counts by upper bound in seconds, as Prometheus wants.
+    pub buckets: Vec<(f64, u64)>,
+}
+
+impl From<&HistogramSnapshot> for Latency {
+    fn from(histogram: &HistogramSnapshot) -> Self {
+        let micros = |q| {
+            histogram
+                .quantile(q)
+                .map(|d: std::time::Duration| d.as_secs_f64() * 1e6)
+        };
+        let mut total = 0;
+        let buckets = (0..BUCKETS)
+            .map(|i| {
+                total += histogram.buckets[i];
+                (HistogramSnapshot::upper_bound(i).as_secs_f64(), total)
+            })
+            .collect();
+        Self {
+            count: histogram.count(),
+            sum_s: histogram.sum_ns as f64 / 1e9,
+            p50_us: micros(0.5),
+            p99_us: micros(0.99),
+            buckets,
+        }
+    }
+}
+
+/// One registry's agents.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct RegistrySnapshot {
+    /// The registry agent's name.
+    pub name: String,
+    /// Agents registered, as last sampled.
+    pub agents: u64,
+    /// Registered agents by health (`idle`, `busy`, `unhealthy`), as last
+    /// sampled.
+    pub health: BTreeMap<String, u64>,
+    /// Times an agent was found unhealthy.
+    pub unhealthy_events: u64,
+}
