@@ -1,6 +1,8 @@
 //! The registry next to a plain actix registry actor, in one process:
 //! 100k agents registered in one batch, and selections by capability over
 //! 100k agents in 100 capabilities, made from an agent on another arbiter.
+//! Then the core tell workload on a swarm with a monitor and on one
+//! without.
 //!
 //! Run with `cargo bench --bench registry`. Prints one `name value` per line.
 
@@ -15,6 +17,8 @@ use agentix::{
     prelude::*,
 };
 
+#[path = "registry_parts/monitor_overhead.rs"]
+mod monitor_overhead;
 mod support;
 
 use support::{median, print};
@@ -219,5 +223,10 @@ async fn main() -> agentix::Result<()> {
     }
     raw_arbiter.stop();
     swarm.shutdown().await?;
+
+    let (on, off) = monitor_overhead::tell_with_and_without_monitor().await?;
+    print("tell_with_monitor_msgs_per_s", on);
+    print("tell_without_monitor_msgs_per_s", off);
+    print("tell_with_monitor/vs_without", on / off);
     Ok(())
 }

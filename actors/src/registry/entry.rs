@@ -350,12 +350,12 @@ impl Entry {
         }
     }
 
-    /// Whether selection may pick it now: running, healthy, under its
-    /// limit.
-    pub(crate) fn available(&self) -> bool {
-        !self.liveness.unhealthy()
-            && self.limit.is_none_or(|limit| self.load() < limit)
-            && !self.agent.status().is_terminal()
+    /// Whether selection may pick it now, as far as the entry's own
+    /// fields tell: healthy, under its limit. Whether the agent still runs
+    /// is [`is_gone`](Self::is_gone): two more pointers to follow, so
+    /// sampled strategies ask it of their winner only.
+    pub(crate) fn selectable(&self) -> bool {
+        !self.liveness.unhealthy() && self.limit.is_none_or(|limit| self.load() < limit)
     }
 
     pub(crate) fn is_gone(&self) -> bool {

@@ -163,25 +163,29 @@ pub(crate) fn pick(
     strategy: Strategy,
 ) -> Option<Arc<Entry>> {
     let entries = &candidates.entries;
-    let fits = |entry: &&Arc<Entry>| entry.available() && query.admits(entry);
+    // The list is one of the query's own labels: a single-label query
+    // needs no further check.
+    let single = query.keys.len() == 1;
+    let fits = |entry: &&Arc<Entry>| entry.selectable() && (single || query.admits(entry));
+    let fits_running = |entry: &&Arc<Entry>| fits(entry) && !entry.is_gone();
     let n = entries.len();
     match strategy {
         Strategy::RoundRobin => {
             let start = candidates.cursor.fetch_add(1, Ordering::Relaxed);
             (0..n)
                 .map(|i| &entries[(start + i) % n])
-                .find(fits)
+                .find(fits_running)
                 .cloned()
         }
         Strategy::Random => {
             let start = fastrand::usize(..n);
             (0..n)
                 .map(|i| &entries[(start + i) % n])
-                .find(fits)
+                .find(fits_running)
                 .cloned()
         }
-        Strategy::LeastLoaded => best_of(entries, fits, |e| -load_ratio(e)),
-        Strategy::BestScore => best_of(entries, fits, Entry::score),
+        Strategy::LeastLoaded => best_of(entries, fits, fits_running, |e| -load_ratio(e)),
+        Strategy::BestScore => best_of(entries, fits, fits_running, Entry::score),
     }
 }
 
@@ -190,6 +194,7 @@ pub(crate) fn pick(
 fn best_of(
     entries: &[Arc<Entry>],
     fits: impl Fn(&&Arc<Entry>) -> bool,
+    fits_running: impl Fn(&&Arc<Entry>) -> bool,
     value: impl Fn(&Entry) -> f64,
 ) -> Option<Arc<Entry>> {
     let better = |a: &Arc<Entry>, b: &Arc<Entry>| value(a).total_cmp(&value(b));
@@ -203,13 +208,15 @@ fn best_of(
                 Some(second) if better(second, first).is_gt() => second,
                 _ => first,
             };
-            return Some(best.clone());
+            if !best.is_gone() {
+                return Some(best.clone());
+            }
         }
     }
     // Few candidates, or the samples found none available: look at all.
     entries
         .iter()
-        .filter(fits)
+        .filter(fits_running)
         .max_by(|a, b| better(a, b))
         .cloned()
 }
