@@ -363,3 +363,25 @@ async fn sampled_strategies_over_many_candidates_still_respect_every_limit() {
     }
     swarm.shutdown().await.unwrap();
 }
+
+#[agentix::test]
+async fn ties_between_idle_agents_are_spread_not_always_won_by_one() {
+    let (swarm, registry, workers) = setup(&["a", "b", "c"]).await;
+    let batch = workers
+        .iter()
+        .map(|w| Registration::new(w).capability("job"))
+        .collect();
+    registry.register_batch(batch).await.unwrap();
+    let query = Query::capability("job");
+    for strategy in [Strategy::LeastLoaded, Strategy::BestScore] {
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..300 {
+            // Finished at once: every pick is among three idle agents.
+            let job = registry.select(&query, strategy).unwrap().unwrap();
+            seen.insert(job.name().to_string());
+            job.finish(true);
+        }
+        assert_eq!(seen.len(), 3, "{strategy:?} spreads ties");
+    }
+    swarm.shutdown().await.unwrap();
+}

@@ -85,13 +85,19 @@ pub enum Strategy {
     /// Uniformly at random.
     Random,
     /// The highest [`Entry::score`] (load, success rate and response
-    /// time), sampled like least-loaded over many candidates.
+    /// time), sampled like least-loaded over many candidates; scores
+    /// within [`SCORE_TIE`] of each other count as equal.
     BestScore,
 }
 
 /// Candidate lists up to this length are scanned whole by the least-loaded
 /// and best-score strategies.
 pub const EXACT_UP_TO: usize = 16;
+
+/// Scores within this share of each other count as equal for best-score
+/// selection, so that agents whose scores differ by noise (a microsecond of
+/// response time) share the work, and each keeps being measured.
+pub const SCORE_TIE: f64 = 0.05;
 
 /// How many random picks a sampled strategy tries to find two available
 /// agents before it scans.
@@ -184,8 +190,8 @@ pub(crate) fn pick(
                 .find(fits_running)
                 .cloned()
         }
-        Strategy::LeastLoaded => best_of(entries, fits, fits_running, |e| -load_ratio(e)),
-        Strategy::BestScore => best_of(entries, fits, fits_running, Entry::score),
+        Strategy::LeastLoaded => best_of(entries, fits, fits_running, |e| -load_ratio(e), 0.0),
+        Strategy::BestScore => best_of(entries, fits, fits_running, Entry::score, SCORE_TIE),
     }
 }
 
@@ -196,8 +202,11 @@ fn best_of(
     fits: impl Fn(&&Arc<Entry>) -> bool,
     fits_running: impl Fn(&&Arc<Entry>) -> bool,
     value: impl Fn(&Entry) -> f64,
+    tie: f64,
 ) -> Option<Arc<Entry>> {
-    let better = |a: &Arc<Entry>, b: &Arc<Entry>| value(a).total_cmp(&value(b));
+    // `a` wins only by more than the tie margin: otherwise the one met
+    // first, in random order, does.
+    let better = |a: &Arc<Entry>, b: &Arc<Entry>| value(a).total_cmp(&(value(b) * (1.0 + tie)));
     if entries.len() > EXACT_UP_TO {
         let mut two = (0..SAMPLE_TRIES)
             .map(|_| &entries[fastrand::usize(..entries.len())])
@@ -213,10 +222,16 @@ fn best_of(
             }
         }
     }
-    // Few candidates, or the samples found none available: look at all.
-    entries
-        .iter()
-        .filter(fits_running)
-        .max_by(|a, b| better(a, b))
-        .cloned()
+    // Few candidates, or the samples found none available: look at all,
+    // from a random place, so that ties (all idle, say) are spread rather
+    // than always won by the same agent.
+    let start = fastrand::usize(..entries.len().max(1));
+    let mut best: Option<&Arc<Entry>> = None;
+    for i in 0..entries.len() {
+        let entry = &entries[(start + i) % entries.len()];
+        if fits_running(&entry) && best.is_none_or(|best| better(entry, best).is_gt()) {
+            best = Some(entry);
+        }
+    }
+    best.cloned()
 }
