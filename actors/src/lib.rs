@@ -20,12 +20,13 @@ mod stable_hash;
 #[doc(hidden)]
 pub mod __private {
     pub use actix::Handler;
-    pub use agentix_runtime::AgentContext;
+    pub use agentix_runtime::{AgentContext, correlation};
 }
 
 /// Makes an agent a subscriber that handles one delivery at a time: it
 /// implements the batch handler by calling `method(&envelope, ctx)` for
-/// each delivery in order, then acknowledges the batch. A panic in
+/// each delivery in order (with the delivery's correlation id current, so
+/// what `method` sends carries it), then acknowledges the batch. A panic in
 /// `method` leaves the batch unanswered, so at-least-once subscriptions get
 /// it again.
 ///
@@ -58,7 +59,13 @@ macro_rules! handle_deliveries {
                 ctx: &mut $crate::__private::AgentContext<Self>,
             ) {
                 for envelope in batch.iter() {
-                    self.$method(envelope, ctx);
+                    // What the method sends carries the delivery's id.
+                    match envelope.correlation() {
+                        Some(id) => $crate::__private::correlation::scope(id, || {
+                            self.$method(envelope, ctx)
+                        }),
+                        None => self.$method(envelope, ctx),
+                    }
                 }
                 batch.ack();
             }

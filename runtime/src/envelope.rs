@@ -14,21 +14,33 @@ use std::{
     time::Instant,
 };
 
+use tracing::Level;
+
 use actix::{
     Handler, Message,
     dev::{EnvelopeProxy, MessageResponse, OneshotSender},
 };
 
-use crate::{Agent, AgentContext, DeadLetter, DeadLetterReason, During, dead_letter};
+use crate::{
+    Agent, AgentContext, CorrelationId, DeadLetter, DeadLetterReason, During, correlation,
+    dead_letter,
+};
 
 pub(crate) struct AgentEnvelope<M: Message + Send + 'static> {
     msg: Option<M>,
     tx: Option<OneshotSender<M::Result>>,
+    /// The sender's current correlation id, taken when the message was
+    /// packed (on the sender's thread).
+    correlation: Option<CorrelationId>,
 }
 
 impl<M: Message + Send + 'static> AgentEnvelope<M> {
     pub(crate) fn new(msg: M, tx: Option<OneshotSender<M::Result>>) -> Self {
-        Self { msg: Some(msg), tx }
+        Self {
+            msg: Some(msg),
+            tx,
+            correlation: correlation::for_send(),
+        }
     }
 }
 
@@ -58,9 +70,15 @@ where
             return;
         }
         let timed = ctx.core.shared.count_handled().then(Instant::now);
-        let handled = catch_unwind(AssertUnwindSafe(|| {
-            <A as Handler<M>>::handle(act, msg, ctx)
-        }));
+        // The common case stays plain: no id to carry (between handlings
+        // a thread has none) and no subscriber wanting debug spans.
+        let handled = if self.correlation.is_none() && !tracing::level_enabled!(Level::DEBUG) {
+            catch_unwind(AssertUnwindSafe(|| {
+                <A as Handler<M>>::handle(act, msg, ctx)
+            }))
+        } else {
+            traced(self.correlation, act, msg, ctx)
+        };
         if let Some(start) = timed {
             ctx.core.shared.kind.handling.record(start.elapsed());
         }
@@ -84,4 +102,37 @@ impl<M: Message + Send + 'static> Drop for AgentEnvelope<M> {
             dead_letter::dropped_unhandled(msg);
         }
     }
+}
+
+/// Handles `msg` in a span naming the agent, the message type and the
+/// correlation id, with the id current for what the handler sends.
+#[inline(never)]
+fn traced<A, M>(
+    id: Option<CorrelationId>,
+    act: &mut A,
+    msg: M,
+    ctx: &mut AgentContext<A>,
+) -> std::thread::Result<<A as Handler<M>>::Result>
+where
+    A: Agent + Handler<M>,
+    M: Message + Send + 'static,
+{
+    let span = tracing::debug_span!(
+        target: "agentix",
+        "handle",
+        agent = %ctx.core.shared.name(),
+        kind = ctx.core.shared.identity.kind,
+        message = std::any::type_name::<M>(),
+        correlation = tracing::field::Empty,
+    );
+    if let Some(id) = id {
+        span.record("correlation", tracing::field::display(id));
+    }
+    span.in_scope(|| {
+        correlation::within(id, || {
+            catch_unwind(AssertUnwindSafe(|| {
+                <A as Handler<M>>::handle(act, msg, ctx)
+            }))
+        })
+    })
 }

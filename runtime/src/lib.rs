@@ -18,6 +18,7 @@
 mod address;
 mod agent;
 mod context;
+pub mod correlation;
 mod dead_letter;
 mod deadline;
 mod envelope;
@@ -39,6 +40,7 @@ mod task;
 pub use address::AgentRef;
 pub use agent::{Agent, AgentMessage, Lifecycle};
 pub use context::AgentContext;
+pub use correlation::CorrelationId;
 pub use dead_letter::{DeadLetter, DeadLetterLog, DeadLetterReason, DeadLetterSink};
 pub use error::{AskError, BoxError, Error, Result};
 pub use failure::{During, Escalation, ExitReason, Failure};

@@ -3,7 +3,7 @@
 
 use std::{fmt, sync::Arc};
 
-use agentix_runtime::AgentName;
+use agentix_runtime::{AgentName, CorrelationId};
 use tokio::time::Instant;
 
 use super::Topic;
@@ -58,7 +58,7 @@ pub struct Envelope<M> {
     priority: Priority,
     published_at: Instant,
     deadline: Option<Instant>,
-    correlation: Option<Arc<str>>,
+    correlation: Option<CorrelationId>,
     sender: Option<AgentName>,
     key: Option<Arc<[u8]>>,
     attempt: u32,
@@ -107,8 +107,8 @@ impl<M> Envelope<M> {
     }
 
     /// Carrying `correlation`, to follow it across hops.
-    pub fn with_correlation(mut self, correlation: impl Into<Arc<str>>) -> Self {
-        self.correlation = Some(correlation.into());
+    pub fn with_correlation(mut self, correlation: CorrelationId) -> Self {
+        self.correlation = Some(correlation);
         self
     }
 
@@ -156,8 +156,8 @@ impl<M> Envelope<M> {
     }
 
     /// The correlation id, if any.
-    pub fn correlation(&self) -> Option<&str> {
-        self.correlation.as_deref()
+    pub fn correlation(&self) -> Option<CorrelationId> {
+        self.correlation
     }
 
     /// The publishing agent, if it said.
@@ -189,7 +189,7 @@ impl<M> Clone for Envelope<M> {
             priority: self.priority,
             published_at: self.published_at,
             deadline: self.deadline,
-            correlation: self.correlation.clone(),
+            correlation: self.correlation,
             sender: self.sender.clone(),
             key: self.key.clone(),
             attempt: self.attempt,
@@ -243,10 +243,11 @@ mod tests {
 
     #[test]
     fn a_retry_counts_the_attempt_and_shares_the_payload() {
-        let first = Envelope::new(1, Topic::new("t").unwrap(), Arc::new(5)).with_correlation("c-1");
+        let id = CorrelationId::new(17).unwrap();
+        let first = Envelope::new(1, Topic::new("t").unwrap(), Arc::new(5)).with_correlation(id);
         let second = first.retry().retry();
         assert_eq!(second.attempt(), 3);
-        assert_eq!(second.correlation(), Some("c-1"));
+        assert_eq!(second.correlation(), Some(id));
         assert!(Arc::ptr_eq(first.payload_arc(), second.payload_arc()));
     }
 }

@@ -3,7 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use agentix_runtime::{AgentName, AgentRef};
+use agentix_runtime::{AgentName, AgentRef, CorrelationId};
 
 use super::{
     DeliveryMode, GroupStrategy, OverflowPolicy, Priority, Router, Topic, TopicPattern,
@@ -19,7 +19,7 @@ use super::{
 /// let publish = Publish::new(Topic::new("market.eu.btc").unwrap(), 42_u64)
 ///     .priority(Priority::High)
 ///     .ttl(Duration::from_millis(500))
-///     .correlation("quote-17");
+///     .correlation(agentix_runtime::CorrelationId::new(17).unwrap());
 /// # let _ = publish;
 /// ```
 pub struct Publish<M> {
@@ -28,7 +28,7 @@ pub struct Publish<M> {
     pub(crate) priority: Priority,
     pub(crate) ttl: Option<Duration>,
     pub(crate) id: Option<u64>,
-    pub(crate) correlation: Option<Arc<str>>,
+    pub(crate) correlation: Option<CorrelationId>,
     pub(crate) sender: Option<AgentName>,
     pub(crate) key: Option<Arc<[u8]>>,
 }
@@ -47,7 +47,7 @@ impl<M> Publish<M> {
             priority: Priority::Normal,
             ttl: None,
             id: None,
-            correlation: None,
+            correlation: agentix_runtime::correlation::current(),
             sender: None,
             key: None,
         }
@@ -80,9 +80,12 @@ impl<M> Publish<M> {
         self
     }
 
-    /// A correlation id carried in every delivery's envelope.
-    pub fn correlation(mut self, correlation: impl Into<Arc<str>>) -> Self {
-        self.correlation = Some(correlation.into());
+    /// A correlation id carried in every delivery's envelope. Without
+    /// one, a publish carries the current id of the thread it is made on
+    /// ([`correlation::current`](agentix_runtime::correlation::current)):
+    /// published from a handler, the message's own.
+    pub fn correlation(mut self, correlation: CorrelationId) -> Self {
+        self.correlation = Some(correlation);
         self
     }
 
