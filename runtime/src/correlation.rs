@@ -73,11 +73,13 @@ thread_local! {
 
 /// The id messages sent now carry: that of the message being handled on
 /// this thread, or of the enclosing [`scope`].
+#[inline]
 pub fn current() -> Option<CorrelationId> {
     CURRENT.with(Cell::get)
 }
 
 /// The current id, for a message being packed.
+#[inline]
 pub(crate) fn for_send() -> Option<CorrelationId> {
     if IN_USE.load(Ordering::Relaxed) {
         current()

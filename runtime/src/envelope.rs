@@ -69,19 +69,19 @@ where
             ));
             return;
         }
-        let timed = ctx.core.shared.count_handled().then(Instant::now);
-        // The common case stays plain: no id to carry (between handlings
-        // a thread has none) and no subscriber wanting debug spans.
-        let handled = if self.correlation.is_none() && !tracing::level_enabled!(Level::DEBUG) {
+        let timed = ctx.core.shared.count_handled();
+        // The common case stays plain: not one of the timed handlings, no
+        // id to carry (between handlings a thread has none), no subscriber
+        // wanting debug spans. The rest goes through `traced`, out of line,
+        // so this path keeps its size.
+        let plain = !timed && self.correlation.is_none() && !tracing::level_enabled!(Level::DEBUG);
+        let handled = if plain {
             catch_unwind(AssertUnwindSafe(|| {
                 <A as Handler<M>>::handle(act, msg, ctx)
             }))
         } else {
-            traced(self.correlation, act, msg, ctx)
+            traced(self.correlation, timed, act, msg, ctx)
         };
-        if let Some(start) = timed {
-            ctx.core.shared.kind.handling.record(start.elapsed());
-        }
         match handled {
             Ok(response) => response.handle(ctx, tx),
             Err(payload) => {
@@ -105,10 +105,12 @@ impl<M: Message + Send + 'static> Drop for AgentEnvelope<M> {
 }
 
 /// Handles `msg` in a span naming the agent, the message type and the
-/// correlation id, with the id current for what the handler sends.
+/// correlation id, with the id current for what the handler sends, and
+/// times it if `timed`.
 #[inline(never)]
 fn traced<A, M>(
     id: Option<CorrelationId>,
+    timed: bool,
     act: &mut A,
     msg: M,
     ctx: &mut AgentContext<A>,
@@ -128,11 +130,16 @@ where
     if let Some(id) = id {
         span.record("correlation", tracing::field::display(id));
     }
-    span.in_scope(|| {
+    let start = timed.then(Instant::now);
+    let handled = span.in_scope(|| {
         correlation::within(id, || {
             catch_unwind(AssertUnwindSafe(|| {
                 <A as Handler<M>>::handle(act, msg, ctx)
             }))
         })
-    })
+    });
+    if let Some(start) = start {
+        ctx.core.shared.kind.handling.record(start.elapsed());
+    }
+    handled
 }

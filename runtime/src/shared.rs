@@ -213,12 +213,14 @@ impl AgentShared {
     /// Marks the start or the end of a poll of the agent's task. Only that
     /// task writes: a load and a store, no read-modify-write on the hot
     /// path.
+    #[inline]
     pub(crate) fn step_activity(&self) {
         let seq = self.activity.load(Ordering::Relaxed);
         self.activity.store(seq.wrapping_add(1), Ordering::Relaxed);
     }
 
     /// Counts one handled message; whether to time this one.
+    #[inline]
     pub(crate) fn count_handled(&self) -> bool {
         let handled = self.handled.load(Ordering::Relaxed) + 1;
         self.handled.store(handled, Ordering::Relaxed);
