@@ -2,8 +2,9 @@
 //!
 //! A [`MonitorRef`] is a running monitor agent. It counts lifecycle events
 //! per agent kind (started, failed, restarted, escalated, stopped) as the
-//! swarm publishes them, and health changes of the registries it
-//! [watches](MonitorRef::watch_registry); it samples the runtime's own
+//! swarm publishes them, health changes of the registries it
+//! [watches](MonitorRef::watch_registry), and the traffic of the routers
+//! it [watches](MonitorRef::watch_router); it samples the runtime's own
 //! counters (agents by status, messages handled, handling times) every
 //! [`MonitorConfig::sample_every`] and whenever asked. Nothing is sent to
 //! it per handled message: agents count in their own control blocks and
@@ -27,7 +28,7 @@ use agentix_runtime::{Event, LifecycleEvent};
 pub use actor::Monitor;
 pub use handle::MonitorRef;
 pub use prometheus::render;
-pub use snapshot::{KindSnapshot, Latency, RegistrySnapshot, Snapshot};
+pub use snapshot::{KindSnapshot, Latency, RegistrySnapshot, RouterSnapshot, Snapshot};
 
 use crate::registry::{Health, HealthEvent};
 

@@ -8,9 +8,11 @@ use std::{
 };
 
 use agentix::{
+    actix,
     actors::{
         monitor::{EventType, MonitorConfig, MonitorEvent, MonitorRef, Snapshot},
         registry::{Registration, RegistryConfig, RegistryRef},
+        router::{Batch, RouterConfig, RouterRef},
     },
     prelude::*,
 };
@@ -224,5 +226,89 @@ async fn a_watched_registry_reports_an_unhealthy_agent_to_handlers_and_gauges() 
     let snapshot = snapshot_when(&monitor, |s| s.registries[0].unhealthy_events == 1).await;
     assert_eq!(snapshot.registries[0].health.get("unhealthy"), Some(&1));
     go_on.send(()).unwrap();
+    swarm.shutdown().await.unwrap();
+}
+
+/// A subscriber reporting how many deliveries it handled.
+#[derive(Agent)]
+struct Reader {
+    seen: tokio::sync::mpsc::UnboundedSender<usize>,
+}
+
+impl actix::Handler<Batch<u64>> for Reader {
+    type Result = ();
+
+    fn handle(&mut self, batch: Batch<u64>, _: &mut AgentContext<Self>) {
+        let _ = self.seen.send(batch.len());
+    }
+}
+
+#[agentix::test]
+async fn a_watched_router_s_traffic_is_counted_exactly() {
+    let swarm = Swarm::start(SwarmConfig::default().arbiters(2)).unwrap();
+    let monitor = MonitorRef::start(&swarm, MonitorConfig::default())
+        .await
+        .unwrap();
+    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
+        .await
+        .unwrap();
+    monitor.watch_router(&router).await.unwrap();
+    let (tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    for name in ["reader-a", "reader-b"] {
+        let tx = tx.clone();
+        let reader = swarm
+            .spawn(name, move || Reader { seen: tx.clone() })
+            .await
+            .unwrap();
+        router.subscribe("prices.>", &reader).await.unwrap();
+    }
+    for n in 0..10 {
+        router.publish("prices.eu", n).unwrap();
+    }
+    for n in 0..3 {
+        router.publish("nobody.home", n).unwrap();
+    }
+    let mut delivered = 0;
+    while delivered < 20 {
+        let wait = tokio::time::timeout(Duration::from_secs(5), seen.recv());
+        delivered += wait.await.expect("deliveries within 5 s").unwrap();
+    }
+    // The shards post what they gave up at the end of each drain: ask for
+    // the counts through the router once, which waits for the posts.
+    let counts = router.undelivered_counts().await.unwrap();
+    assert!(counts.contains(&(agentix::actors::router::UndeliveredReason::NoSubscriber, 3)));
+    let snapshot = monitor.snapshot().await.unwrap();
+    let traffic = &snapshot.routers[0];
+    assert_eq!(traffic.name, router.agent().name().as_str());
+    assert_eq!(
+        (traffic.published, traffic.delivered, traffic.queued),
+        (13, 20, 0)
+    );
+    assert_eq!(traffic.undelivered.get("no_subscriber"), Some(&3));
+    let samples = parse(&monitor.prometheus().await.unwrap());
+    let name = router.agent().name().to_string();
+    let at = |series: String| samples[&series];
+    assert_eq!(
+        at(format!(
+            r#"agentix_router_published_total{{router="{name}"}}"#
+        )),
+        13.0
+    );
+    assert_eq!(
+        at(format!(
+            r#"agentix_router_delivered_total{{router="{name}"}}"#
+        )),
+        20.0
+    );
+    assert_eq!(
+        at(format!(
+            r#"agentix_router_undelivered_total{{reason="no_subscriber",router="{name}"}}"#
+        )),
+        3.0
+    );
+    assert_eq!(
+        at(format!(r#"agentix_router_queued{{router="{name}"}}"#)),
+        0.0
+    );
     swarm.shutdown().await.unwrap();
 }

@@ -5,6 +5,7 @@
 use std::{
     collections::HashMap,
     panic::{AssertUnwindSafe, catch_unwind},
+    sync::Arc,
     time::Instant,
 };
 
@@ -16,9 +17,12 @@ use futures_util::stream;
 
 use super::{
     EventType, MonitorConfig, MonitorEvent,
-    snapshot::{KindSnapshot, Latency, RegistrySnapshot, Snapshot},
+    snapshot::{KindSnapshot, Latency, RegistrySnapshot, RouterSnapshot, Snapshot},
 };
-use crate::registry::{Health, HealthEvent, HealthEvents, RegistryRef};
+use crate::{
+    registry::{Health, HealthEvent, HealthEvents, RegistryRef},
+    router::RouterStats,
+};
 
 /// Lifecycle counts of one kind.
 #[derive(Debug, Default, Clone, Copy)]
@@ -48,6 +52,7 @@ pub struct Monitor {
     counts: HashMap<&'static str, Counts>,
     census: Vec<KindCensus>,
     watched: Vec<Watched>,
+    routers: Vec<Arc<RouterStats>>,
     handlers: Vec<(EventType, EventHandler)>,
     events_missed: u64,
     /// Each incarnation subscribes anew from this one.
@@ -63,6 +68,7 @@ impl Monitor {
             counts: HashMap::new(),
             census: Vec::new(),
             watched: Vec::new(),
+            routers: Vec::new(),
             handlers: Vec::new(),
             events_missed: 0,
             events,
@@ -129,10 +135,25 @@ impl Monitor {
             })
             .collect();
         kinds.sort_by(|a, b| a.kind.cmp(&b.kind));
+        let routers = (self.routers.iter())
+            .map(|stats| {
+                let counts = stats.counts();
+                RouterSnapshot {
+                    name: counts.name,
+                    published: counts.published,
+                    delivered: counts.delivered,
+                    queued: counts.queued,
+                    undelivered: (counts.undelivered.into_iter())
+                        .map(|(reason, n)| (reason.label().to_owned(), n))
+                        .collect(),
+                }
+            })
+            .collect();
         Snapshot {
             uptime_s: self.started_at.elapsed().as_secs_f64(),
             kinds,
             registries,
+            routers,
             events_missed: self.events_missed,
         }
     }
@@ -254,6 +275,21 @@ impl Handler<Watch> for Monitor {
             unhealthy_events: 0,
         });
         self.listen_health(self.watched.len() - 1, ctx);
+    }
+}
+
+/// Watches a router's counters.
+pub(crate) struct WatchRouter(pub(crate) Arc<RouterStats>);
+
+impl actix::Message for WatchRouter {
+    type Result = ();
+}
+
+impl Handler<WatchRouter> for Monitor {
+    type Result = ();
+
+    fn handle(&mut self, WatchRouter(stats): WatchRouter, _: &mut AgentContext<Self>) {
+        self.routers.push(stats);
     }
 }
 

@@ -6,9 +6,9 @@ use agentix_runtime::{AgentRef, AskError, SpawnError, Swarm};
 
 use super::{
     EventType, Monitor, MonitorConfig, MonitorEvent, Snapshot,
-    actor::{Subscribe, TakeSnapshot, Watch},
+    actor::{Subscribe, TakeSnapshot, Watch, WatchRouter},
 };
-use crate::registry::RegistryRef;
+use crate::{registry::RegistryRef, router::RouterRef};
 
 /// A reference to a running monitor. Cheap to clone.
 ///
@@ -72,6 +72,15 @@ impl MonitorRef {
     /// Counts the health changes of `registry` and samples its agents.
     pub async fn watch_registry(&self, registry: &RegistryRef) -> Result<(), AskError> {
         self.agent.call(Watch(registry.clone())).await
+    }
+
+    /// Counts `router`'s traffic: published, delivered, queued, undelivered
+    /// by reason.
+    pub async fn watch_router<M: Send + Sync + 'static>(
+        &self,
+        router: &RouterRef<M>,
+    ) -> Result<(), AskError> {
+        self.agent.call(WatchRouter(router.stats().clone())).await
     }
 
     /// Calls `handler` on the monitor's thread for every event of type

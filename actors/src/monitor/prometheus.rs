@@ -32,6 +32,13 @@ struct SnapshotCollector(Snapshot);
 
 type Labels<'a> = Vec<(&'static str, &'a str)>;
 
+/// A counter per router: name, help, and how to read it off a router.
+type RouterCounter = (
+    &'static str,
+    &'static str,
+    fn(&super::RouterSnapshot) -> u64,
+);
+
 /// A counter per kind: name, help, and how to read it off a kind.
 type CounterOfKind = (&'static str, &'static str, fn(&super::KindSnapshot) -> u64);
 
@@ -161,6 +168,49 @@ impl Collector for SnapshotCollector {
             "Times a registered agent was found unhealthy, by registry.",
             (snapshot.registries.iter())
                 .map(|r| (vec![("registry", r.name.as_str())], r.unhealthy_events)),
+        )?;
+        let routers = || snapshot.routers.iter();
+        fn by_router(r: &super::RouterSnapshot) -> Labels<'_> {
+            vec![("router", r.name.as_str())]
+        }
+        let traffic: [RouterCounter; 2] = [
+            (
+                "agentix_router_published",
+                "Messages published, by router.",
+                |r| r.published,
+            ),
+            (
+                "agentix_router_delivered",
+                "Deliveries handed to subscribers.",
+                |r| r.delivered,
+            ),
+        ];
+        for (name, help, value) in traffic {
+            counters(
+                &mut encoder,
+                name,
+                help,
+                routers().map(|r| (by_router(r), value(r))),
+            )?;
+        }
+        counters(
+            &mut encoder,
+            "agentix_router_undelivered",
+            "Messages not delivered, by router and reason.",
+            routers().flat_map(|r| {
+                (r.undelivered.iter()).map(|(reason, n)| {
+                    (
+                        vec![("router", r.name.as_str()), ("reason", reason.as_str())],
+                        *n,
+                    )
+                })
+            }),
+        )?;
+        gauges(
+            &mut encoder,
+            "agentix_router_queued",
+            "Deliveries waiting in the router for full mailboxes.",
+            routers().map(|r| (by_router(r), gauge_value(r.queued))),
         )?;
         let missed = encoder.encode_descriptor(
             "agentix_monitor_events_missed",

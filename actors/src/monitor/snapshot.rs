@@ -14,6 +14,8 @@ pub struct Snapshot {
     pub kinds: Vec<KindSnapshot>,
     /// Per watched registry.
     pub registries: Vec<RegistrySnapshot>,
+    /// Per watched router.
+    pub routers: Vec<RouterSnapshot>,
     /// Lifecycle events the monitor missed by falling behind (its counts
     /// are short by at most this many).
     pub events_missed: u64,
@@ -81,6 +83,21 @@ impl From<&HistogramSnapshot> for Latency {
             buckets,
         }
     }
+}
+
+/// One router's traffic.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct RouterSnapshot {
+    /// The router's (first shard's) agent name.
+    pub name: String,
+    /// Messages published.
+    pub published: u64,
+    /// Deliveries handed to subscribers.
+    pub delivered: u64,
+    /// Deliveries waiting in the router for full mailboxes.
+    pub queued: u64,
+    /// Messages not delivered, by reason (`no_subscriber`, `overflow`, …).
+    pub undelivered: BTreeMap<String, u64>,
 }
 
 /// One registry's agents.

@@ -10,8 +10,8 @@ use actix::Handler;
 use agentix_runtime::{AgentContext, AgentRef, Lifecycle};
 
 use super::{
-    DeadLetters, DedupWindow, DeliveryMode, Envelope, SubscriberQueue, Topic, TopicIndex,
-    TopicPattern, UndeliveredReason, UndeliveredStore,
+    DeadLetters, DedupWindow, DeliveryMode, Envelope, RouterStats, SubscriberQueue, Topic,
+    TopicIndex, TopicPattern, UndeliveredReason, UndeliveredStore,
     ack::Unacked,
     dead_letters::Reroute,
     fanout::Open,
@@ -111,6 +111,9 @@ pub struct Router<M: Send + Sync + 'static> {
     pub(crate) undelivered: UndeliveredStore<M>,
     pub(crate) dead_letters: AgentRef<DeadLetters<M>>,
     pub(crate) post_scheduled: bool,
+    /// The counters this shard writes its line of.
+    pub(crate) stats: Arc<RouterStats>,
+    pub(crate) shard: usize,
     /// A reused buffer for the members of a group being settled.
     pub(crate) scratch: Vec<u64>,
     /// The emptied buffer of the last batch sent, for the next one.
@@ -118,7 +121,12 @@ pub struct Router<M: Send + Sync + 'static> {
 }
 
 impl<M: Send + Sync + 'static> Router<M> {
-    pub(crate) fn new(config: RouterConfig, dead_letters: AgentRef<DeadLetters<M>>) -> Self {
+    pub(crate) fn new(
+        config: RouterConfig,
+        dead_letters: AgentRef<DeadLetters<M>>,
+        stats: Arc<RouterStats>,
+        shard: usize,
+    ) -> Self {
         Self {
             config,
             index: TopicIndex::new(),
@@ -138,6 +146,8 @@ impl<M: Send + Sync + 'static> Router<M> {
             undelivered: UndeliveredStore::new(config.undelivered),
             dead_letters,
             post_scheduled: false,
+            stats,
+            shard,
             scratch: Vec::new(),
             spare: Vec::new(),
         }
@@ -217,6 +227,7 @@ impl<M: Send + Sync + 'static> Handler<Publish<M>> for Router<M> {
     type Result = ();
 
     fn handle(&mut self, publish: Publish<M>, ctx: &mut AgentContext<Self>) {
+        self.stats.shards[self.shard].published();
         let id = publish.id.unwrap_or_else(|| {
             self.next_id += 1;
             self.next_id

@@ -9,13 +9,13 @@
 //! agent. One agent serves every shard of a router, so its answers cover
 //! the whole router.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use actix::{ActorFutureExt, Handler, ResponseActFuture, WrapFuture};
 use agentix_runtime::{AgentContext, AgentRef, SendError};
 
 use super::{
-    Envelope, Router, Undelivered, UndeliveredReason, UndeliveredStore,
+    Envelope, Router, RouterStats, Undelivered, UndeliveredReason, UndeliveredStore,
     messages::{Counts, QueryUndelivered, Redrive},
 };
 
@@ -32,12 +32,14 @@ pub(crate) const POST_RETRY: Duration = Duration::from_millis(1);
 /// through [`RouterRef::dead_letters`](super::RouterRef::dead_letters).
 pub struct DeadLetters<M: Send + Sync + 'static> {
     store: UndeliveredStore<M>,
+    stats: Arc<RouterStats>,
 }
 
 impl<M: Send + Sync + 'static> DeadLetters<M> {
-    pub(crate) fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize, stats: Arc<RouterStats>) -> Self {
         Self {
             store: UndeliveredStore::new(capacity),
+            stats,
         }
     }
 }
@@ -66,6 +68,9 @@ impl<M: Send + Sync + 'static> Handler<Keep<M>> for DeadLetters<M> {
     type Result = ();
 
     fn handle(&mut self, Keep(letters): Keep<M>, _: &mut AgentContext<Self>) {
+        for (reason, count) in UndeliveredReason::ALL.into_iter().zip(letters.counts()) {
+            self.stats.add_undelivered(reason, count);
+        }
         self.store.absorb(letters);
     }
 }

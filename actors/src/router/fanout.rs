@@ -174,6 +174,7 @@ impl<M: Send + Sync + 'static> Router<M> {
             Err(Refused::Full) => {}
         }
         self.enqueue(id, batch.iter().cloned());
+        self.count_queued();
         self.schedule_retry(ctx);
         self.hold_publishers(ctx);
     }
@@ -198,6 +199,7 @@ impl<M: Send + Sync + 'static> Router<M> {
         let cell = sub.unacked.as_ref().map(|_| Arc::new(AckCell::default()));
         sub.target
             .deliver(Batch::new(batch.clone(), cell.clone()))?;
+        self.stats.shards[self.shard].delivered(batch.len());
         match (&mut sub.unacked, cell) {
             (Some(unacked), Some(cell)) => {
                 unacked.sent(cell, batch.clone(), Instant::now());
@@ -303,7 +305,15 @@ impl<M: Send + Sync + 'static> Router<M> {
         for item in waiting {
             self.undelivered.record(item, reason, Some(name.clone()));
         }
+        self.count_queued();
         true
+    }
+
+    /// Sets this shard's queued gauge. Walks the subscriptions: called on
+    /// the slow paths only (a full mailbox, a retry, a removal).
+    fn count_queued(&self) {
+        let queued = self.subs.values().map(|sub| sub.queue.len()).sum();
+        self.stats.shards[self.shard].set_queued(queued);
     }
 
     fn schedule_retry(&mut self, ctx: &mut AgentContext<Self>) {
@@ -350,6 +360,7 @@ impl<M: Send + Sync + 'static> Router<M> {
         if still_waiting {
             self.schedule_retry(ctx);
         }
+        self.count_queued();
         self.post_undelivered(ctx);
     }
 }

@@ -14,8 +14,9 @@ use actix::Handler;
 use agentix_runtime::{Agent, AgentRef, AskError, SendError, SpawnError, Swarm};
 
 use super::{
-    Batch, DeadLetters, Publish, Router, RouterConfig, SubscribeOptions, SubscriptionId, Topic,
-    TopicError, TopicPattern, Undelivered, UndeliveredFilter, UndeliveredReason,
+    Batch, DeadLetters, Publish, Router, RouterConfig, RouterStats, SubscribeOptions,
+    SubscriptionId, Topic, TopicError, TopicPattern, Undelivered, UndeliveredFilter,
+    UndeliveredReason,
     messages::{Counts, PostUndelivered, QueryUndelivered, Redrive, Subscribe, Unsubscribe},
     target::AgentTarget,
 };
@@ -62,6 +63,7 @@ struct Shards<M: Send + Sync + 'static> {
     agents: Box<[AgentRef<Router<M>>]>,
     /// Where every shard posts what it gives up.
     dead_letters: AgentRef<DeadLetters<M>>,
+    stats: Arc<RouterStats>,
     /// The home shard of the next clone.
     next_home: AtomicUsize,
     /// Subscription ids, the same on every shard.
@@ -89,20 +91,26 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
         shards: usize,
     ) -> Result<Self, SpawnError> {
         let capacity = config.undelivered;
+        let stats = Arc::new(RouterStats::new(shards.max(1)));
+        let kept = stats.clone();
         // Posts are one message per shard per drain cycle: a roomy mailbox
         // keeps them from waiting in the shards.
-        let dead_letters = (swarm.agent(move || DeadLetters::new(capacity)))
+        let dead_letters = (swarm.agent(move || DeadLetters::new(capacity, kept.clone())))
             .mailbox(DEAD_LETTER_MAILBOX)
             .spawn()
             .await?;
         let mut agents = Vec::with_capacity(shards.max(1));
         for shard in 0..shards.max(1) {
             let dead_letters = dead_letters.clone();
-            let spawn = swarm.agent(move || Router::new(config, dead_letters.clone()));
+            let stats = stats.clone();
+            let spawn = swarm
+                .agent(move || Router::new(config, dead_letters.clone(), stats.clone(), shard));
             let arbiter = shard % swarm.arbiters().max(1);
             agents.push(spawn.on_arbiter(arbiter).spawn().await?);
         }
+        let _ = stats.name.set(agents[0].name().to_string());
         let shards = Shards {
+            stats,
             agents: agents.into(),
             dead_letters,
             next_home: AtomicUsize::new(1),
@@ -124,6 +132,11 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
     /// status, restarts).
     pub fn dead_letters(&self) -> &AgentRef<DeadLetters<M>> {
         &self.shards.dead_letters
+    }
+
+    /// The router's counters, read now (no message).
+    pub fn stats(&self) -> &Arc<RouterStats> {
+        &self.shards.stats
     }
 
     /// How many shards the router has.

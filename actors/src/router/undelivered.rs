@@ -174,6 +174,11 @@ impl<M> UndeliveredStore<M> {
         });
     }
 
+    /// The counts by reason, in [`UndeliveredReason::ALL`]'s order.
+    pub fn counts(&self) -> [u64; UndeliveredReason::ALL.len()] {
+        self.counts
+    }
+
     /// Takes in everything `other` kept and counted (the router's shards
     /// collect in a store of their own and hand it over whole); the oldest
     /// are evicted past the capacity.

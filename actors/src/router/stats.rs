@@ -1,0 +1,93 @@
+//! A router's counters, kept in atomics its shards write and anyone reads
+//! (a monitor, a test) without a message: published, delivered, waiting in
+//! the router's queues, and undelivered by reason.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::UndeliveredReason;
+
+/// One shard's counters, on a cache line of their own: only that shard
+/// writes them.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+pub(crate) struct ShardStats {
+    published: AtomicU64,
+    delivered: AtomicU64,
+    queued: AtomicU64,
+}
+
+impl ShardStats {
+    pub(crate) fn published(&self) {
+        let n = self.published.load(Ordering::Relaxed);
+        self.published.store(n + 1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn delivered(&self, deliveries: usize) {
+        let n = self.delivered.load(Ordering::Relaxed);
+        self.delivered
+            .store(n + deliveries as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_queued(&self, queued: usize) {
+        self.queued.store(queued as u64, Ordering::Relaxed);
+    }
+}
+
+/// The counters of one router, shared by its shards, its dead-letter agent
+/// and its references.
+#[derive(Debug)]
+pub struct RouterStats {
+    /// Set once the first shard has its name.
+    pub(crate) name: std::sync::OnceLock<String>,
+    pub(crate) shards: Box<[ShardStats]>,
+    undelivered: [AtomicU64; UndeliveredReason::ALL.len()],
+}
+
+impl RouterStats {
+    pub(crate) fn new(shards: usize) -> Self {
+        Self {
+            name: std::sync::OnceLock::new(),
+            shards: (0..shards).map(|_| ShardStats::default()).collect(),
+            undelivered: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+
+    /// Counted by the dead-letter agent as the shards post to it.
+    pub(crate) fn add_undelivered(&self, reason: UndeliveredReason, count: u64) {
+        self.undelivered[reason as usize].fetch_add(count, Ordering::Relaxed);
+    }
+
+    /// The counts now.
+    pub fn counts(&self) -> RouterCounts {
+        let sum = |field: fn(&ShardStats) -> &AtomicU64| {
+            (self.shards.iter())
+                .map(|s| field(s).load(Ordering::Relaxed))
+                .sum()
+        };
+        RouterCounts {
+            name: self.name.get().cloned().unwrap_or_default(),
+            published: sum(|s| &s.published),
+            delivered: sum(|s| &s.delivered),
+            queued: sum(|s| &s.queued),
+            undelivered: (UndeliveredReason::ALL.iter())
+                .map(|r| (*r, self.undelivered[*r as usize].load(Ordering::Relaxed)))
+                .collect(),
+        }
+    }
+}
+
+/// A router's counts at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterCounts {
+    /// The router's first shard's agent name.
+    pub name: String,
+    /// Messages published (each counted once, however many receive it).
+    pub published: u64,
+    /// Deliveries handed to subscribers (one per message per subscriber).
+    pub delivered: u64,
+    /// Deliveries waiting in the router for full mailboxes, as of each
+    /// shard's last hand-over or retry.
+    pub queued: u64,
+    /// Messages not delivered, by reason (posted to the dead letters).
+    pub undelivered: Vec<(UndeliveredReason, u64)>,
+}
