@@ -9,7 +9,8 @@
 //! prints the jobs per worker, the health events and the monitor's metrics
 //! (a snapshot summary and the Prometheus text).
 //!
-//! Run it with `cargo run --release --example registry`.
+//! Run it with `cargo run --release --example registry` (add
+//! `--features http` to have the metrics served over HTTP as well).
 
 use std::{sync::mpsc, time::Duration};
 
@@ -156,6 +157,15 @@ async fn main() -> agentix::Result<()> {
             kind.handling.p50_us.unwrap_or_default()
         );
     }
+    // With `--features http`, the same metrics are served over HTTP.
+    #[cfg(feature = "http")]
+    let server = {
+        let addr = ([127, 0, 0, 1], 0).into();
+        let server =
+            (monitor.serve(addr).await).map_err(|err| agentix::Error::Actor(Box::new(err)))?;
+        println!("serving http://{}/metrics and /snapshot", server.addr());
+        server
+    };
     println!("Prometheus text, the worker lines:");
     let text = monitor.prometheus().await?;
     for line in text
@@ -164,6 +174,8 @@ async fn main() -> agentix::Result<()> {
     {
         println!("  {line}");
     }
+    #[cfg(feature = "http")]
+    server.stop().await;
     swarm.shutdown().await?;
     Ok(())
 }

@@ -14,10 +14,13 @@
 //! Users subscribe handlers to event types ([`MonitorRef::on`]): event
 //! driven, no polling. [`MonitorRef::snapshot`] answers a serde
 //! [`Snapshot`]; [`MonitorRef::prometheus`] renders the Prometheus text
-//! exposition format.
+//! exposition format; with the feature `http`, `MonitorRef::serve`
+//! serves both over HTTP.
 
 mod actor;
 mod handle;
+#[cfg(feature = "http")]
+mod http;
 mod prometheus;
 mod snapshot;
 
@@ -27,6 +30,8 @@ use agentix_runtime::{Event, LifecycleEvent};
 
 pub use actor::Monitor;
 pub use handle::MonitorRef;
+#[cfg(feature = "http")]
+pub use http::MetricsServer;
 pub use prometheus::render;
 pub use snapshot::{KindSnapshot, Latency, RegistrySnapshot, RouterSnapshot, Snapshot};
 
