@@ -33,7 +33,9 @@ pub use handle::MonitorRef;
 #[cfg(feature = "http")]
 pub use http::MetricsServer;
 pub use prometheus::render;
-pub use snapshot::{KindSnapshot, Latency, RegistrySnapshot, RouterSnapshot, Snapshot};
+pub use snapshot::{
+    KindSnapshot, Latency, RegistrySnapshot, RouterSnapshot, Snapshot, TopicLatency,
+};
 
 use crate::registry::{Health, HealthEvent};
 

@@ -74,7 +74,7 @@ pub use envelope::{Envelope, Priority};
 pub use handle::{PublishError, RouterRef, SubscribeError};
 pub use messages::{Publish, SubscribeOptions, SubscriptionId};
 pub use queue_group::{GroupStrategy, MAX_WEIGHT, MIN_WEIGHT, Outcome, QueueGroup};
-pub use stats::{RouterCounts, RouterStats};
+pub use stats::{LATENCY_EVERY, LATENCY_TOPICS, OTHER_TOPICS, RouterCounts, RouterStats};
 pub use subscriber::{OverflowPolicy, Pushed, SubscriberQueue};
 pub use topic::{
     MAX_TOKENS, MAX_TOPIC_LEN, PatternToken, Topic, TopicError, TopicPattern, TopicProblem,

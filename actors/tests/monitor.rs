@@ -262,14 +262,16 @@ async fn a_watched_router_s_traffic_is_counted_exactly() {
             .unwrap();
         router.subscribe("prices.>", &reader).await.unwrap();
     }
-    for n in 0..10 {
+    // Ids 1 to 512: the 256th and the 512th are timed, at both readers
+    // (each in its own batch: a batch times one delivery at most).
+    for n in 0..512 {
         router.publish("prices.eu", n).unwrap();
     }
     for n in 0..3 {
         router.publish("nobody.home", n).unwrap();
     }
     let mut delivered = 0;
-    while delivered < 20 {
+    while delivered < 1024 {
         let wait = tokio::time::timeout(Duration::from_secs(5), seen.recv());
         delivered += wait.await.expect("deliveries within 5 s").unwrap();
     }
@@ -277,13 +279,20 @@ async fn a_watched_router_s_traffic_is_counted_exactly() {
     // the counts through the router once, which waits for the posts.
     let counts = router.undelivered_counts().await.unwrap();
     assert!(counts.contains(&(agentix::actors::router::UndeliveredReason::NoSubscriber, 3)));
-    let snapshot = monitor.snapshot().await.unwrap();
+    // A batch records its timed deliveries as it is dropped, just after
+    // its handler reported it.
+    let snapshot = snapshot_when(&monitor, |s| {
+        s.routers[0].topics.iter().any(|t| t.latency.count == 4)
+    })
+    .await;
     let traffic = &snapshot.routers[0];
     assert_eq!(traffic.name, router.agent().name().as_str());
     assert_eq!(
         (traffic.published, traffic.delivered, traffic.queued),
-        (13, 20, 0)
+        (515, 1024, 0)
     );
+    assert_eq!(traffic.topics.len(), 1);
+    assert_eq!(traffic.topics[0].topic, "prices.eu");
     assert_eq!(traffic.undelivered.get("no_subscriber"), Some(&3));
     let samples = parse(&monitor.prometheus().await.unwrap());
     let name = router.agent().name().to_string();
@@ -292,13 +301,20 @@ async fn a_watched_router_s_traffic_is_counted_exactly() {
         at(format!(
             r#"agentix_router_published_total{{router="{name}"}}"#
         )),
-        13.0
+        515.0
     );
     assert_eq!(
         at(format!(
             r#"agentix_router_delivered_total{{router="{name}"}}"#
         )),
-        20.0
+        1024.0
+    );
+    let topic = format!(r#"router="{name}",topic="prices.eu""#);
+    assert_eq!(
+        at(format!(
+            "agentix_router_publish_to_handle_seconds_count{{{topic}}}"
+        )),
+        4.0
     );
     assert_eq!(
         at(format!(

@@ -17,7 +17,7 @@ use futures_util::stream;
 
 use super::{
     EventType, MonitorConfig, MonitorEvent,
-    snapshot::{KindSnapshot, Latency, RegistrySnapshot, RouterSnapshot, Snapshot},
+    snapshot::{KindSnapshot, Latency, RegistrySnapshot, RouterSnapshot, Snapshot, TopicLatency},
 };
 use crate::{
     registry::{Health, HealthEvent, HealthEvents, RegistryRef},
@@ -145,6 +145,12 @@ impl Monitor {
                     queued: counts.queued,
                     undelivered: (counts.undelivered.into_iter())
                         .map(|(reason, n)| (reason.label().to_owned(), n))
+                        .collect(),
+                    topics: (stats.latency().into_iter())
+                        .map(|(topic, histogram)| TopicLatency {
+                            topic,
+                            latency: Latency::from(&histogram),
+                        })
                         .collect(),
                 }
             })

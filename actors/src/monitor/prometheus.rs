@@ -13,7 +13,7 @@ use prometheus_client::{
     registry::Registry,
 };
 
-use super::Snapshot;
+use super::{Latency, Snapshot};
 
 /// Renders `snapshot` in the Prometheus (OpenMetrics) text format.
 pub fn render(snapshot: &Snapshot) -> String {
@@ -64,6 +64,32 @@ fn gauges<'a>(
     let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
     for (labels, value) in series {
         ConstGauge::new(value).encode(metric.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
+fn histograms<'a>(
+    encoder: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    series: impl Iterator<Item = (Labels<'a>, &'a Latency)>,
+) -> fmt::Result {
+    let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Histogram)?;
+    for (labels, latency) in series {
+        // prometheus-client takes per-bucket counts and sums them up; the
+        // last bucket is everything longer.
+        let mut below = 0;
+        let last = latency.buckets.len().saturating_sub(1);
+        let buckets: Vec<(f64, u64)> = (latency.buckets.iter().enumerate())
+            .map(|(i, (bound, cumulative))| {
+                let count = cumulative - below;
+                below = *cumulative;
+                let bound = if i == last { f64::MAX } else { *bound };
+                (bound, count)
+            })
+            .collect();
+        let mut encoder = metric.encode_family(&labels)?;
+        encoder.encode_histogram::<NoLabelSet>(latency.sum_s, latency.count, &buckets, None)?;
     }
     Ok(())
 }
@@ -128,29 +154,12 @@ impl Collector for SnapshotCollector {
                 kinds().map(|k| (by_kind(k), value(k))),
             )?;
         }
-        let mut handling = encoder.encode_descriptor(
+        histograms(
+            &mut encoder,
             "agentix_handling_seconds",
             "Time in a handler, one handling in 64 sampled, by agent kind.",
-            None,
-            MetricType::Histogram,
+            kinds().map(|kind| (by_kind(kind), &kind.handling)),
         )?;
-        for kind in kinds() {
-            let latency = &kind.handling;
-            // prometheus-client takes per-bucket counts and sums them up.
-            let mut below = 0;
-            let last = latency.buckets.len().saturating_sub(1);
-            let buckets: Vec<(f64, u64)> = (latency.buckets.iter().enumerate())
-                .map(|(i, (bound, cumulative))| {
-                    let count = cumulative - below;
-                    below = *cumulative;
-                    let bound = if i == last { f64::MAX } else { *bound };
-                    (bound, count)
-                })
-                .collect();
-            let labels = by_kind(kind);
-            let mut series = handling.encode_family(&labels)?;
-            series.encode_histogram::<NoLabelSet>(latency.sum_s, latency.count, &buckets, None)?;
-        }
         gauges(
             &mut encoder,
             "agentix_registry_agents",
@@ -211,6 +220,19 @@ impl Collector for SnapshotCollector {
             "agentix_router_queued",
             "Deliveries waiting in the router for full mailboxes.",
             routers().map(|r| (by_router(r), gauge_value(r.queued))),
+        )?;
+        histograms(
+            &mut encoder,
+            "agentix_router_publish_to_handle_seconds",
+            "From publish to a subscriber's handling, one publish in 256 sampled, by router and topic.",
+            routers().flat_map(|r| {
+                (r.topics.iter()).map(|t| {
+                    (
+                        vec![("router", r.name.as_str()), ("topic", t.topic.as_str())],
+                        &t.latency,
+                    )
+                })
+            }),
         )?;
         let missed = encoder.encode_descriptor(
             "agentix_monitor_events_missed",

@@ -98,6 +98,18 @@ pub struct RouterSnapshot {
     pub queued: u64,
     /// Messages not delivered, by reason (`no_subscriber`, `overflow`, …).
     pub undelivered: BTreeMap<String, u64>,
+    /// Publish-to-handle latency by topic (sampled; at most 64 topics,
+    /// the rest together as `_other`).
+    pub topics: Vec<TopicLatency>,
+}
+
+/// One topic's publish-to-handle latency.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct TopicLatency {
+    /// The topic.
+    pub topic: String,
+    /// From publish to each sampled subscriber's handling.
+    pub latency: Latency,
 }
 
 /// One registry's agents.

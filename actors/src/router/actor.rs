@@ -17,6 +17,7 @@ use super::{
     fanout::Open,
     groups::{Entry, Groups, Matched},
     messages::{PostUndelivered, Publish, Subscribe, Unsubscribe},
+    stats::LATENCY_EVERY,
     target::Target,
 };
 
@@ -234,6 +235,9 @@ impl<M: Send + Sync + 'static> Handler<Publish<M>> for Router<M> {
         });
         let mut envelope =
             Envelope::new(id, publish.topic, publish.payload).with_priority(publish.priority);
+        if id.is_multiple_of(LATENCY_EVERY) {
+            envelope.sampled = Some(self.stats.clone());
+        }
         if let Some(ttl) = publish.ttl {
             let deadline = envelope.published_at() + ttl;
             envelope = envelope.with_deadline(deadline);

@@ -18,11 +18,28 @@ use super::{Envelope, ack::AckCell};
 pub struct Batch<M> {
     deliveries: Arc<[Envelope<M>]>,
     ack: Option<Arc<AckCell>>,
+    /// The delivery timed from publish to handling, if any: found once per
+    /// shared batch by the router, not by each subscriber.
+    sampled: Option<u32>,
+}
+
+/// Where the first delivery to time is in `batch`.
+pub(crate) fn sampled_in<M>(batch: &[Envelope<M>]) -> Option<u32> {
+    let at = batch.iter().position(|e| e.sampled.is_some())?;
+    u32::try_from(at).ok()
 }
 
 impl<M> Batch<M> {
-    pub(crate) fn new(deliveries: Arc<[Envelope<M>]>, ack: Option<Arc<AckCell>>) -> Self {
-        Self { deliveries, ack }
+    pub(crate) fn new(
+        deliveries: Arc<[Envelope<M>]>,
+        ack: Option<Arc<AckCell>>,
+        sampled: Option<u32>,
+    ) -> Self {
+        Self {
+            deliveries,
+            ack,
+            sampled,
+        }
     }
 
     /// Handled: the router forgets the batch.
@@ -56,8 +73,17 @@ impl<M> Deref for Batch<M> {
 
 impl<M> Drop for Batch<M> {
     /// No answer by now is a refusal: the handler did not get to the end.
+    /// A sampled delivery (the first, if several) records its time from
+    /// publish to here.
     fn drop(&mut self) {
         self.nack();
+        let sampled = self.sampled.and_then(|at| self.deliveries.get(at as usize));
+        if let Some(envelope) = sampled
+            && let Some(stats) = &envelope.sampled
+        {
+            let took = envelope.published_at().elapsed();
+            stats.publish_to_handle(envelope.topic(), took);
+        }
     }
 }
 

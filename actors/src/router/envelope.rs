@@ -6,7 +6,7 @@ use std::{fmt, sync::Arc};
 use agentix_runtime::{AgentName, CorrelationId};
 use tokio::time::Instant;
 
-use super::Topic;
+use super::{RouterStats, Topic};
 
 /// The lane a message travels in. Higher lanes are flushed first, and a
 /// critical message is sent at once, never batched behind others. Order is
@@ -63,6 +63,9 @@ pub struct Envelope<M> {
     key: Option<Arc<[u8]>>,
     attempt: u32,
     payload: Arc<M>,
+    /// Set on one publish in [`LATENCY_EVERY`](super::stats::LATENCY_EVERY):
+    /// where its subscribers record publish-to-handle.
+    pub(crate) sampled: Option<Arc<RouterStats>>,
 }
 
 impl<M> Envelope<M> {
@@ -80,6 +83,7 @@ impl<M> Envelope<M> {
             key: None,
             attempt: 1,
             payload,
+            sampled: None,
         }
     }
 
@@ -194,6 +198,7 @@ impl<M> Clone for Envelope<M> {
             key: self.key.clone(),
             attempt: self.attempt,
             payload: self.payload.clone(),
+            sampled: self.sampled.clone(),
         }
     }
 }

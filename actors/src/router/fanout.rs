@@ -21,7 +21,7 @@ use tokio::time::Instant;
 
 use super::{
     Batch, Envelope, Outcome, OverflowPolicy, Priority, Pushed, UndeliveredReason, ack::AckCell,
-    actor::Router, groups::Entry, target::Refused,
+    actor::Router, batch::sampled_in, groups::Entry, target::Refused,
 };
 
 /// How often deliveries waiting for a full mailbox are retried.
@@ -151,8 +151,9 @@ impl<M: Send + Sync + 'static> Router<M> {
         if items.capacity() > self.spare.capacity() {
             self.spare = items;
         }
+        let sampled = sampled_in(&batch);
         for id in subs.iter() {
-            self.hand(*id, &batch, ctx);
+            self.hand(*id, &batch, sampled, ctx);
         }
     }
 
@@ -161,9 +162,10 @@ impl<M: Send + Sync + 'static> Router<M> {
         &mut self,
         id: u64,
         batch: &Arc<[Envelope<M>]>,
+        sampled: Option<u32>,
         ctx: &mut AgentContext<Self>,
     ) {
-        match self.offer(id, batch, true, ctx) {
+        match self.offer(id, batch, sampled, true, ctx) {
             Ok(()) => return,
             // Gone now, or found gone earlier in this flush: the rest of
             // its mail too.
@@ -186,6 +188,7 @@ impl<M: Send + Sync + 'static> Router<M> {
         &mut self,
         id: u64,
         batch: &Arc<[Envelope<M>]>,
+        sampled: Option<u32>,
         behind_queue: bool,
         ctx: &mut AgentContext<Self>,
     ) -> Result<(), Refused> {
@@ -198,7 +201,7 @@ impl<M: Send + Sync + 'static> Router<M> {
         }
         let cell = sub.unacked.as_ref().map(|_| Arc::new(AckCell::default()));
         sub.target
-            .deliver(Batch::new(batch.clone(), cell.clone()))?;
+            .deliver(Batch::new(batch.clone(), cell.clone(), sampled))?;
         self.stats.shards[self.shard].delivered(batch.len());
         match (&mut sub.unacked, cell) {
             (Some(unacked), Some(cell)) => {
@@ -341,7 +344,7 @@ impl<M: Send + Sync + 'static> Router<M> {
                 && !sub.queue.is_empty()
             {
                 let batch: Arc<[Envelope<M>]> = sub.queue.drain(max).collect();
-                match self.offer(id, &batch, false, ctx) {
+                match self.offer(id, &batch, sampled_in(&batch), false, ctx) {
                     Ok(()) => {}
                     Err(Refused::Full) => {
                         if let Some(sub) = self.subs.get_mut(&id) {

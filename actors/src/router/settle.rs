@@ -8,7 +8,9 @@ use actix::AsyncContext;
 use agentix_runtime::AgentContext;
 use tokio::time::Instant;
 
-use super::{Envelope, GroupStrategy, Outcome, UndeliveredReason, actor::Router};
+use super::{
+    Envelope, GroupStrategy, Outcome, UndeliveredReason, actor::Router, batch::sampled_in,
+};
 
 /// How often answers are collected while batches are in flight: answers are
 /// flags in shared cells, not messages to the router.
@@ -95,7 +97,7 @@ impl<M: Send + Sync + 'static> Router<M> {
         }
         for again in again.chunks(self.config.max_batch) {
             let batch: Arc<[Envelope<M>]> = again.into();
-            self.hand(id, &batch, ctx);
+            self.hand(id, &batch, sampled_in(&batch), ctx);
         }
     }
 }

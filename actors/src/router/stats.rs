@@ -2,9 +2,32 @@
 //! (a monitor, a test) without a message: published, delivered, waiting in
 //! the router's queues, and undelivered by reason.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
-use super::UndeliveredReason;
+use agentix_runtime::{Histogram, HistogramSnapshot};
+use parking_lot::RwLock;
+
+use super::{Topic, UndeliveredReason};
+
+/// One publish in this many is timed from publish to handling, at every
+/// subscriber it reaches (at most one per batch): each timing touches the
+/// shared histogram, and a fan-out to 1000 subscribers timing one publish
+/// in 16 halved the throughput.
+pub const LATENCY_EVERY: u64 = 256;
+
+/// Topics with a latency histogram of their own; the rest share one, so a
+/// router with many topics cannot grow the metrics without bound.
+pub const LATENCY_TOPICS: usize = 64;
+
+/// The label of the histogram the topics past [`LATENCY_TOPICS`] share.
+pub const OTHER_TOPICS: &str = "_other";
 
 /// One shard's counters, on a cache line of their own: only that shard
 /// writes them.
@@ -41,6 +64,8 @@ pub struct RouterStats {
     pub(crate) name: std::sync::OnceLock<String>,
     pub(crate) shards: Box<[ShardStats]>,
     undelivered: [AtomicU64; UndeliveredReason::ALL.len()],
+    latency: RwLock<HashMap<Topic, Arc<Histogram>>>,
+    other_latency: Histogram,
 }
 
 impl RouterStats {
@@ -49,7 +74,38 @@ impl RouterStats {
             name: std::sync::OnceLock::new(),
             shards: (0..shards).map(|_| ShardStats::default()).collect(),
             undelivered: std::array::from_fn(|_| AtomicU64::new(0)),
+            latency: RwLock::default(),
+            other_latency: Histogram::default(),
         }
+    }
+
+    /// Records a sampled delivery's time from publish to handling (on the
+    /// subscriber's thread, as its batch is dropped).
+    pub(crate) fn publish_to_handle(&self, topic: &Topic, took: Duration) {
+        if let Some(histogram) = self.latency.read().get(topic) {
+            histogram.record(took);
+            return;
+        }
+        let mut latency = self.latency.write();
+        if latency.len() < LATENCY_TOPICS || latency.contains_key(topic) {
+            latency.entry(topic.clone()).or_default().record(took);
+        } else {
+            self.other_latency.record(took);
+        }
+    }
+
+    /// Publish-to-handle latency by topic (sampled), the shared histogram
+    /// of the topics past the limit last as [`OTHER_TOPICS`] if it has any.
+    pub fn latency(&self) -> Vec<(String, HistogramSnapshot)> {
+        let mut all: Vec<(String, HistogramSnapshot)> = (self.latency.read().iter())
+            .map(|(topic, histogram)| (topic.as_str().to_owned(), histogram.snapshot()))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        let other = self.other_latency.snapshot();
+        if other.count() > 0 {
+            all.push((OTHER_TOPICS.to_owned(), other));
+        }
+        all
     }
 
     /// Counted by the dead-letter agent as the shards post to it.
