@@ -15,7 +15,7 @@ use std::{
 
 use parking_lot::RwLock;
 
-use crate::AgentStatus;
+use crate::{AgentStatus, shared::AgentShared};
 
 /// One handling in this many is timed while timing is on: a clock read
 /// costs about a fifth of a tell on the machines measured.
@@ -201,6 +201,44 @@ pub struct KindCensus {
     pub restarts: u64,
     /// Handling times, one handling in [`TIMING_EVERY`] while timing is on.
     pub handling: HistogramSnapshot,
+}
+
+/// The per-agent counters, in its control block.
+impl AgentShared {
+    /// Marks the start or the end of a poll of the agent's task. Only that
+    /// task writes: a load and a store, no read-modify-write on the hot
+    /// path.
+    #[inline]
+    pub(crate) fn step_activity(&self) {
+        let seq = self.activity.load(Ordering::Relaxed);
+        self.activity.store(seq.wrapping_add(1), Ordering::Relaxed);
+    }
+
+    /// Counts one handled message; whether to time this one.
+    #[inline]
+    pub(crate) fn count_handled(&self) -> bool {
+        let handled = self.handled.load(Ordering::Relaxed) + 1;
+        self.handled.store(handled, Ordering::Relaxed);
+        handled.is_multiple_of(TIMING_EVERY) && self.kind.timing.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn handled(&self) -> u64 {
+        self.handled.load(Ordering::Relaxed)
+    }
+
+    /// Hands the agent's counts to its kind as it ends for good, so the
+    /// kind's totals never go down.
+    pub(crate) fn retire(&self) {
+        (self.kind.retired_handled).fetch_add(self.handled(), Ordering::Relaxed);
+        let restarts = u64::from(self.restarts());
+        self.kind
+            .retired_restarts
+            .fetch_add(restarts, Ordering::Relaxed);
+    }
+
+    pub(crate) fn activity(&self) -> Activity {
+        Activity(self.activity.load(Ordering::Relaxed))
+    }
 }
 
 #[cfg(test)]

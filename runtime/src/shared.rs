@@ -19,9 +19,7 @@ use parking_lot::Mutex;
 use tokio::sync::{Notify, futures::Notified};
 
 use crate::{
-    AgentName, DeadLetterSink, ExitReason,
-    metrics::{Activity, KindMetrics, TIMING_EVERY},
-    supervision::EventBus,
+    AgentName, DeadLetterSink, ExitReason, metrics::KindMetrics, supervision::EventBus,
     swarm::Roster,
 };
 
@@ -121,9 +119,9 @@ pub(crate) struct AgentShared {
     roster: Weak<Roster>,
     /// Odd while the agent's task is inside a poll (handling messages),
     /// even between polls; see [`Activity`].
-    activity: AtomicU64,
+    pub(crate) activity: AtomicU64,
     /// Messages handled; only the agent's task writes.
-    handled: AtomicU64,
+    pub(crate) handled: AtomicU64,
     /// What agents of its kind share: the handling-time histogram, the
     /// counts of ended ones.
     pub(crate) kind: Arc<KindMetrics>,
@@ -208,41 +206,6 @@ impl AgentShared {
         if self.status.swap(status as u8, Ordering::AcqRel) != status as u8 {
             self.changed.notify_waiters();
         }
-    }
-
-    /// Marks the start or the end of a poll of the agent's task. Only that
-    /// task writes: a load and a store, no read-modify-write on the hot
-    /// path.
-    #[inline]
-    pub(crate) fn step_activity(&self) {
-        let seq = self.activity.load(Ordering::Relaxed);
-        self.activity.store(seq.wrapping_add(1), Ordering::Relaxed);
-    }
-
-    /// Counts one handled message; whether to time this one.
-    #[inline]
-    pub(crate) fn count_handled(&self) -> bool {
-        let handled = self.handled.load(Ordering::Relaxed) + 1;
-        self.handled.store(handled, Ordering::Relaxed);
-        handled.is_multiple_of(TIMING_EVERY) && self.kind.timing.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn handled(&self) -> u64 {
-        self.handled.load(Ordering::Relaxed)
-    }
-
-    /// Hands the agent's counts to its kind as it ends for good, so the
-    /// kind's totals never go down.
-    pub(crate) fn retire(&self) {
-        (self.kind.retired_handled).fetch_add(self.handled(), Ordering::Relaxed);
-        let restarts = u64::from(self.restarts());
-        self.kind
-            .retired_restarts
-            .fetch_add(restarts, Ordering::Relaxed);
-    }
-
-    pub(crate) fn activity(&self) -> Activity {
-        Activity(self.activity.load(Ordering::Relaxed))
     }
 
     pub(crate) fn restarts(&self) -> u32 {
