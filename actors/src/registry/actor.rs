@@ -107,11 +107,11 @@ impl Registry {
         self.master.reserve(count);
         let mut replaced = Vec::new();
         for (index, registration) in batch.into_iter().enumerate() {
-            let Ok(name) = registration.name.clone() else {
+            let replace = registration.replace;
+            let Some(entry) = Entry::new(registration, generation) else {
                 continue;
             };
-            let replace = registration.replace;
-            let entry = Arc::new(Entry::new(registration, name, generation));
+            let entry = Arc::new(entry);
             let Some(old) = self.master.insert(entry) else {
                 continue;
             };
