@@ -11,37 +11,13 @@
 /// `@plain $agent` does the same for a type without the payload parameter.
 macro_rules! generic_agent {
     (@plain $agent:ident, $kind:literal) => {
-        impl actix::Actor for $agent {
-            type Context = agentix_runtime::AgentContext<Self>;
-
-            fn started(&mut self, ctx: &mut Self::Context) {
-                agentix_runtime::private::started(self, ctx);
-            }
-
-            fn stopping(&mut self, ctx: &mut Self::Context) -> actix::Running {
-                agentix_runtime::private::stopping(self, ctx)
-            }
-
-            fn stopped(&mut self, ctx: &mut Self::Context) {
-                agentix_runtime::private::stopped(self, ctx);
-            }
-        }
-
-        impl actix::Supervised for $agent {
-            fn restarting(&mut self, ctx: &mut Self::Context) {
-                agentix_runtime::private::restarting(self, ctx);
-            }
-        }
-
-        impl agentix_runtime::Agent for $agent {
-            const KIND: &'static str = $kind;
-            const RESTART: agentix_runtime::Restart = agentix_runtime::Restart::Permanent;
-            const KEEP_STATE: bool = true;
-            type Ref = agentix_runtime::AgentRef<Self>;
-        }
+        generic_agent!(@impls [] $agent, $kind);
     };
     ($agent:ident, $kind:literal) => {
-        impl<M: Send + Sync + 'static> actix::Actor for $agent<M> {
+        generic_agent!(@impls [M: Send + Sync + 'static] $agent<M>, $kind);
+    };
+    (@impls [$($generics:tt)*] $agent:ty, $kind:literal) => {
+        impl<$($generics)*> actix::Actor for $agent {
             type Context = agentix_runtime::AgentContext<Self>;
 
             fn started(&mut self, ctx: &mut Self::Context) {
@@ -57,13 +33,13 @@ macro_rules! generic_agent {
             }
         }
 
-        impl<M: Send + Sync + 'static> actix::Supervised for $agent<M> {
+        impl<$($generics)*> actix::Supervised for $agent {
             fn restarting(&mut self, ctx: &mut Self::Context) {
                 agentix_runtime::private::restarting(self, ctx);
             }
         }
 
-        impl<M: Send + Sync + 'static> agentix_runtime::Agent for $agent<M> {
+        impl<$($generics)*> agentix_runtime::Agent for $agent {
             const KIND: &'static str = $kind;
             const RESTART: agentix_runtime::Restart = agentix_runtime::Restart::Permanent;
             const KEEP_STATE: bool = true;

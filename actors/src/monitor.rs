@@ -5,8 +5,8 @@
 //! swarm publishes them, health changes of the registries it
 //! [watches](MonitorRef::watch_registry), and the traffic of the routers
 //! it [watches](MonitorRef::watch_router); it samples the runtime's own
-//! counters (agents by status, messages handled, handling times) every
-//! [`MonitorConfig::sample_every`] and whenever asked. Nothing is sent to
+//! counters (agents by status, messages handled, handling times) whenever
+//! asked for a snapshot. Nothing is sent to
 //! it per handled message: agents count in their own control blocks and
 //! time one handling in [`TIMING_EVERY`](agentix_runtime::TIMING_EVERY)
 //! into their kind's histogram, which the monitor turns on.
@@ -24,8 +24,6 @@ mod http;
 mod prometheus;
 mod snapshot;
 
-use std::time::Duration;
-
 use agentix_runtime::{Event, LifecycleEvent};
 
 pub use actor::Monitor;
@@ -39,28 +37,11 @@ pub use snapshot::{
 
 use crate::registry::{Health, HealthEvent};
 
-/// How often the monitor samples.
-#[derive(Debug, Clone, Copy)]
-pub struct MonitorConfig {
-    pub(crate) sample_every: Duration,
-}
-
-impl Default for MonitorConfig {
-    fn default() -> Self {
-        Self {
-            sample_every: Duration::from_secs(1),
-        }
-    }
-}
-
-impl MonitorConfig {
-    /// How often the runtime's counters are sampled (default 1 s, at least
-    /// 1 ms); snapshots sample anew regardless.
-    pub fn sample_every(mut self, every: Duration) -> Self {
-        self.sample_every = every.max(Duration::from_millis(1));
-        self
-    }
-}
+/// How the monitor runs. It has no settings yet: it samples when asked
+/// (a snapshot, a scrape), so there is no interval to choose.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct MonitorConfig {}
 
 /// The types of events handlers subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

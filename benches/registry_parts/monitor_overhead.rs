@@ -58,8 +58,8 @@ impl Teller {
 /// Median tells per second with the monitor's hot-path work on, and off.
 /// One swarm, one arbiter, the same two agents: the rounds alternate
 /// handler timing on and off, so the thread, the agents and the machine's
-/// noise are shared. The monitor agent runs throughout, sampling every
-/// second as by default (a census of five agents: microseconds).
+/// noise are shared. The monitor agent runs throughout (it samples only
+/// when asked, and nobody asks here).
 pub(crate) async fn tell_with_and_without_monitor() -> agentix::Result<(f64, f64)> {
     let swarm = Swarm::start(SwarmConfig::default().arbiters(1))?;
     let _monitor = MonitorRef::start(&swarm, MonitorConfig::default()).await?;

@@ -11,12 +11,12 @@ use std::{
 
 use actix::{AsyncContext, Handler, StreamHandler};
 use agentix_runtime::{
-    AgentContext, Event, EventError, Events, KindCensus, Lifecycle, LifecycleEvent, SwarmMetrics,
+    AgentContext, Event, EventError, Events, Lifecycle, LifecycleEvent, SwarmMetrics,
 };
 use futures_util::stream;
 
 use super::{
-    EventType, MonitorConfig, MonitorEvent,
+    EventType, MonitorEvent,
     snapshot::{KindSnapshot, Latency, RegistrySnapshot, RouterSnapshot, Snapshot, TopicLatency},
 };
 use crate::{
@@ -47,10 +47,8 @@ pub(crate) type EventHandler = Box<dyn FnMut(&MonitorEvent) + Send>;
 /// used through [`MonitorRef`](super::MonitorRef).
 pub struct Monitor {
     metrics: SwarmMetrics,
-    config: MonitorConfig,
     started_at: Instant,
     counts: HashMap<&'static str, Counts>,
-    census: Vec<KindCensus>,
     watched: Vec<Watched>,
     routers: Vec<Arc<RouterStats>>,
     handlers: Vec<(EventType, EventHandler)>,
@@ -60,13 +58,11 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    pub(crate) fn new(metrics: SwarmMetrics, events: Events, config: MonitorConfig) -> Self {
+    pub(crate) fn new(metrics: SwarmMetrics, events: Events) -> Self {
         Self {
             metrics,
-            config,
             started_at: Instant::now(),
             counts: HashMap::new(),
-            census: Vec::new(),
             watched: Vec::new(),
             routers: Vec::new(),
             handlers: Vec::new(),
@@ -96,9 +92,8 @@ impl Monitor {
         }
     }
 
-    /// Reads the runtime's counters and the watched registries now.
-    fn sample(&mut self) -> Vec<RegistrySnapshot> {
-        self.census = self.metrics.census();
+    /// The watched registries, read now.
+    fn registries(&self) -> Vec<RegistrySnapshot> {
         (self.watched.iter())
             .map(|watched| {
                 let health = watched.registry.count_by_health();
@@ -115,8 +110,8 @@ impl Monitor {
     }
 
     fn snapshot(&mut self) -> Snapshot {
-        let registries = self.sample();
-        let mut kinds: Vec<KindSnapshot> = (self.census.iter())
+        let registries = self.registries();
+        let mut kinds: Vec<KindSnapshot> = (self.metrics.census().iter())
             .map(|census| {
                 let counts = self.counts.get(census.kind).copied().unwrap_or_default();
                 KindSnapshot {
@@ -189,9 +184,6 @@ impl Lifecycle for Monitor {
         for index in 0..self.watched.len() {
             self.listen_health(index, ctx);
         }
-        ctx.run_interval(self.config.sample_every, |monitor, _| {
-            monitor.sample();
-        });
     }
 }
 

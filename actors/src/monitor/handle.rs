@@ -53,11 +53,11 @@ pub struct MonitorRef {
 impl MonitorRef {
     /// Starts a monitor agent in `swarm` and turns sampled handling-time
     /// measurement on.
-    pub async fn start(swarm: &Swarm, config: MonitorConfig) -> Result<Self, SpawnError> {
+    pub async fn start(swarm: &Swarm, _config: MonitorConfig) -> Result<Self, SpawnError> {
         let metrics = swarm.metrics();
         let events = swarm.events();
         let agent = swarm
-            .agent(move || Monitor::new(metrics.clone(), events.resubscribe(), config))
+            .agent(move || Monitor::new(metrics.clone(), events.resubscribe()))
             .spawn()
             .await?;
         swarm.time_handlers(true);

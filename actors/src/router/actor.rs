@@ -115,6 +115,8 @@ pub struct Router<M: Send + Sync + 'static> {
     /// The counters this shard writes its line of.
     pub(crate) stats: Arc<RouterStats>,
     pub(crate) shard: usize,
+    /// A hand-over was refused (queued) since the gauge was last set.
+    pub(crate) queued_changed: bool,
     /// A reused buffer for the members of a group being settled.
     pub(crate) scratch: Vec<u64>,
     /// The emptied buffer of the last batch sent, for the next one.
@@ -149,6 +151,7 @@ impl<M: Send + Sync + 'static> Router<M> {
             post_scheduled: false,
             stats,
             shard,
+            queued_changed: false,
             scratch: Vec::new(),
             spare: Vec::new(),
         }

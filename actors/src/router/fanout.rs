@@ -113,6 +113,7 @@ impl<M: Send + Sync + 'static> Router<M> {
         for lane in Priority::LANES {
             self.flush_lane(lane.lane(), ctx);
         }
+        self.refresh_queued();
         self.post_undelivered(ctx);
     }
 
@@ -176,7 +177,8 @@ impl<M: Send + Sync + 'static> Router<M> {
             Err(Refused::Full) => {}
         }
         self.enqueue(id, batch.iter().cloned());
-        self.count_queued();
+        // Counted once at the end of the cycle, not per refused hand-over.
+        self.queued_changed = true;
         self.schedule_retry(ctx);
         self.hold_publishers(ctx);
     }
@@ -314,9 +316,17 @@ impl<M: Send + Sync + 'static> Router<M> {
 
     /// Sets this shard's queued gauge. Walks the subscriptions: called on
     /// the slow paths only (a full mailbox, a retry, a removal).
-    fn count_queued(&self) {
+    fn count_queued(&mut self) {
+        self.queued_changed = false;
         let queued = self.subs.values().map(|sub| sub.queue.len()).sum();
         self.stats.shards[self.shard].set_queued(queued);
+    }
+
+    /// Sets the queued gauge if a hand-over was refused since it was set.
+    pub(crate) fn refresh_queued(&mut self) {
+        if self.queued_changed {
+            self.count_queued();
+        }
     }
 
     fn schedule_retry(&mut self, ctx: &mut AgentContext<Self>) {

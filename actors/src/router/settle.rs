@@ -42,6 +42,7 @@ impl<M: Send + Sync + 'static> Router<M> {
         if busy {
             self.schedule_ack_check(ctx);
         }
+        self.refresh_queued();
         self.post_undelivered(ctx);
     }
 
