@@ -34,6 +34,18 @@ impl Worker {
     fn block(&mut self, until: mpsc::Receiver<()>) {
         let _ = until.recv();
     }
+
+    /// Holds the mailbox without blocking the thread: async handlers are
+    /// serial.
+    #[handle]
+    fn hold(
+        &mut self,
+        until: tokio::sync::oneshot::Receiver<()>,
+    ) -> impl std::future::Future<Output = ()> + 'static {
+        async move {
+            let _ = until.await;
+        }
+    }
 }
 
 /// Asks for snapshots until `done` holds (events reach the monitor on
@@ -188,6 +200,42 @@ async fn handling_times_are_sampled_one_in_sixty_four() {
         samples[r#"agentix_handling_seconds_count{kind="worker"}"#],
         10.0
     );
+    swarm.shutdown().await.unwrap();
+}
+
+#[agentix::test]
+async fn mailbox_gauges_follow_a_held_agent_and_drain_to_zero() {
+    let swarm = Swarm::start(SwarmConfig::default().arbiters(2)).unwrap();
+    let monitor = MonitorRef::start(&swarm, MonitorConfig::default())
+        .await
+        .unwrap();
+    let held = swarm.spawn("held", Worker::default).await.unwrap();
+    let idle = swarm.spawn("idle", Worker::default).await.unwrap();
+    let (resume, until) = tokio::sync::oneshot::channel();
+    held.tell(Hold { until }).unwrap();
+    for _ in 0..5 {
+        held.tell(Work).unwrap();
+    }
+    idle.work().await.unwrap();
+    let worker = |s: &Snapshot| s.kinds.iter().find(|k| k.kind == "worker").cloned();
+    // The hold itself is taken out as soon as the agent gets to it.
+    let snapshot = snapshot_when(&monitor, |s| worker(s).is_some_and(|k| k.queued == 5)).await;
+    assert_eq!(worker(&snapshot).unwrap().max_queued, 5);
+    assert_eq!(held.queued(), 5);
+    assert_eq!(idle.queued(), 0);
+    let samples = parse(&monitor.prometheus().await.unwrap());
+    assert_eq!(
+        samples[r#"agentix_mailbox_queued_messages{kind="worker"}"#],
+        5.0
+    );
+    assert_eq!(
+        samples[r#"agentix_mailbox_queued_max_messages{kind="worker"}"#],
+        5.0
+    );
+    resume.send(()).unwrap();
+    held.work().await.unwrap();
+    let snapshot = snapshot_when(&monitor, |s| worker(s).is_some_and(|k| k.queued == 0)).await;
+    assert_eq!(worker(&snapshot).unwrap().handled, 1 + 5 + 1 + 1);
     swarm.shutdown().await.unwrap();
 }
 

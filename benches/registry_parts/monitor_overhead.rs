@@ -67,10 +67,10 @@ pub(crate) async fn tell_with_and_without_monitor() -> agentix::Result<(f64, f64
     let sink = swarm.agent(Sink::default).spawn().await?;
     let (mut on, mut off) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
-        swarm.time_handlers(false);
+        swarm.observe(false);
         let took = teller.tells(sink.clone(), TELLS).await?;
         off.push(TELLS as f64 / took.as_secs_f64());
-        swarm.time_handlers(true);
+        swarm.observe(true);
         let took = teller.tells(sink.clone(), TELLS).await?;
         on.push(TELLS as f64 / took.as_secs_f64());
     }

@@ -97,16 +97,76 @@ impl<A: Agent> AgentRef<A> {
         M: Message + Send + 'static,
         M::Result: Send,
     {
-        self.addr.try_send(msg).map_err(|err| match err {
-            actix::prelude::SendError::Full(msg) => SendError::Full {
-                agent: self.name().clone(),
-                msg,
-            },
-            actix::prelude::SendError::Closed(msg) => SendError::Closed {
-                agent: self.name().clone(),
-                msg,
-            },
+        let counted = self.shared.count_sent();
+        self.addr.try_send(msg).map_err(|err| {
+            if counted {
+                self.shared.uncount_sent();
+            }
+            match err {
+                actix::prelude::SendError::Full(msg) => SendError::Full {
+                    agent: self.name().clone(),
+                    msg,
+                },
+                actix::prelude::SendError::Closed(msg) => SendError::Closed {
+                    agent: self.name().clone(),
+                    msg,
+                },
+            }
         })
+    }
+
+    /// Messages waiting in the agent's mailbox, approximately: those queued
+    /// through agentix (tell, ask, call, router deliveries) and not yet
+    /// taken out. Counted only while the swarm is observed (a monitor runs,
+    /// or [`Swarm::observe`](crate::Swarm::observe)): messages queued
+    /// before are missed until they drain. A read races with senders and
+    /// the agent, so it can be off by the messages in flight; it never goes
+    /// below zero. What the monitor's mailbox gauges sum up.
+    ///
+    /// ```
+    /// use std::future::Future;
+    /// use agentix::prelude::*;
+    /// use tokio::sync::oneshot;
+    ///
+    /// #[derive(Agent, Default)]
+    /// struct Worker;
+    ///
+    /// #[handlers]
+    /// impl Worker {
+    ///     /// Holds the mailbox (async handlers are serial) until `until` fires.
+    ///     #[handle]
+    ///     fn hold(
+    ///         &mut self,
+    ///         entered: oneshot::Sender<()>,
+    ///         until: oneshot::Receiver<()>,
+    ///     ) -> impl Future<Output = ()> + 'static {
+    ///         let _ = entered.send(());
+    ///         async move {
+    ///             let _ = until.await;
+    ///         }
+    ///     }
+    ///
+    ///     #[handle]
+    ///     fn job(&mut self) {}
+    /// }
+    ///
+    /// # #[agentix::main] async fn main() -> agentix::Result<()> {
+    /// let swarm = Swarm::start(SwarmConfig::default())?;
+    /// swarm.observe(true);
+    /// let worker = swarm.spawn("worker", Worker::default).await?;
+    /// let (entered, held) = oneshot::channel();
+    /// let (resume, until) = oneshot::channel();
+    /// worker.tell(Hold { entered, until })?;
+    /// held.await.unwrap();
+    /// worker.tell(Job)?;
+    /// worker.tell(Job)?;
+    /// assert_eq!(worker.queued(), 2);
+    /// resume.send(()).unwrap();
+    /// # swarm.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn queued(&self) -> u64 {
+        self.shared.queued()
     }
 
     /// Queues `msg`, waiting for room in a full mailbox until the deadline

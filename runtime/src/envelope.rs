@@ -62,6 +62,7 @@ where
             // The asker's deadline passed while the message queued: skip the
             // work it no longer waits for, as actix does, but say so.
             let shared = &ctx.core.shared;
+            shared.count_skipped();
             shared.dead_letters.dead_letter(DeadLetter::new(
                 shared.name().clone(),
                 DeadLetterReason::RequesterGone,

@@ -82,6 +82,9 @@ where
     M::Result: Send,
 {
     pub(crate) fn new(addr: &Addr<A>, shared: &'a AgentShared, msg: M) -> Self {
+        // Counted whether or not it is queued: a closed mailbox means the
+        // agent has ended, and nobody samples the depth of an ended agent.
+        let _ = shared.count_sent();
         Self {
             request: addr.send(msg),
             deadline: Deadline::new(shared.identity.ask_timeout),

@@ -19,7 +19,9 @@ use parking_lot::Mutex;
 use tokio::sync::{Notify, futures::Notified};
 
 use crate::{
-    AgentName, DeadLetterSink, ExitReason, metrics::KindMetrics, supervision::EventBus,
+    AgentName, DeadLetterSink, ExitReason,
+    metrics::{KindMetrics, SenderSide},
+    supervision::EventBus,
     swarm::Roster,
 };
 
@@ -122,6 +124,11 @@ pub(crate) struct AgentShared {
     pub(crate) activity: AtomicU64,
     /// Messages handled; only the agent's task writes.
     pub(crate) handled: AtomicU64,
+    /// Asks taken out of the mailbox after their asker left (dead-lettered
+    /// unhandled); only the agent's task writes.
+    pub(crate) skipped: AtomicU64,
+    /// What senders write; see [`SenderSide`].
+    pub(crate) sender: SenderSide,
     /// What agents of its kind share: the handling-time histogram, the
     /// counts of ended ones.
     pub(crate) kind: Arc<KindMetrics>,
@@ -174,6 +181,8 @@ impl AgentShared {
             roster,
             activity: AtomicU64::new(0),
             handled: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            sender: SenderSide::new(kind.clone()),
             kind,
         }
     }

@@ -222,7 +222,7 @@ impl Swarm {
 
     /// Agents by kind: how many in each status, messages handled and
     /// restarts (ended agents included, so the totals only grow), and
-    /// handling times while timing is on. Walks every agent: a monitor's
+    /// handling times while observed. Walks every agent: a monitor's
     /// sample, not a hot path.
     ///
     /// ```
@@ -261,11 +261,13 @@ impl Swarm {
         }
     }
 
-    /// Turns sampled handling-time measurement on or off for every agent
-    /// (one handling in [`TIMING_EVERY`](crate::TIMING_EVERY) is timed while on). Off by default;
-    /// a monitor turns it on.
-    pub fn time_handlers(&self, on: bool) {
-        self.metrics().time_handlers(on);
+    /// Turns the metrics that cost something on the hot paths on or off for
+    /// every agent: one handling in [`TIMING_EVERY`](crate::TIMING_EVERY)
+    /// timed, and mailbox depths counted by senders (one atomic increment
+    /// per message). Off by default, when each path pays one load; a
+    /// monitor turns them on.
+    pub fn observe(&self, on: bool) {
+        self.metrics().observe(on);
     }
 
     /// The configuration the swarm runs with.
@@ -300,6 +302,8 @@ impl SwarmMetrics {
                 agents: Vec::new(),
                 handled: kind.retired_handled.load(Ordering::Relaxed),
                 restarts: kind.retired_restarts.load(Ordering::Relaxed),
+                queued: 0,
+                max_queued: 0,
                 handling: kind.handling.snapshot(),
             };
             by_kind.insert(kind.kind, census);
@@ -310,6 +314,9 @@ impl SwarmMetrics {
             };
             census.handled += agent.handled();
             census.restarts += u64::from(agent.restarts());
+            let queued = agent.queued();
+            census.queued += queued;
+            census.max_queued = census.max_queued.max(queued);
             let status = agent.status();
             match census.agents.iter_mut().find(|(s, _)| *s == status) {
                 Some((_, count)) => *count += 1,
@@ -321,9 +328,9 @@ impl SwarmMetrics {
         all
     }
 
-    /// See [`Swarm::time_handlers`].
-    pub fn time_handlers(&self, on: bool) {
-        self.roster.kinds.set_timing(on);
+    /// See [`Swarm::observe`].
+    pub fn observe(&self, on: bool) {
+        self.roster.kinds.observe(on);
     }
 }
 

@@ -125,6 +125,8 @@ impl Monitor {
                     restarted: counts.restarted,
                     escalated: counts.escalated,
                     stopped: counts.stopped,
+                    queued: census.queued,
+                    max_queued: census.max_queued,
                     handling: Latency::from(&census.handling),
                 }
             })

@@ -60,7 +60,7 @@ impl MonitorRef {
             .agent(move || Monitor::new(metrics.clone(), events.resubscribe()))
             .spawn()
             .await?;
-        swarm.time_handlers(true);
+        swarm.observe(true);
         Ok(Self { agent })
     }
 

@@ -116,6 +116,18 @@ impl Collector for SnapshotCollector {
                 })
             }),
         )?;
+        gauges(
+            &mut encoder,
+            "agentix_mailbox_queued_messages",
+            "Messages waiting in the mailboxes of a kind's agents, sampled.",
+            kinds().map(|k| (by_kind(k), gauge_value(k.queued))),
+        )?;
+        gauges(
+            &mut encoder,
+            "agentix_mailbox_queued_max_messages",
+            "The most messages waiting in one mailbox of a kind, sampled.",
+            kinds().map(|k| (by_kind(k), gauge_value(k.max_queued))),
+        )?;
         let lifecycle: [CounterOfKind; 6] = [
             (
                 "agentix_messages_handled",

@@ -42,6 +42,11 @@ pub struct KindSnapshot {
     pub escalated: u64,
     /// Agents that ended for good.
     pub stopped: u64,
+    /// Messages waiting in the mailboxes of its agents that have not ended,
+    /// as last sampled (approximate: see `AgentRef::queued`).
+    pub queued: u64,
+    /// The most waiting in any one of those mailboxes, as last sampled.
+    pub max_queued: u64,
     /// Handling times (sampled), as last sampled.
     pub handling: Latency,
 }
