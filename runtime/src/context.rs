@@ -70,6 +70,9 @@ pub(crate) struct Core<A> {
     /// Tells the spawner how the first start went: `Ok` once `started`
     /// returned, or why the agent ended before that.
     pub(crate) started_tx: Option<StartSlot>,
+    /// A fault plan's panic, armed for the message being handled.
+    #[cfg(feature = "testkit")]
+    pub(crate) armed_panic: bool,
 }
 
 impl<A: actix::Actor<Context = Self>> AgentContext<A> {

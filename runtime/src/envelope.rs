@@ -23,7 +23,7 @@ use actix::{
 
 use crate::{
     Agent, AgentContext, CorrelationId, DeadLetter, DeadLetterReason, During, correlation,
-    dead_letter,
+    dead_letter, fault,
 };
 
 pub(crate) struct AgentEnvelope<M: Message + Send + 'static> {
@@ -71,6 +71,7 @@ where
             return;
         }
         let timed = ctx.core.shared.count_handled();
+        let faulty = fault::before_handle(ctx);
         // The common case stays plain: not one of the timed handlings, no
         // id to carry (between handlings a thread has none), no subscriber
         // wanting debug spans. The rest goes through `traced`, out of line,
@@ -83,6 +84,9 @@ where
         } else {
             traced(self.correlation, timed, act, msg, ctx)
         };
+        if faulty {
+            fault::after_handle(ctx);
+        }
         match handled {
             Ok(response) => response.handle(ctx, tx),
             Err(payload) => {

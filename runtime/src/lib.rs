@@ -24,6 +24,7 @@ mod deadline;
 mod envelope;
 mod error;
 mod failure;
+mod fault;
 mod metrics;
 mod name;
 #[doc(hidden)]
@@ -36,6 +37,8 @@ mod start_latch;
 mod supervision;
 mod swarm;
 mod task;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use address::AgentRef;
 pub use agent::{Agent, AgentMessage, Lifecycle};

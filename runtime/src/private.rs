@@ -28,6 +28,7 @@ pub fn block_on<F: Future>(fut: F) -> F::Output {
 
 /// `Actor::started` of a derived agent.
 pub fn started<A: Agent>(act: &mut A, ctx: &mut AgentContext<A>) {
+    crate::fault::on_start(ctx);
     Lifecycle::started(act, ctx);
     if ctx.state() == actix::ActorState::Running {
         ctx.core.shared.started();
@@ -77,6 +78,22 @@ impl std::fmt::Debug for Panic {
 #[inline]
 pub fn catch<R>(body: impl FnOnce() -> R) -> Result<R, Panic> {
     catch_unwind(AssertUnwindSafe(body)).map_err(Panic)
+}
+
+/// Whether a fault plan wants the current message's handler to panic
+/// (taken: it fires once). Always `false` without the `testkit` feature.
+#[inline(always)]
+pub fn injected_panic<A: Agent>(ctx: &mut AgentContext<A>) -> bool {
+    crate::fault::take_armed_panic(ctx)
+}
+
+/// Panics if `armed`: called first inside a generated handler's panic
+/// guard, so an injected panic is handled exactly like the user's own.
+#[inline(always)]
+pub fn inject(armed: bool) {
+    if armed {
+        std::panic::panic_any("injected fault: panic");
+    }
 }
 
 /// A generated sync handler of message `M` panicked: fail the agent and

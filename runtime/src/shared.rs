@@ -187,6 +187,12 @@ impl AgentShared {
         }
     }
 
+    /// The swarm's roster, while the swarm lives.
+    #[cfg(feature = "testkit")]
+    pub(crate) fn roster(&self) -> Option<Arc<Roster>> {
+        self.roster.upgrade()
+    }
+
     /// Takes the agent off the swarm's roster (it has ended).
     pub(crate) fn leave_roster(&self) {
         if let Some(roster) = self.roster.upgrade() {

@@ -253,6 +253,12 @@ impl Swarm {
         self.metrics().census()
     }
 
+    /// The swarm's roster (its agents and per-swarm state).
+    #[cfg(feature = "testkit")]
+    pub(crate) fn roster(&self) -> &Arc<Roster> {
+        &self.inner.roster
+    }
+
     /// A handle on the swarm's metrics for a monitor to keep: it reads the
     /// agents' counters without holding the swarm (and its arbiters) alive.
     pub fn metrics(&self) -> SwarmMetrics {

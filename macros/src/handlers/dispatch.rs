@@ -32,7 +32,14 @@ pub(crate) fn expand(handler: &HandlerFn, agent: &Agent) -> TokenStream {
         Param::Context => quote!(#ctx),
     });
     // A zero-argument closure: see `agentix::__private::catch`.
-    let call = quote!(#private::catch(|| self.#method(#(#args),*)));
+    // The fault plan's verdict is taken before the guard (it needs the
+    // context the closure borrows) and fired inside it (see
+    // `agentix::__private::inject`).
+    let armed = format_ident!("armed", span = Span::mixed_site());
+    let call = quote!(#private::catch(|| {
+        #private::inject(#armed);
+        self.#method(#(#args),*)
+    }));
     let reply = agent.resolve(&handler.reply.ty);
     let concurrent = handler.concurrent;
     let (result_ty, body) = match handler.shape {
@@ -74,6 +81,7 @@ pub(crate) fn expand(handler: &HandlerFn, agent: &Agent) -> TokenStream {
             type Result = #result_ty;
 
             fn handle(&mut self, #msg: #message, #ctx: &mut #root::AgentContext<Self>) -> Self::Result {
+                let #armed = #private::injected_panic(#ctx);
                 #unpack
                 #body
             }

@@ -16,6 +16,9 @@ pub(crate) struct Roster {
     shards: [Mutex<BTreeMap<u64, Arc<AgentShared>>>; SHARDS],
     /// Per-kind metrics, ended agents' counts included.
     pub(crate) kinds: Kinds,
+    /// The fault plan installed in this swarm, if any.
+    #[cfg(feature = "testkit")]
+    pub(crate) faults: parking_lot::RwLock<Option<Arc<crate::fault::Active>>>,
 }
 
 impl Default for Roster {
@@ -23,6 +26,8 @@ impl Default for Roster {
         Self {
             shards: std::array::from_fn(|_| Mutex::default()),
             kinds: Kinds::default(),
+            #[cfg(feature = "testkit")]
+            faults: parking_lot::RwLock::new(None),
         }
     }
 }

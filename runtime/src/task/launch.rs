@@ -53,6 +53,8 @@ impl<A: Agent> Launch<A> {
             exit: None,
             restart_cause: None,
             started_tx: Some(started_tx),
+            #[cfg(feature = "testkit")]
+            armed_panic: false,
         };
         let mut ctx = AgentContext::new(rx, core);
         match catch_unwind(AssertUnwindSafe(|| factory())) {

@@ -1,0 +1,50 @@
+//! Fault injection for tests (feature `testkit`): plans of faults as data,
+//! installed in a running swarm.
+//!
+//! A [`FaultPlan`] names agents and points in their lives (the n-th handled
+//! message, the n-th start); [`Swarm::inject`](crate::Swarm::inject)
+//! installs it and returns an [`Injection`] that says which faults fired
+//! and uninstalls the plan when dropped. The hooks sit in the generated
+//! handlers (a panic fires inside the handler's own guard, so it is
+//! indistinguishable from the user's), the message envelope (delays,
+//! stops) and the agent's start (a failing start). With no plan installed
+//! anywhere in the process they cost one relaxed atomic load per message.
+//!
+//! ```
+//! use agentix::prelude::*;
+//! use agentix::testkit::{Fault, FaultPlan};
+//!
+//! #[derive(Agent, Default)]
+//! struct Counter {
+//!     n: u64,
+//! }
+//!
+//! #[handlers]
+//! impl Counter {
+//!     #[handle]
+//!     fn add(&mut self) -> u64 {
+//!         self.n += 1;
+//!         self.n
+//!     }
+//! }
+//!
+//! # #[agentix::main] async fn main() -> agentix::Result<()> {
+//! let swarm = Swarm::start(SwarmConfig::default())?;
+//! let counter = swarm.spawn("counter", Counter::default).await?;
+//! let injection = swarm.inject(FaultPlan::new(vec![Fault::Panic {
+//!     agent: "counter".into(),
+//!     nth: 2,
+//! }]));
+//! assert_eq!(counter.add().await?, 1);
+//! assert!(counter.add().await.is_err(), "the second message panics");
+//! assert_eq!(counter.add().await?, 1, "restarted with fresh state, same address");
+//! assert_eq!(injection.fired().len(), 1);
+//! # swarm.shutdown().await?;
+//! # Ok(()) }
+//! ```
+
+mod inject;
+mod plan;
+
+pub use inject::Injection;
+pub use plan::{Fault, FaultPlan, Fired};

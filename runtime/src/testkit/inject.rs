@@ -1,0 +1,55 @@
+//! Installing a plan in a swarm, and what fired.
+
+use std::sync::Arc;
+
+use crate::{
+    Swarm,
+    fault::{self, Active},
+    swarm::Roster,
+    testkit::{FaultPlan, Fired},
+};
+
+/// A fault plan installed in a swarm, from [`Swarm::inject`]. Dropping it
+/// uninstalls the plan (faults not yet fired never will).
+pub struct Injection {
+    roster: Arc<Roster>,
+    active: Arc<Active>,
+}
+
+impl Injection {
+    /// The faults that fired so far, in the order they fired.
+    pub fn fired(&self) -> Vec<Fired> {
+        self.active.fired.lock().clone()
+    }
+}
+
+impl std::fmt::Debug for Injection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Injection")
+            .field("fired", &self.active.fired.lock().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Injection {
+    fn drop(&mut self) {
+        let mut slot = self.roster.faults.write();
+        if slot.as_ref().is_some_and(|a| Arc::ptr_eq(a, &self.active)) {
+            *slot = None;
+        }
+        fault::uninstalled();
+    }
+}
+
+impl Swarm {
+    /// Installs `plan` in this swarm, replacing any plan installed before:
+    /// from now on its faults fire at the points they name. Other swarms in
+    /// the process are not affected.
+    pub fn inject(&self, plan: FaultPlan) -> Injection {
+        let active = Arc::new(Active::new(&plan));
+        let roster = self.roster().clone();
+        fault::installed();
+        *roster.faults.write() = Some(active.clone());
+        Injection { roster, active }
+    }
+}
