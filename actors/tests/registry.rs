@@ -41,6 +41,15 @@ async fn setup(names: &[&str]) -> (Swarm, RegistryRef, Vec<WorkerRef>) {
     (swarm, registry, workers)
 }
 
+/// Registers every worker, in one batch, with the capability `job`.
+async fn register_for_jobs(registry: &RegistryRef, workers: &[WorkerRef]) {
+    let batch = workers
+        .iter()
+        .map(|w| Registration::new(w).capability("job"))
+        .collect();
+    registry.register_batch(batch).await.unwrap();
+}
+
 /// Waits until `done` holds, checking every millisecond, failing after 5 s
 /// with `what`.
 async fn eventually(what: &str, done: impl Fn() -> bool) {
@@ -190,11 +199,7 @@ async fn find_returns_the_agents_with_every_capability_and_tag_asked() {
 #[agentix::test]
 async fn round_robin_takes_each_in_turn_and_random_reaches_all() {
     let (swarm, registry, workers) = setup(&["a", "b", "c"]).await;
-    let batch = workers
-        .iter()
-        .map(|w| Registration::new(w).capability("job"))
-        .collect();
-    registry.register_batch(batch).await.unwrap();
+    register_for_jobs(&registry, &workers).await;
     let query = Query::capability("job");
     let mut picked: Vec<String> = (0..6)
         .map(|_| {
@@ -258,11 +263,7 @@ async fn least_loaded_and_limits_follow_the_outstanding_selections() {
 #[agentix::test]
 async fn best_score_avoids_an_agent_that_fails_and_unhealthy_ones_are_skipped() {
     let (swarm, registry, workers) = setup(&["good", "bad"]).await;
-    let batch = workers
-        .iter()
-        .map(|w| Registration::new(w).capability("job"))
-        .collect();
-    registry.register_batch(batch).await.unwrap();
+    register_for_jobs(&registry, &workers).await;
     let query = Query::capability("job");
     for _ in 0..5 {
         let bad = registry.entry("bad").unwrap();
@@ -300,11 +301,7 @@ async fn best_score_avoids_an_agent_that_fails_and_unhealthy_ones_are_skipped() 
 #[agentix::test]
 async fn an_agent_leaves_when_it_stops_for_good_but_not_when_it_restarts() {
     let (swarm, registry, workers) = setup(&["stays", "goes"]).await;
-    let batch = workers
-        .iter()
-        .map(|w| Registration::new(w).capability("job"))
-        .collect();
-    registry.register_batch(batch).await.unwrap();
+    register_for_jobs(&registry, &workers).await;
     let _ = workers[0].crash().await;
     assert_eq!(workers[0].ping().await.unwrap(), 7, "restarted in place");
     workers[1].stop();
@@ -367,11 +364,7 @@ async fn sampled_strategies_over_many_candidates_still_respect_every_limit() {
 #[agentix::test]
 async fn ties_between_idle_agents_are_spread_not_always_won_by_one() {
     let (swarm, registry, workers) = setup(&["a", "b", "c"]).await;
-    let batch = workers
-        .iter()
-        .map(|w| Registration::new(w).capability("job"))
-        .collect();
-    registry.register_batch(batch).await.unwrap();
+    register_for_jobs(&registry, &workers).await;
     let query = Query::capability("job");
     for strategy in [Strategy::LeastLoaded, Strategy::BestScore] {
         let mut seen = std::collections::BTreeSet::new();

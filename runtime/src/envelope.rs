@@ -85,7 +85,7 @@ where
             traced(self.correlation, timed, act, msg, ctx)
         };
         if faulty {
-            fault::after_handle(ctx);
+            fault::after_handle(ctx, std::any::type_name::<M>());
         }
         match handled {
             Ok(response) => response.handle(ctx, tx),

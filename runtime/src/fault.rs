@@ -37,11 +37,11 @@ pub(crate) fn before_handle<A: Agent>(ctx: &mut AgentContext<A>) -> bool {
 /// armed means the handler was hand-written (generated ones fire it), so
 /// the agent fails now; a stop planned after this message is requested.
 #[inline(always)]
-pub(crate) fn after_handle<A: Agent>(ctx: &mut AgentContext<A>) {
+pub(crate) fn after_handle<A: Agent>(ctx: &mut AgentContext<A>, message: &'static str) {
     #[cfg(feature = "testkit")]
-    active::after_handle(ctx);
+    active::after_handle(ctx, message);
     #[cfg(not(feature = "testkit"))]
-    let _ = ctx;
+    let _ = (ctx, message);
 }
 
 /// Takes the panic armed for the current message, if any (see
@@ -81,6 +81,7 @@ mod active {
     use std::{
         collections::HashMap,
         sync::atomic::{AtomicUsize, Ordering},
+        time::Duration,
     };
 
     use parking_lot::Mutex;
@@ -157,20 +158,20 @@ mod active {
             _ => false,
         });
         for fault in hits {
-            match fault.delay() {
-                Some(delay) => std::thread::sleep(delay),
-                None => ctx.core.armed_panic = true,
+            match fault {
+                Fault::Delay { delay_ms, .. } => {
+                    std::thread::sleep(Duration::from_millis(delay_ms))
+                }
+                _ => ctx.core.armed_panic = true,
             }
         }
     }
 
     #[cold]
     #[inline(never)]
-    pub(super) fn after_handle<A: Agent>(ctx: &mut AgentContext<A>) {
+    pub(super) fn after_handle<A: Agent>(ctx: &mut AgentContext<A>, message: &'static str) {
         if std::mem::take(&mut ctx.core.armed_panic) {
-            let during = During::Handler {
-                message: "a hand-written handler",
-            };
+            let during = During::Handler { message };
             ctx.fail_with_panic(during, &"injected fault: panic");
         }
         let Some(plan) = plan_of(ctx) else { return };

@@ -1,8 +1,6 @@
 //! Fault plans as data: what to break, where and when, serialisable so a
 //! failing plan can be saved and replayed.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 
 /// One fault, aimed at an agent by name and at a point in its life that a
@@ -59,14 +57,6 @@ impl Fault {
             | Self::Delay { agent, .. }
             | Self::Stop { agent, .. }
             | Self::FailStart { agent, .. } => agent,
-        }
-    }
-
-    /// The delay of a [`Fault::Delay`].
-    pub fn delay(&self) -> Option<Duration> {
-        match self {
-            Self::Delay { delay_ms, .. } => Some(Duration::from_millis(*delay_ms)),
-            _ => None,
         }
     }
 }
