@@ -149,6 +149,47 @@ async fn a_planned_start_failure_makes_the_restart_fail_and_the_next_one_succeed
 }
 
 #[agentix::test]
+async fn a_planned_stall_holds_the_agent_s_mailbox_but_not_its_thread() {
+    let swarm = Swarm::start(SwarmConfig::default().arbiters(1)).unwrap();
+    let stalled = swarm.spawn("stalled", Counter::default).await.unwrap();
+    let neighbour = swarm.spawn("neighbour", Counter::default).await.unwrap();
+    let _injection = swarm.inject(plan(vec![Fault::Stall {
+        agent: "stalled".into(),
+        nth: 1,
+        stall_ms: 200,
+    }]));
+    let start = Instant::now();
+    assert_eq!(stalled.add().await.unwrap(), 1);
+    let late = stalled.add();
+    assert_eq!(neighbour.add().await.unwrap(), 1, "same thread, not held");
+    assert!(start.elapsed() < Duration::from_millis(200));
+    assert_eq!(late.await.unwrap(), 2, "stalled, not failed");
+    assert!(start.elapsed() >= Duration::from_millis(200));
+    swarm.shutdown().await.unwrap();
+}
+
+#[agentix::test]
+async fn a_planned_full_mailbox_refuses_the_tells_it_names_and_hands_them_back() {
+    let swarm = Swarm::start(SwarmConfig::default().arbiters(1)).unwrap();
+    let counter = swarm.spawn("counter", Counter::default).await.unwrap();
+    let injection = swarm.inject(plan(vec![Fault::FullMailbox {
+        agent: "counter".into(),
+        from: 2,
+        count: 2,
+    }]));
+    let full = |sent| matches!(sent, Err(agentix::SendError::Full { msg: Add, .. }));
+    let refused: Vec<bool> = (0..4).map(|_| full(counter.tell(Add))).collect();
+    assert_eq!(refused, [false, true, true, false]);
+    match counter.tell(Add) {
+        Ok(()) => {}
+        Err(err) => panic!("the fifth tell is taken: {err}"),
+    }
+    assert_eq!(counter.add().await.unwrap(), 4, "three tells and this ask");
+    assert_eq!(injection.fired().len(), 2);
+    swarm.shutdown().await.unwrap();
+}
+
+#[agentix::test]
 async fn a_plan_touches_only_its_own_swarm_and_stops_when_dropped() {
     let planned = Swarm::start(SwarmConfig::default().arbiters(1)).unwrap();
     let other = Swarm::start(SwarmConfig::default().arbiters(1)).unwrap();

@@ -5,8 +5,8 @@ use std::{fmt, sync::Arc};
 use actix::{Addr, Handler, Message};
 
 use crate::{
-    Agent, AgentMessage, AgentName, AgentStatus, Ask, Call, ExitReason, SendError, TellWait,
-    shared::AgentShared,
+    Agent, AgentMessage, AgentName, AgentStatus, Ask, Call, ExitReason, SendError, TellWait, fault,
+    metrics::FAULTY, shared::AgentShared,
 };
 
 /// The address of an agent: stays valid across restarts, since a restart
@@ -97,7 +97,12 @@ impl<A: Agent> AgentRef<A> {
         M: Message + Send + 'static,
         M::Result: Send,
     {
-        let counted = self.shared.count_sent();
+        let flags = self.shared.sender_flags();
+        if flags & FAULTY != 0 && fault::refuse_tell(&self.shared) {
+            let agent = self.name().clone();
+            return Err(SendError::Full { agent, msg });
+        }
+        let counted = self.shared.count_sent_with(flags);
         self.addr.try_send(msg).map_err(|err| {
             if counted {
                 self.shared.uncount_sent();

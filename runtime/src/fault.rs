@@ -8,9 +8,9 @@
 //! agent's roster) and match the agent by name.
 
 #[cfg(feature = "testkit")]
-pub(crate) use active::{Active, installed, uninstalled};
+pub(crate) use active::{Active, installed, intercept, uninstalled};
 
-use crate::{Agent, AgentContext};
+use crate::{Agent, AgentContext, shared::AgentShared};
 
 /// Before the agent's current message is handled (its count already taken):
 /// applies a delay, and arms a panic that the generated handler fires
@@ -64,6 +64,22 @@ pub(crate) fn take_armed_panic<A: Agent>(ctx: &mut AgentContext<A>) -> bool {
     }
 }
 
+/// Whether a plan refuses this tell as if the mailbox were full. Called
+/// only while a plan is installed in the agent's swarm (its kind's flags
+/// say so), so the sender's one load of the flags covers it.
+#[inline(always)]
+pub(crate) fn refuse_tell(shared: &AgentShared) -> bool {
+    #[cfg(feature = "testkit")]
+    {
+        active::refuse_tell(shared)
+    }
+    #[cfg(not(feature = "testkit"))]
+    {
+        let _ = shared;
+        false
+    }
+}
+
 /// As the agent starts (before its `started` hook): panics if the plan
 /// fails this start.
 #[inline(always)]
@@ -79,16 +95,22 @@ pub(crate) fn on_start<A: Agent>(ctx: &mut AgentContext<A>) {
 #[cfg(feature = "testkit")]
 mod active {
     use std::{
+        any::Any,
         collections::HashMap,
-        sync::atomic::{AtomicUsize, Ordering},
+        sync::{
+            Arc,
+            atomic::{AtomicU64, AtomicUsize, Ordering},
+        },
         time::Duration,
     };
 
+    use actix::{AsyncContext, fut::wrap_future};
     use parking_lot::Mutex;
 
     use crate::{
-        Agent, AgentContext, During,
-        testkit::{Fault, FaultPlan, Fired},
+        Agent, AgentContext, AgentRef, During,
+        shared::AgentShared,
+        testkit::{Fault, FaultPlan, Fired, Intercepted},
     };
 
     /// Plans installed in any swarm of the process.
@@ -107,24 +129,46 @@ mod active {
         INSTALLED.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// A plan installed in one swarm, indexed by agent name, with the
-    /// faults that fired so far.
+    /// A plan installed in one swarm, indexed by agent name, with its own
+    /// counts of tells and deliveries (from installation), the faults that
+    /// fired so far, and the deliveries it swallowed.
     #[derive(Debug)]
     pub(crate) struct Active {
         by_agent: HashMap<String, Vec<(usize, Fault)>>,
+        tells: HashMap<String, AtomicU64>,
+        deliveries: HashMap<String, AtomicU64>,
         pub(crate) fired: Mutex<Vec<Fired>>,
+        /// Dropped deliveries, held unanswered until the plan is dropped:
+        /// lost, as far as their sender can tell.
+        swallowed: Mutex<Vec<Box<dyn Any + Send>>>,
     }
 
     impl Active {
         pub(crate) fn new(plan: &FaultPlan) -> Self {
             let mut by_agent: HashMap<String, Vec<(usize, Fault)>> = HashMap::new();
+            let (mut tells, mut deliveries) = (HashMap::new(), HashMap::new());
             for (index, fault) in plan.faults.iter().enumerate() {
-                let faults = by_agent.entry(fault.agent().to_owned()).or_default();
-                faults.push((index, fault.clone()));
+                let agent = fault.agent().to_owned();
+                match fault {
+                    Fault::FullMailbox { .. } => {
+                        tells.insert(agent.clone(), AtomicU64::new(0));
+                    }
+                    Fault::DropDelivery { .. } | Fault::DelayDelivery { .. } => {
+                        deliveries.insert(agent.clone(), AtomicU64::new(0));
+                    }
+                    _ => {}
+                }
+                by_agent
+                    .entry(agent)
+                    .or_default()
+                    .push((index, fault.clone()));
             }
             Self {
                 by_agent,
+                tells,
+                deliveries,
                 fired: Mutex::new(Vec::new()),
+                swallowed: Mutex::new(Vec::new()),
             }
         }
 
@@ -142,16 +186,23 @@ mod active {
             }));
             hits.into_iter().map(|(_, fault)| fault).collect()
         }
+
+        /// Counts one more event of `agent` in `counts`; its number, from 1.
+        fn next(counts: &HashMap<String, AtomicU64>, agent: &str) -> Option<u64> {
+            Some(counts.get(agent)?.fetch_add(1, Ordering::Relaxed) + 1)
+        }
     }
 
-    fn plan_of<A: Agent>(ctx: &AgentContext<A>) -> Option<std::sync::Arc<Active>> {
-        ctx.core.shared.roster()?.faults.read().clone()
+    fn plan_of(shared: &AgentShared) -> Option<Arc<Active>> {
+        shared.roster()?.faults.read().clone()
     }
 
     #[cold]
     #[inline(never)]
     pub(super) fn before_handle<A: Agent>(ctx: &mut AgentContext<A>) {
-        let Some(plan) = plan_of(ctx) else { return };
+        let Some(plan) = plan_of(&ctx.core.shared) else {
+            return;
+        };
         let nth = ctx.core.shared.handled();
         let hits = plan.fire(ctx.core.shared.name().as_str(), |fault| match fault {
             Fault::Panic { nth: at, .. } | Fault::Delay { nth: at, .. } => *at == nth,
@@ -174,21 +225,32 @@ mod active {
             let during = During::Handler { message };
             ctx.fail_with_panic(during, &"injected fault: panic");
         }
-        let Some(plan) = plan_of(ctx) else { return };
+        let Some(plan) = plan_of(&ctx.core.shared) else {
+            return;
+        };
         let nth = ctx.core.shared.handled();
-        let hits = plan.fire(
-            ctx.core.shared.name().as_str(),
-            |fault| matches!(fault, Fault::Stop { nth: at, .. } if *at == nth),
-        );
-        if !hits.is_empty() {
-            ctx.core.shared.request_stop();
+        let hits = plan.fire(ctx.core.shared.name().as_str(), |fault| match fault {
+            Fault::Stop { nth: at, .. } | Fault::Stall { nth: at, .. } => *at == nth,
+            _ => false,
+        });
+        for fault in hits {
+            match fault {
+                Fault::Stall { stall_ms, .. } => {
+                    // The mailbox waits; the thread serves other agents.
+                    let pause = tokio::time::sleep(Duration::from_millis(stall_ms));
+                    ctx.wait(wrap_future(pause));
+                }
+                _ => ctx.core.shared.request_stop(),
+            }
         }
     }
 
     #[cold]
     #[inline(never)]
     pub(super) fn on_start<A: Agent>(ctx: &mut AgentContext<A>) {
-        let Some(plan) = plan_of(ctx) else { return };
+        let Some(plan) = plan_of(&ctx.core.shared) else {
+            return;
+        };
         // Attempts, not successes: a failed start is followed by another
         // restart, and the plan's next start is that one.
         let start = ctx.core.shared.restarts() + 1;
@@ -198,6 +260,65 @@ mod active {
         );
         if !hits.is_empty() {
             std::panic::panic_any(format!("injected fault: start {start} fails"));
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn refuse_tell(shared: &AgentShared) -> bool {
+        let Some(plan) = plan_of(shared) else {
+            return false;
+        };
+        let agent = shared.name().as_str();
+        let Some(nth) = Active::next(&plan.tells, agent) else {
+            return false;
+        };
+        let hits = plan.fire(agent, |fault| match fault {
+            Fault::FullMailbox { from, count, .. } => (*from..from + count).contains(&nth),
+            _ => false,
+        });
+        !hits.is_empty()
+    }
+
+    /// See [`crate::testkit::intercept`].
+    pub(crate) fn intercept<A: Agent, T: Send + 'static>(
+        to: &AgentRef<A>,
+        delivery: T,
+    ) -> Intercepted<T> {
+        if !any() {
+            return Intercepted::Deliver(delivery);
+        }
+        intercept_planned(to, delivery)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn intercept_planned<A: Agent, T: Send + 'static>(
+        to: &AgentRef<A>,
+        delivery: T,
+    ) -> Intercepted<T> {
+        let Some(plan) = plan_of(to.shared()) else {
+            return Intercepted::Deliver(delivery);
+        };
+        let agent = to.name().as_str();
+        let Some(nth) = Active::next(&plan.deliveries, agent) else {
+            return Intercepted::Deliver(delivery);
+        };
+        let hits = plan.fire(agent, |fault| match fault {
+            Fault::DropDelivery { nth: at, .. } | Fault::DelayDelivery { nth: at, .. } => {
+                *at == nth
+            }
+            _ => false,
+        });
+        match hits.first() {
+            None => Intercepted::Deliver(delivery),
+            Some(Fault::DelayDelivery { delay_ms, .. }) => {
+                Intercepted::Delayed(delivery, Duration::from_millis(*delay_ms))
+            }
+            Some(_) => {
+                plan.swallowed.lock().push(Box::new(delivery));
+                Intercepted::Dropped
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use std::{
     collections::HashMap,
     sync::{
         Arc,
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicU8, AtomicU64, Ordering},
     },
     time::Duration,
 };
@@ -148,16 +148,23 @@ pub(crate) struct KindMetrics {
     pub(crate) retired_handled: AtomicU64,
     pub(crate) retired_restarts: AtomicU64,
     pub(crate) handling: Histogram,
-    /// Whether the swarm is observed: handlings are timed (sampled) and
-    /// senders count what they queue. Off, the hot paths pay one load each.
-    pub(crate) observed: AtomicBool,
+    /// [`OBSERVED`] while the swarm is observed: handlings are timed
+    /// (sampled) and senders count what they queue. [`FAULTY`] while a
+    /// fault plan is installed: senders ask it whether to refuse. One byte,
+    /// so a sender pays one load for both when neither is on.
+    pub(crate) flags: AtomicU8,
 }
+
+/// In [`KindMetrics::flags`]: the swarm is observed.
+pub(crate) const OBSERVED: u8 = 1;
+/// In [`KindMetrics::flags`]: a fault plan is installed in the swarm.
+pub(crate) const FAULTY: u8 = 2;
 
 /// The kinds of a swarm.
 #[derive(Debug, Default)]
 pub(crate) struct Kinds {
     kinds: RwLock<HashMap<&'static str, Arc<KindMetrics>>>,
-    observed: AtomicBool,
+    flags: AtomicU8,
 }
 
 impl Kinds {
@@ -168,24 +175,34 @@ impl Kinds {
             return found.clone();
         }
         let mut kinds = self.kinds.write();
-        let observed = self.observed.load(Ordering::Relaxed);
+        let flags = self.flags.load(Ordering::Relaxed);
         (kinds.entry(kind).or_insert_with(|| {
             Arc::new(KindMetrics {
                 kind,
                 retired_handled: AtomicU64::new(0),
                 retired_restarts: AtomicU64::new(0),
                 handling: Histogram::default(),
-                observed: AtomicBool::new(observed),
+                flags: AtomicU8::new(flags),
             })
         }))
         .clone()
     }
 
     pub(crate) fn observe(&self, on: bool) {
+        self.set(OBSERVED, on);
+    }
+
+    /// Sets or clears `flag` in the swarm's kinds, and in those made later.
+    pub(crate) fn set(&self, flag: u8, on: bool) {
+        // Under the write lock: a kind made meanwhile copies the new flags.
         let kinds = self.kinds.write();
-        self.observed.store(on, Ordering::Relaxed);
+        let apply = |flags: &AtomicU8| match on {
+            true => flags.fetch_or(flag, Ordering::Relaxed),
+            false => flags.fetch_and(!flag, Ordering::Relaxed),
+        };
+        apply(&self.flags);
         for kind in kinds.values() {
-            kind.observed.store(on, Ordering::Relaxed);
+            apply(&kind.flags);
         }
     }
 
@@ -247,7 +264,19 @@ impl AgentShared {
     /// about 6% (measured), too much to pay when nobody looks.
     #[inline]
     pub(crate) fn count_sent(&self) -> bool {
-        let on = self.sender.kind.observed.load(Ordering::Relaxed);
+        self.count_sent_with(self.sender_flags())
+    }
+
+    /// What senders must do besides queueing: [`OBSERVED`], [`FAULTY`].
+    #[inline(always)]
+    pub(crate) fn sender_flags(&self) -> u8 {
+        self.sender.kind.flags.load(Ordering::Relaxed)
+    }
+
+    /// [`count_sent`](Self::count_sent) with the flags already read.
+    #[inline(always)]
+    pub(crate) fn count_sent_with(&self, flags: u8) -> bool {
+        let on = flags & OBSERVED != 0;
         if on {
             self.sender.sent.fetch_add(1, Ordering::Relaxed);
         }
@@ -293,7 +322,8 @@ impl AgentShared {
     pub(crate) fn count_handled(&self) -> bool {
         let handled = self.handled.load(Ordering::Relaxed) + 1;
         self.handled.store(handled, Ordering::Relaxed);
-        handled.is_multiple_of(TIMING_EVERY) && self.kind.observed.load(Ordering::Relaxed)
+        handled.is_multiple_of(TIMING_EVERY)
+            && self.kind.flags.load(Ordering::Relaxed) & OBSERVED != 0
     }
 
     pub(crate) fn handled(&self) -> u64 {
@@ -326,7 +356,7 @@ mod tests {
         assert!(!agent.count_sent());
         let _ = agent.count_handled();
         assert_eq!(agent.queued(), 0, "the deficit is absorbed, not negative");
-        agent.kind.observed.store(true, Ordering::Relaxed);
+        agent.kind.flags.store(OBSERVED, Ordering::Relaxed);
         for _ in 0..3 {
             assert!(agent.count_sent());
         }

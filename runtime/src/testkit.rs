@@ -47,4 +47,16 @@ mod inject;
 mod plan;
 
 pub use inject::Injection;
-pub use plan::{Fault, FaultPlan, Fired};
+pub use plan::{Fault, FaultPlan, Fired, Intercepted};
+
+use crate::{Agent, AgentRef};
+
+/// Asks the plan installed in `to`'s swarm, if any, what to do with one
+/// delivery to `to` made on someone else's behalf: for built-in actors that
+/// deliver (the router), so that [`Fault::DropDelivery`] and
+/// [`Fault::DelayDelivery`] reach them. One relaxed load when no plan is
+/// installed in the process.
+#[inline]
+pub fn intercept<A: Agent, T: Send + 'static>(to: &AgentRef<A>, delivery: T) -> Intercepted<T> {
+    crate::fault::intercept(to, delivery)
+}

@@ -35,6 +35,25 @@ where
     Msg: actix::Message<Result = ()> + Send + 'static,
 {
     fn deliver(&self, batch: Batch<M>) -> Result<(), Refused> {
+        #[cfg(feature = "testkit")]
+        let batch = {
+            use agentix_runtime::testkit::{Intercepted, intercept};
+            match intercept(&self.agent, batch) {
+                Intercepted::Deliver(batch) => batch,
+                Intercepted::Dropped => return Ok(()),
+                Intercepted::Delayed(batch, after) => {
+                    // Handed over as far as the router knows. A late tell
+                    // that fails drops the batch: unanswered, so an
+                    // at-least-once subscription sends it again.
+                    let (agent, msg) = (self.agent.clone(), (self.wrap)(batch));
+                    actix::spawn(async move {
+                        tokio::time::sleep(after).await;
+                        let _ = agent.tell(msg);
+                    });
+                    return Ok(());
+                }
+            }
+        };
         match self.agent.tell((self.wrap)(batch)) {
             Ok(()) => Ok(()),
             Err(SendError::Full { .. }) => Err(Refused::Full),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::{
     Swarm,
     fault::{self, Active},
+    metrics::FAULTY,
     swarm::Roster,
     testkit::{FaultPlan, Fired},
 };
@@ -36,6 +37,7 @@ impl Drop for Injection {
         let mut slot = self.roster.faults.write();
         if slot.as_ref().is_some_and(|a| Arc::ptr_eq(a, &self.active)) {
             *slot = None;
+            self.roster.kinds.set(FAULTY, false);
         }
         fault::uninstalled();
     }
@@ -50,6 +52,7 @@ impl Swarm {
         let roster = self.roster().clone();
         fault::installed();
         *roster.faults.write() = Some(active.clone());
+        roster.kinds.set(FAULTY, true);
         Injection { roster, active }
     }
 }

@@ -39,6 +39,51 @@ pub enum Fault {
         /// After which handled message, from 1.
         nth: u64,
     },
+    /// After its `nth` message the agent takes no message for `stall_ms`:
+    /// its mailbox fills while its thread serves other agents (a
+    /// subscriber or worker that stalls).
+    Stall {
+        /// The agent's name.
+        agent: String,
+        /// After which handled message, from 1.
+        nth: u64,
+        /// How long, in milliseconds.
+        stall_ms: u64,
+    },
+    /// Tells to the agent numbered `from` to `from + count - 1` (counted
+    /// from the plan's installation, from 1) are refused as if its mailbox
+    /// were full: the sender gets `SendError::Full` with its message back.
+    /// Router deliveries are tells, so this fills a subscriber for the
+    /// router. Asks are not refused (they wait for room).
+    FullMailbox {
+        /// The agent's name.
+        agent: String,
+        /// The first refused tell, from 1.
+        from: u64,
+        /// How many tells in a row are refused.
+        count: u64,
+    },
+    /// A router's `nth` delivery to this subscriber (counted from the
+    /// plan's installation, from 1) is lost on the way: the subscriber
+    /// never sees it and nobody answers it until the plan is dropped. An
+    /// at-least-once subscription sends it again once its acknowledgement
+    /// is overdue; an at-most-once one has lost it, as it would to a crash.
+    DropDelivery {
+        /// The subscriber's name.
+        agent: String,
+        /// Which delivery (a batch), from 1.
+        nth: u64,
+    },
+    /// A router's `nth` delivery to this subscriber arrives `delay_ms`
+    /// late, after deliveries sent later (reordered, as over a network).
+    DelayDelivery {
+        /// The subscriber's name.
+        agent: String,
+        /// Which delivery (a batch), from 1.
+        nth: u64,
+        /// How late, in milliseconds.
+        delay_ms: u64,
+    },
     /// The agent's `start`-th start (1 is the first, 2 the first restart)
     /// panics in `started`, as a child failing at start-up does.
     FailStart {
@@ -56,6 +101,10 @@ impl Fault {
             Self::Panic { agent, .. }
             | Self::Delay { agent, .. }
             | Self::Stop { agent, .. }
+            | Self::Stall { agent, .. }
+            | Self::FullMailbox { agent, .. }
+            | Self::DropDelivery { agent, .. }
+            | Self::DelayDelivery { agent, .. }
             | Self::FailStart { agent, .. } => agent,
         }
     }
@@ -104,4 +153,16 @@ pub struct Fired {
     pub index: usize,
     /// The fault.
     pub fault: Fault,
+}
+
+/// What a plan does with one delivery a built-in actor (the router) makes
+/// to an agent on someone else's behalf, from [`intercept`](super::intercept).
+#[derive(Debug)]
+pub enum Intercepted<T> {
+    /// Deliver it now, as usual.
+    Deliver(T),
+    /// Deliver it after this long (from a task of its own).
+    Delayed(T, std::time::Duration),
+    /// Lost: the plan keeps it, unanswered, until it is dropped.
+    Dropped,
 }
