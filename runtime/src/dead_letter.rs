@@ -87,6 +87,11 @@ impl DeadLetter {
         self.reason
     }
 
+    /// The message itself, to look at: downcast it to its type.
+    pub fn payload(&self) -> &(dyn Any + Send) {
+        &*self.payload
+    }
+
     /// The message itself, to inspect or resend: downcast it to its type.
     pub fn into_payload(self) -> Box<dyn Any + Send> {
         self.payload

@@ -44,10 +44,27 @@
 //! ```
 
 mod inject;
+mod invariant;
+mod listen;
 mod plan;
+mod runner;
+mod strategy;
+mod trace;
 
 pub use inject::Injection;
+pub use invariant::{
+    Invariant, Run, in_order, invariant, no_lost_messages, quiescent, runtime, shutdown_completes,
+    supervision,
+};
+pub use listen::quiet_injected_panics;
 pub use plan::{Fault, FaultPlan, Fired, Intercepted};
+pub use runner::{Counterexample, DIR_VAR, FaultTest, REPLAY_VAR, Report, SEED_VAR, Scene};
+pub use strategy::{FaultKind, Shape};
+pub use trace::{Step, Trace};
+
+/// The property-testing crate plans are generated with, for strategies of
+/// your own.
+pub use proptest;
 
 use crate::{Agent, AgentRef};
 
