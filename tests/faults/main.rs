@@ -5,8 +5,10 @@
 //! the minimal plan and how to replay it.
 //!
 //! `AGENTIX_FAULT_SEED=n` regenerates the same plans; `AGENTIX_FAULT_CASES`
-//! scales the number of plans per suite (default: the figures below).
+//! sets the number of plans per suite (default: the figures below);
+//! `AGENTIX_FAULT_SUITE=name` runs one suite.
 
+mod router;
 mod supervision;
 
 use std::time::Instant;
@@ -21,9 +23,16 @@ fn cases(default: u32) -> u32 {
 }
 
 fn main() {
-    let suites: [(&str, fn(u32) -> Report, u32); 1] = [("supervision", supervision::run, 500)];
+    let suites: [(&str, fn(u32) -> Report, u32); 2] = [
+        ("supervision", supervision::run, 500),
+        ("router", router::run, 400),
+    ];
     let (mut runs, mut violations, mut failures) = (0, 0, Vec::new());
+    let only = std::env::var("AGENTIX_FAULT_SUITE").ok();
     for (name, suite, default) in suites {
+        if only.as_deref().is_some_and(|only| only != name) {
+            continue;
+        }
         let start = Instant::now();
         let report = suite(cases(default));
         println!(

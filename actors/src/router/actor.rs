@@ -2,12 +2,12 @@
 //! it could not deliver. Batching and hand-over live in `fanout.rs`.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{HashMap, HashSet, VecDeque},
     sync::Arc,
 };
 
 use actix::Handler;
-use agentix_runtime::{AgentContext, AgentRef, Lifecycle};
+use agentix_runtime::{AgentContext, AgentName, AgentRef, Lifecycle};
 
 use super::{
     DeadLetters, DedupWindow, DeliveryMode, Envelope, RouterStats, SubscriberQueue, Topic,
@@ -121,6 +121,11 @@ pub struct Router<M: Send + Sync + 'static> {
     pub(crate) scratch: Vec<u64>,
     /// The emptied buffer of the last batch sent, for the next one.
     pub(crate) spare: Vec<Envelope<M>>,
+    /// Names of the latest subscriptions removed: batches picked for one
+    /// before it went (later in the same flush, or the next chunk of a
+    /// retry) are kept as undelivered under its name. Ids are never reused,
+    /// so a few recent ones are all that is needed.
+    pub(crate) departed: VecDeque<(u64, AgentName)>,
 }
 
 impl<M: Send + Sync + 'static> Router<M> {
@@ -154,6 +159,7 @@ impl<M: Send + Sync + 'static> Router<M> {
             queued_changed: false,
             scratch: Vec::new(),
             spare: Vec::new(),
+            departed: VecDeque::new(),
         }
     }
 

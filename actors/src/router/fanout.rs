@@ -26,6 +26,8 @@ use super::{
 
 /// How often deliveries waiting for a full mailbox are retried.
 const RETRY_EVERY: Duration = Duration::from_millis(1);
+/// How many removed subscriptions keep their names (see `Router::departed`).
+const DEPARTED_KEPT: usize = 64;
 
 /// A batch being filled for one set of subscriptions.
 pub(crate) struct Open<M> {
@@ -267,7 +269,12 @@ impl<M: Send + Sync + 'static> Router<M> {
     /// Subscription `id` has stopped for good: it goes, and so do `items`
     /// and whatever waited for it, as dead letters.
     fn gone(&mut self, id: u64, items: impl Iterator<Item = Envelope<M>>) {
-        let name = self.subs.get(&id).map(|sub| sub.target.name().clone());
+        let name = (self.subs.get(&id).map(|sub| sub.target.name().clone())).or_else(|| {
+            let mut departed = self.departed.iter();
+            departed
+                .find(|(gone, _)| *gone == id)
+                .map(|(_, name)| name.clone())
+        });
         for item in items {
             self.undelivered
                 .record(item, UndeliveredReason::Closed, name.clone());
@@ -303,6 +310,10 @@ impl<M: Send + Sync + 'static> Router<M> {
             }
         }
         let name = sub.target.name().clone();
+        if self.departed.len() == DEPARTED_KEPT {
+            self.departed.pop_front();
+        }
+        self.departed.push_back((id, name.clone()));
         let mut waiting: Vec<_> = sub.queue.drain(usize::MAX).collect();
         if let Some(unacked) = &mut sub.unacked {
             waiting.extend(unacked.abandon());

@@ -1,0 +1,126 @@
+//! The router's at-least-once delivery under random subscriber crashes,
+//! stops, stalls, full mailboxes and lost or late deliveries: every
+//! published message reaches every subscriber at least once, or is kept as
+//! undelivered for it with a reason.
+
+use std::{
+    collections::BTreeSet,
+    time::{Duration, Instant},
+};
+
+use agentix::{
+    actix,
+    actors::router::{
+        Batch, DeliveryMode, Retry, RouterConfig, RouterRef, SubscribeOptions, UndeliveredFilter,
+    },
+    prelude::*,
+    testkit::{
+        FaultKind, FaultTest, Report, Scene, Shape, Step, Trace, no_lost_messages, quiescent,
+        shutdown_completes,
+    },
+};
+
+const SUBSCRIBERS: [&str; 3] = ["s0", "s1", "s2"];
+const MESSAGES: u64 = 40;
+
+/// Records each payload it is handed, then acknowledges the batch.
+#[derive(Agent)]
+struct Subscriber {
+    name: &'static str,
+    trace: Trace,
+}
+
+impl actix::Handler<Batch<u64>> for Subscriber {
+    type Result = ();
+
+    fn handle(&mut self, batch: Batch<u64>, _: &mut AgentContext<Self>) {
+        for payload in batch.payloads() {
+            self.trace.handled(self.name, *payload);
+        }
+        batch.ack();
+    }
+}
+
+fn options() -> SubscribeOptions {
+    let retry = Retry::default()
+        .ack_timeout(Duration::from_millis(20))
+        .retries(8)
+        .backoff(Duration::from_millis(1), Duration::from_millis(5));
+    SubscribeOptions::default().delivery(DeliveryMode::AtLeastOnce(retry))
+}
+
+async fn workload(scene: &Scene) -> Result<(), String> {
+    let swarm = scene.swarm();
+    let router = RouterRef::<u64>::start(swarm, RouterConfig::default().max_batch(8))
+        .await
+        .map_err(|err| err.to_string())?;
+    for name in SUBSCRIBERS {
+        let trace = scene.trace().clone();
+        let subscriber = swarm
+            .agent(move || Subscriber {
+                name,
+                trace: trace.clone(),
+            })
+            .name(name)
+            .intensity(Intensity::new(100, Duration::from_secs(3600)))
+            .spawn()
+            .await
+            .map_err(|err| err.to_string())?;
+        (router.subscribe_as("feed.>", &subscriber, |batch| batch, options()))
+            .await
+            .map_err(|err| err.to_string())?;
+    }
+    for id in 1..=MESSAGES {
+        let topic = if id % 2 == 0 { "feed.even" } else { "feed.odd" };
+        router
+            .publish(topic, id)
+            .map_err(|_| format!("publish {id} refused"))?;
+        for name in SUBSCRIBERS {
+            scene.trace().sent(name, id);
+        }
+    }
+    settle(&router, scene.trace()).await
+}
+
+/// Waits until every message is delivered or kept as undelivered, copying
+/// what the router gave up into the trace (it keeps its own dead letters).
+async fn settle(router: &RouterRef<u64>, trace: &Trace) -> Result<(), String> {
+    let start = Instant::now();
+    let mut recorded = BTreeSet::new();
+    while !trace.unaccounted().is_empty() && start.elapsed() < Duration::from_secs(3) {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let letters =
+            (router.undelivered(UndeliveredFilter::all()).await).map_err(|err| err.to_string())?;
+        for letter in letters {
+            let to = letter.subscriber.map(|name| name.as_str().to_owned());
+            let to = to.ok_or("an undelivered message names no subscriber")?;
+            let id = *letter.envelope.payload();
+            if recorded.insert((to.clone(), id)) {
+                trace.record(Step::DeadLetter {
+                    to,
+                    id: Some(id),
+                    reason: format!("{:?}", letter.reason),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn run(cases: u32) -> Report {
+    let shape = Shape::new(SUBSCRIBERS, MESSAGES / 4)
+        .kinds([
+            FaultKind::Panic,
+            FaultKind::Stop,
+            FaultKind::Stall,
+            FaultKind::FullMailbox,
+            FaultKind::DropDelivery,
+            FaultKind::DelayDelivery,
+        ])
+        .faults(0..=5)
+        .max_ms(10);
+    FaultTest::new("router")
+        .cases(cases)
+        .invariants(vec![no_lost_messages(), quiescent(), shutdown_completes()])
+        .check(shape.plans(), workload)
+}
