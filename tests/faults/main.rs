@@ -8,6 +8,7 @@
 //! sets the number of plans per suite (default: the figures below);
 //! `AGENTIX_FAULT_SUITE=name` runs one suite.
 
+mod registry;
 mod router;
 mod supervision;
 
@@ -23,9 +24,11 @@ fn cases(default: u32) -> u32 {
 }
 
 fn main() {
-    let suites: [(&str, fn(u32) -> Report, u32); 2] = [
+    type Suite = (&'static str, fn(u32) -> Report, u32);
+    let suites: [Suite; 3] = [
         ("supervision", supervision::run, 500),
         ("router", router::run, 400),
+        ("registry", registry::run, 300),
     ];
     let (mut runs, mut violations, mut failures) = (0, 0, Vec::new());
     let only = std::env::var("AGENTIX_FAULT_SUITE").ok();

@@ -134,12 +134,11 @@ pub fn in_order() -> Box<dyn Invariant> {
     invariant("handled once each, in order, across restarts", |run| {
         let mut last: BTreeMap<&str, u64> = BTreeMap::new();
         for step in &run.steps {
-            if let Step::Handled { by, id } = step {
-                if let Some(before) = last.insert(by, *id)
-                    && before >= *id
-                {
-                    return Err(format!("`{by}` handled {id} after {before}"));
-                }
+            if let Step::Handled { by, id } = step
+                && let Some(before) = last.insert(by, *id)
+                && before >= *id
+            {
+                return Err(format!("`{by}` handled {id} after {before}"));
             }
         }
         Ok(())
