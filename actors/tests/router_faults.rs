@@ -11,7 +11,7 @@ use agentix::{
         Batch, DeliveryMode, Retry, RouterConfig, RouterRef, SubscribeOptions, UndeliveredFilter,
     },
     prelude::*,
-    testkit::{Fault, FaultPlan},
+    testkit::{Fault, FaultPlan, eventually},
 };
 use tokio::sync::mpsc;
 
@@ -30,16 +30,23 @@ impl actix::Handler<Batch<u64>> for Acker {
     }
 }
 
-async fn acker(swarm: &Swarm) -> (AckerRef, mpsc::UnboundedReceiver<Vec<(u64, u32)>>) {
+type Seen = mpsc::UnboundedReceiver<Vec<(u64, u32)>>;
+
+/// A swarm, a router, and a subscriber `acker` not subscribed yet.
+async fn set_up() -> (Swarm, RouterRef<u64>, AckerRef, Seen) {
+    let swarm = Swarm::start(SwarmConfig::default().arbiters(2)).unwrap();
+    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
+        .await
+        .unwrap();
     let (tx, rx) = mpsc::unbounded_channel();
-    let agent = swarm
+    let acker = swarm
         .spawn("acker", move || Acker { seen: tx.clone() })
         .await
         .unwrap();
-    (agent, rx)
+    (swarm, router, acker, rx)
 }
 
-async fn next(rx: &mut mpsc::UnboundedReceiver<Vec<(u64, u32)>>) -> Vec<(u64, u32)> {
+async fn next(rx: &mut Seen) -> Vec<(u64, u32)> {
     tokio::time::timeout(Duration::from_secs(5), rx.recv())
         .await
         .expect("a delivery in time")
@@ -55,11 +62,7 @@ fn at_least_once(ack_timeout: Duration) -> SubscribeOptions {
 
 #[agentix::test]
 async fn a_dropped_delivery_is_sent_again_when_its_acknowledgement_is_overdue() {
-    let swarm = Swarm::start(SwarmConfig::default().arbiters(2)).unwrap();
-    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
-        .await
-        .unwrap();
-    let (sub, mut rx) = acker(&swarm).await;
+    let (swarm, router, sub, mut rx) = set_up().await;
     let options = at_least_once(Duration::from_millis(50));
     (router.subscribe_as("t", &sub, |batch| batch, options))
         .await
@@ -78,11 +81,7 @@ async fn a_dropped_delivery_is_sent_again_when_its_acknowledgement_is_overdue() 
 
 #[agentix::test]
 async fn a_delayed_delivery_arrives_after_later_ones() {
-    let swarm = Swarm::start(SwarmConfig::default().arbiters(2)).unwrap();
-    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
-        .await
-        .unwrap();
-    let (sub, mut rx) = acker(&swarm).await;
+    let (swarm, router, sub, mut rx) = set_up().await;
     router.subscribe("t", &sub).await.unwrap();
     let injection = swarm.inject(FaultPlan::new(vec![Fault::DelayDelivery {
         agent: "acker".into(),
@@ -92,14 +91,10 @@ async fn a_delayed_delivery_arrives_after_later_ones() {
     router.publish("t", 1).unwrap();
     // Published once the first is on its way, so the second travels in a
     // delivery of its own.
-    let fired = async {
-        while injection.fired().is_empty() {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(5), fired)
-        .await
-        .expect("the first delivery is delayed");
+    let fired = eventually(Duration::from_secs(5), async || {
+        !injection.fired().is_empty()
+    });
+    assert!(fired.await, "the first delivery is delayed");
     router.publish("t", 2).unwrap();
     let first = next(&mut rx).await;
     let second = next(&mut rx).await;
@@ -109,11 +104,7 @@ async fn a_delayed_delivery_arrives_after_later_ones() {
 
 #[agentix::test]
 async fn a_subscriber_whose_mailbox_reads_full_gets_its_mail_once_it_has_room() {
-    let swarm = Swarm::start(SwarmConfig::default().arbiters(2)).unwrap();
-    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
-        .await
-        .unwrap();
-    let (sub, mut rx) = acker(&swarm).await;
+    let (swarm, router, sub, mut rx) = set_up().await;
     router.subscribe("t", &sub).await.unwrap();
     let injection = swarm.inject(FaultPlan::new(vec![Fault::FullMailbox {
         agent: "acker".into(),

@@ -68,6 +68,35 @@ pub use proptest;
 
 use crate::{Agent, AgentRef};
 
+/// Polls `done` about every millisecond until it holds or `bound` has
+/// passed; whether it held. The one bounded probe for state nobody wakes a
+/// waiter on (a trace, a registry entry, what a plan fired).
+///
+/// ```
+/// use std::time::Duration;
+/// # #[agentix::main] async fn main() {
+/// let mut polls = 0;
+/// let held = agentix::testkit::eventually(Duration::from_secs(1), async || {
+///     polls += 1;
+///     polls == 3
+/// })
+/// .await;
+/// assert!(held);
+/// # }
+/// ```
+pub async fn eventually(bound: std::time::Duration, mut done: impl AsyncFnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    loop {
+        if done().await {
+            return true;
+        }
+        if start.elapsed() >= bound {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
 /// Asks the plan installed in `to`'s swarm, if any, what to do with one
 /// delivery to `to` made on someone else's behalf: for built-in actors that
 /// deliver (the router), so that [`Fault::DropDelivery`] and

@@ -3,13 +3,13 @@
 //! stall and fill them. Nothing accepted is lost or reordered, and every
 //! worker that stopped for good has left the registry.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use agentix::{
     AgentStatus,
     actors::registry::{Query, Registration, RegistryRef, Strategy},
     prelude::*,
-    testkit::{FaultKind, FaultTest, Report, Scene, Shape, Trace, invariant},
+    testkit::{FaultKind, FaultTest, Report, Scene, Shape, Trace, eventually, invariant},
 };
 
 const WORKERS: [&str; 5] = ["r0", "r1", "r2", "r3", "r4"];
@@ -69,26 +69,21 @@ async fn workload(scene: &Scene) -> Result<(), String> {
         tokio::task::yield_now().await;
     }
     // Those that stopped leave the registry once it has heard: bounded.
-    let start = Instant::now();
-    loop {
+    let stale = || {
         let stopped = workers
             .iter()
             .filter(|w| w.status() == AgentStatus::Stopped);
-        let stale: Vec<_> = stopped
+        stopped
             .filter(|w| registry.entry(w.name().as_str()).is_some())
             .map(|w| w.name().to_string())
-            .collect();
-        if stale.is_empty() {
-            return Ok(());
-        }
-        if start.elapsed() > Duration::from_secs(2) {
-            scene
-                .trace()
-                .note(format!("stale registry entries: {stale:?}"));
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
+            .collect::<Vec<_>>()
+    };
+    if !eventually(Duration::from_secs(2), async || stale().is_empty()).await {
+        scene
+            .trace()
+            .note(format!("stale registry entries: {:?}", stale()));
     }
+    Ok(())
 }
 
 pub(crate) fn run(cases: u32) -> Report {

@@ -3,10 +3,7 @@
 //! published message reaches every subscriber at least once, or is kept as
 //! undelivered for it with a reason.
 
-use std::{
-    collections::BTreeSet,
-    time::{Duration, Instant},
-};
+use std::{collections::BTreeSet, time::Duration};
 
 use agentix::{
     actix,
@@ -15,8 +12,8 @@ use agentix::{
     },
     prelude::*,
     testkit::{
-        FaultKind, FaultTest, Report, Scene, Shape, Step, Trace, no_lost_messages, quiescent,
-        shutdown_completes,
+        FaultKind, FaultTest, Report, Scene, Shape, Step, Trace, eventually, no_lost_messages,
+        quiescent, shutdown_completes,
     },
 };
 
@@ -85,23 +82,37 @@ async fn workload(scene: &Scene) -> Result<(), String> {
 /// Waits until every message is delivered or kept as undelivered, copying
 /// what the router gave up into the trace (it keeps its own dead letters).
 async fn settle(router: &RouterRef<u64>, trace: &Trace) -> Result<(), String> {
-    let start = Instant::now();
     let mut recorded = BTreeSet::new();
-    while !trace.unaccounted().is_empty() && start.elapsed() < Duration::from_secs(3) {
-        tokio::time::sleep(Duration::from_millis(2)).await;
-        let letters =
-            (router.undelivered(UndeliveredFilter::all()).await).map_err(|err| err.to_string())?;
-        for letter in letters {
-            let to = letter.subscriber.map(|name| name.as_str().to_owned());
-            let to = to.ok_or("an undelivered message names no subscriber")?;
-            let id = *letter.envelope.payload();
-            if recorded.insert((to.clone(), id)) {
-                trace.record(Step::DeadLetter {
-                    to,
-                    id: Some(id),
-                    reason: format!("{:?}", letter.reason),
-                });
-            }
+    let mut failed = None;
+    eventually(Duration::from_secs(3), async || {
+        if let Err(err) = copy_undelivered(router, trace, &mut recorded).await {
+            failed = Some(err);
+            return true;
+        }
+        trace.unaccounted().is_empty()
+    })
+    .await;
+    failed.map_or(Ok(()), Err)
+}
+
+/// Records the router's undelivered messages not recorded yet.
+async fn copy_undelivered(
+    router: &RouterRef<u64>,
+    trace: &Trace,
+    recorded: &mut BTreeSet<(String, u64)>,
+) -> Result<(), String> {
+    let letters =
+        (router.undelivered(UndeliveredFilter::all()).await).map_err(|err| err.to_string())?;
+    for letter in letters {
+        let to = letter.subscriber.map(|name| name.as_str().to_owned());
+        let to = to.ok_or("an undelivered message names no subscriber")?;
+        let id = *letter.envelope.payload();
+        if recorded.insert((to.clone(), id)) {
+            trace.record(Step::DeadLetter {
+                to,
+                id: Some(id),
+                reason: format!("{:?}", letter.reason),
+            });
         }
     }
     Ok(())

@@ -261,18 +261,11 @@ impl FaultTest {
     }
 
     /// How long until every message sent is accounted for, within the
-    /// bound. Polled: the trace has no one to wake on.
+    /// bound.
     async fn quiesce(&self, trace: &Trace) -> Option<Duration> {
         let start = Instant::now();
-        loop {
-            if trace.unaccounted().is_empty() {
-                return Some(start.elapsed());
-            }
-            if start.elapsed() >= self.quiescence {
-                return None;
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        let settled = super::eventually(self.quiescence, async || trace.unaccounted().is_empty());
+        settled.await.then(|| start.elapsed())
     }
 
     /// The invariants `run` breaks, with why; a workload error first.
