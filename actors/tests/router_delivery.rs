@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use agentix::{
     actors::router::{
-        Publish, RouterConfig, RouterRef, TopicProblem, UndeliveredFilter, UndeliveredReason,
+        EndReason, Publish, RouterConfig, RouterRef, TopicProblem, UndeliveredFilter,
+        UndeliveredReason,
     },
     prelude::*,
 };
@@ -171,8 +172,26 @@ async fn a_subscriber_that_stopped_is_removed_and_its_messages_kept_as_closed() 
             .iter()
             .all(|l| l.subscriber.as_ref().map(|s| s.as_str()) == Some("gone"))
     );
+    // The router says where the subscription ended: what was routed to it
+    // until then is exactly what is kept for it.
+    let ended = router.ended().await.unwrap();
+    let [end] = &ended[..] else {
+        panic!("one subscription ended: {ended:?}")
+    };
+    assert_eq!(
+        (end.subscriber.as_str(), end.reason),
+        ("gone", EndReason::Stopped)
+    );
+    let mut kept: Vec<u64> = letters.iter().map(|l| l.envelope.id()).collect();
+    kept.sort_unstable();
+    assert_eq!(kept, (1..=end.routed_until).collect::<Vec<_>>());
     // Removed from the index too: with `stays` gone as well, nobody listens.
     assert!(router.unsubscribe(stays_id).await.unwrap());
+    let ended = router.ended().await.unwrap();
+    let last = ended
+        .last()
+        .map(|e| (e.subscriber.as_str(), e.reason, e.routed_until));
+    assert_eq!(last, Some(("stays", EndReason::Unsubscribed, 2)));
     assert!(!router.unsubscribe(stays_id).await.unwrap(), "only once");
     router.publish("t", 3).unwrap();
     let nobody = UndeliveredFilter::all().reason(UndeliveredReason::NoSubscriber);

@@ -2,18 +2,19 @@
 //! it could not deliver. Batching and hand-over live in `fanout.rs`.
 
 use std::{
-    collections::{HashMap, HashSet, VecDeque},
+    collections::{HashMap, HashSet},
     sync::Arc,
 };
 
 use actix::Handler;
-use agentix_runtime::{AgentContext, AgentName, AgentRef, Lifecycle};
+use agentix_runtime::{AgentContext, AgentRef, Lifecycle};
 
 use super::{
-    DeadLetters, DedupWindow, DeliveryMode, Envelope, RouterStats, SubscriberQueue, Topic,
-    TopicIndex, TopicPattern, UndeliveredReason, UndeliveredStore,
+    DeadLetters, DedupWindow, DeliveryMode, EndReason, Envelope, RouterStats, SubscriberQueue,
+    Topic, TopicIndex, TopicPattern, UndeliveredReason, UndeliveredStore,
     ack::Unacked,
     dead_letters::Reroute,
+    ended::EndedLog,
     fanout::Open,
     groups::{Entry, Groups, Matched},
     messages::{PostUndelivered, Publish, Subscribe, Unsubscribe},
@@ -90,7 +91,7 @@ pub struct Router<M: Send + Sync + 'static> {
     pub(crate) index: TopicIndex<Entry>,
     pub(crate) groups: Groups,
     pub(crate) subs: HashMap<u64, Sub<M>>,
-    next_id: u64,
+    pub(crate) next_id: u64,
     /// Topic → matching subscriptions, sorted; emptied whenever the
     /// subscriptions change, so a shared `Arc` means "the same set".
     matches: HashMap<Topic, Arc<Matched>>,
@@ -121,11 +122,13 @@ pub struct Router<M: Send + Sync + 'static> {
     pub(crate) scratch: Vec<u64>,
     /// The emptied buffer of the last batch sent, for the next one.
     pub(crate) spare: Vec<Envelope<M>>,
-    /// Names of the latest subscriptions removed: batches picked for one
-    /// before it went (later in the same flush, or the next chunk of a
-    /// retry) are kept as undelivered under its name. Ids are never reused,
-    /// so a few recent ones are all that is needed.
-    pub(crate) departed: VecDeque<(u64, AgentName)>,
+    /// The latest subscriptions removed, for [`RouterRef::ended`] and so
+    /// that batches picked for one before it went (later in the same flush,
+    /// or the next chunk of a retry) are kept under its name. Ids are never
+    /// reused, so a few recent ones are all that is needed.
+    ///
+    /// [`RouterRef::ended`]: super::RouterRef::ended
+    pub(crate) ended: EndedLog,
 }
 
 impl<M: Send + Sync + 'static> Router<M> {
@@ -159,7 +162,7 @@ impl<M: Send + Sync + 'static> Router<M> {
             queued_changed: false,
             scratch: Vec::new(),
             spare: Vec::new(),
-            departed: VecDeque::new(),
+            ended: EndedLog::default(),
         }
     }
 
@@ -307,7 +310,7 @@ impl<M: Send + Sync + 'static> Handler<Unsubscribe> for Router<M> {
     fn handle(&mut self, Unsubscribe(id): Unsubscribe, ctx: &mut AgentContext<Self>) -> bool {
         // What was published before the unsubscribe still goes out.
         self.subscriptions_changed(ctx);
-        let found = self.remove_subscription(id.0, UndeliveredReason::Closed);
+        let found = self.remove_subscription(id.0, EndReason::Unsubscribed);
         self.post_undelivered(ctx);
         found
     }

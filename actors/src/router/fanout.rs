@@ -20,14 +20,13 @@ use agentix_runtime::AgentContext;
 use tokio::time::Instant;
 
 use super::{
-    Batch, Envelope, Outcome, OverflowPolicy, Priority, Pushed, UndeliveredReason, ack::AckCell,
-    actor::Router, batch::sampled_in, groups::Entry, target::Refused,
+    Batch, EndReason, Ended, Envelope, Outcome, OverflowPolicy, Priority, Pushed, SubscriptionId,
+    UndeliveredReason, ack::AckCell, actor::Router, batch::sampled_in, groups::Entry,
+    target::Refused,
 };
 
 /// How often deliveries waiting for a full mailbox are retried.
 const RETRY_EVERY: Duration = Duration::from_millis(1);
-/// How many removed subscriptions keep their names (see `Router::departed`).
-const DEPARTED_KEPT: usize = 64;
 
 /// A batch being filled for one set of subscriptions.
 pub(crate) struct Open<M> {
@@ -269,22 +268,20 @@ impl<M: Send + Sync + 'static> Router<M> {
     /// Subscription `id` has stopped for good: it goes, and so do `items`
     /// and whatever waited for it, as dead letters.
     fn gone(&mut self, id: u64, items: impl Iterator<Item = Envelope<M>>) {
-        let name = (self.subs.get(&id).map(|sub| sub.target.name().clone())).or_else(|| {
-            let mut departed = self.departed.iter();
-            departed
-                .find(|(gone, _)| *gone == id)
-                .map(|(_, name)| name.clone())
-        });
+        let name = (self.subs.get(&id).map(|sub| sub.target.name()))
+            .or_else(|| self.ended.subscriber(id))
+            .cloned();
         for item in items {
             self.undelivered
                 .record(item, UndeliveredReason::Closed, name.clone());
         }
-        self.remove_subscription(id, UndeliveredReason::Closed);
+        self.remove_subscription(id, EndReason::Stopped);
     }
 
     /// Removes subscription `id`; what waited for it becomes undelivered
-    /// with `reason`. `true` if it existed.
-    pub(crate) fn remove_subscription(&mut self, id: u64, reason: UndeliveredReason) -> bool {
+    /// (`Closed`). `true` if it existed.
+    pub(crate) fn remove_subscription(&mut self, id: u64, end: EndReason) -> bool {
+        let reason = UndeliveredReason::Closed;
         let Some(mut sub) = self.subs.remove(&id) else {
             return false;
         };
@@ -310,10 +307,13 @@ impl<M: Send + Sync + 'static> Router<M> {
             }
         }
         let name = sub.target.name().clone();
-        if self.departed.len() == DEPARTED_KEPT {
-            self.departed.pop_front();
-        }
-        self.departed.push_back((id, name.clone()));
+        self.ended.push(Ended {
+            subscription: SubscriptionId(id),
+            subscriber: name.clone(),
+            reason: end,
+            shard: self.shard,
+            routed_until: self.next_id,
+        });
         let mut waiting: Vec<_> = sub.queue.drain(usize::MAX).collect();
         if let Some(unacked) = &mut sub.unacked {
             waiting.extend(unacked.abandon());

@@ -122,6 +122,11 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
         })
     }
 
+    /// Every shard's agent, to ask each the same question.
+    pub(crate) fn shard_agents(&self) -> &[AgentRef<Router<M>>] {
+        &self.shards.agents
+    }
+
     /// The router agent this reference publishes through (its name,
     /// status, restarts).
     pub fn agent(&self) -> &AgentRef<Router<M>> {
