@@ -29,9 +29,10 @@ pub enum EndReason {
 /// The router learns that a subscriber stopped when it next hands it a
 /// batch; until then it keeps routing to it. `routed_until` is where the
 /// shard's numbering stood when the subscription went: every message the
-/// shard numbered up to it that matched the subscription was delivered or
-/// is kept as undelivered for the subscriber ([`Envelope::id`]); later ones
-/// were not routed to it at all.
+/// shard numbered up to it ([`Envelope::id`]) and routed to the
+/// subscription (each that matched its pattern; in a queue group, each
+/// picked for this member) was delivered or is kept as undelivered for the
+/// subscriber; later ones were not routed to it at all.
 ///
 /// [`Envelope::id`]: super::Envelope::id
 #[derive(Debug, Clone, PartialEq, Eq)]
