@@ -6,7 +6,7 @@ use std::{collections::HashMap, time::Duration};
 use agentix::{
     actix,
     actors::router::{
-        Batch, DeliveryMode, GroupStrategy, Publish, Retry, RouterConfig, RouterRef,
+        Batch, DeliveryMode, EndReason, GroupStrategy, Publish, Retry, RouterConfig, RouterRef,
         SubscribeOptions, UndeliveredFilter, UndeliveredReason,
     },
     prelude::*,
@@ -253,6 +253,19 @@ async fn a_member_that_stopped_leaves_its_group_and_the_others_carry_on() {
         "each delivered or kept, once"
     );
     assert!(!delivered.is_empty());
+    // The member's subscription ended at the hand-over that found it gone;
+    // what was picked for it is no later than that.
+    let ended = router.ended().await.unwrap();
+    let end = ended.iter().find(|e| e.subscriber.as_str() == "gone");
+    let end = end.expect("the stopped member's subscription ended");
+    assert_eq!(end.reason, EndReason::Stopped);
+    let picked: Vec<u64> = (router.undelivered(closed).await.unwrap().iter())
+        .map(|l| l.envelope.id())
+        .collect();
+    assert!(
+        picked.iter().all(|id| *id <= end.routed_until),
+        "{picked:?} {end:?}"
+    );
     swarm.shutdown().await.unwrap();
 }
 
