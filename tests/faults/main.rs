@@ -12,9 +12,29 @@ mod registry;
 mod router;
 mod supervision;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use agentix::testkit::Report;
+use agentix::{
+    prelude::*,
+    testkit::{Report, Scene, Trace},
+};
+
+/// Spawns agent `name` in the scene's swarm, made by `make` with the
+/// scene's trace, restarted as often as a plan's faults need.
+async fn spawn_traced<A: Agent>(
+    scene: &Scene,
+    name: &'static str,
+    make: fn(&'static str, Trace) -> A,
+) -> Result<A::Ref, String> {
+    let trace = scene.trace().clone();
+    (scene.swarm())
+        .agent(move || make(name, trace.clone()))
+        .name(name)
+        .intensity(Intensity::new(100, Duration::from_secs(3600)))
+        .spawn()
+        .await
+        .map_err(|err| err.to_string())
+}
 
 fn cases(default: u32) -> u32 {
     std::env::var("AGENTIX_FAULT_CASES")

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use crate::spawn_traced;
+
 use agentix::{
     AgentStatus,
     actors::registry::{Query, Registration, RegistryRef, Strategy},
@@ -35,17 +37,7 @@ async fn workload(scene: &Scene) -> Result<(), String> {
     let registry = RegistryRef::start(swarm).await.map_err(|e| e.to_string())?;
     let mut workers = Vec::new();
     for name in WORKERS {
-        let trace = scene.trace().clone();
-        let worker = swarm
-            .agent(move || Worker {
-                name,
-                trace: trace.clone(),
-            })
-            .name(name)
-            .intensity(Intensity::new(100, Duration::from_secs(3600)))
-            .spawn()
-            .await
-            .map_err(|e| e.to_string())?;
+        let worker = spawn_traced(scene, name, |name, trace| Worker { name, trace }).await?;
         let registration = Registration::new(&worker).capability("work");
         registry
             .register(registration)

@@ -9,6 +9,8 @@ use std::{
     time::Duration,
 };
 
+use crate::spawn_traced;
+
 use agentix::{
     actix,
     actors::router::{
@@ -56,17 +58,8 @@ async fn workload(scene: &Scene) -> Result<(), String> {
         .await
         .map_err(|err| err.to_string())?;
     for name in SUBSCRIBERS {
-        let trace = scene.trace().clone();
-        let subscriber = swarm
-            .agent(move || Subscriber {
-                name,
-                trace: trace.clone(),
-            })
-            .name(name)
-            .intensity(Intensity::new(100, Duration::from_secs(3600)))
-            .spawn()
-            .await
-            .map_err(|err| err.to_string())?;
+        let make = |name, trace| Subscriber { name, trace };
+        let subscriber = spawn_traced(scene, name, make).await?;
         (router.subscribe_as("feed.>", &subscriber, |batch| batch, options()))
             .await
             .map_err(|err| err.to_string())?;
