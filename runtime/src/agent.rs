@@ -20,6 +20,7 @@ use crate::{AgentContext, AgentRef, ExitReason, Failure, Restart};
 /// | `restart = "permanent"`   | [`RESTART`]       | [`Restart::Transient`]           |
 /// | `keep_state`              | [`KEEP_STATE`]    | `false`: a restart starts fresh  |
 /// | `ask_timeout_ms = 500`    | [`ASK_TIMEOUT`]   | the swarm's default (5 s)        |
+/// | `budget = 32`             | [`BUDGET`]        | the swarm's default ([`DEFAULT_BUDGET`](crate::DEFAULT_BUDGET)) |
 /// | `lifecycle`               | —                 | you implement [`Lifecycle`]      |
 ///
 /// [`KIND`]: Agent::KIND
@@ -27,6 +28,7 @@ use crate::{AgentContext, AgentRef, ExitReason, Failure, Restart};
 /// [`RESTART`]: Agent::RESTART
 /// [`KEEP_STATE`]: Agent::KEEP_STATE
 /// [`ASK_TIMEOUT`]: Agent::ASK_TIMEOUT
+/// [`BUDGET`]: Agent::BUDGET
 ///
 /// ```
 /// use agentix::prelude::*;
@@ -59,6 +61,11 @@ pub trait Agent: Actor<Context = AgentContext<Self>> + Supervised + Lifecycle {
 
     /// Default deadline of asks to this agent; `None` takes the swarm's.
     const ASK_TIMEOUT: Option<Duration> = None;
+
+    /// Messages handled in one turn on the thread before the agent lets its
+    /// neighbours on the arbiter run (and is polled again right after
+    /// them); `None` takes the swarm's. See [`SwarmConfig::budget`](crate::SwarmConfig::budget).
+    const BUDGET: Option<usize> = None;
 
     /// The typed reference `spawn` returns: `CounterRef` for `Counter`,
     /// carrying the generated ask methods and dereferencing to [`AgentRef`].

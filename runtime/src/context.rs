@@ -7,7 +7,7 @@
 //! ([`crate::envelope`]), which is where panics are caught for hand-written
 //! handlers too.
 
-use std::{any::Any, fmt, sync::Arc};
+use std::{any::Any, cell::Cell, fmt, sync::Arc};
 
 use crate::{
     Agent, AgentName, AgentRef, During, ExitReason, Failure, envelope::AgentEnvelope,
@@ -70,6 +70,11 @@ pub(crate) struct Core<A> {
     /// Tells the spawner how the first start went: `Ok` once `started`
     /// returned, or why the agent ended before that.
     pub(crate) started_tx: Option<StartSlot>,
+    /// Messages per turn on the thread.
+    pub(crate) budget: usize,
+    /// Messages left in this turn: the agent's task refills it before each
+    /// poll, and each message actix is let take out spends one.
+    pub(crate) left: Cell<usize>,
     /// A fault plan's panic, armed for the message being handled.
     #[cfg(feature = "testkit")]
     pub(crate) armed_panic: bool,
@@ -189,9 +194,24 @@ impl<A: actix::Actor<Context = Self>> AsyncContext<A> for AgentContext<A> {
 
     /// actix checks this before taking each message from the mailbox, which
     /// makes it the place where a stop request or a supervisor's directive
-    /// takes effect between two messages: the rest stays queued.
+    /// takes effect between two messages (the rest stays queued), and where
+    /// a turn ends once its budget is spent: actix would otherwise handle
+    /// messages until the mailbox is empty, and its timers and futures,
+    /// polled only after that, would wait with the arbiter's other tasks.
     fn waiting(&self) -> bool {
-        self.parts.waiting() || self.core.shared.interrupted()
+        if self.parts.waiting() || self.core.shared.interrupted() {
+            return true;
+        }
+        // Counted here rather than in the envelope: the envelope's handling
+        // stays small enough for the handler to be inlined into it.
+        let left = self.core.left.get();
+        match left.checked_sub(1) {
+            Some(left) => {
+                self.core.left.set(left);
+                false
+            }
+            None => true,
+        }
     }
 
     fn cancel_future(&mut self, handle: SpawnHandle) -> bool {

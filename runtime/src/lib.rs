@@ -59,6 +59,6 @@ pub use supervision::{
     SupervisorSpec, TreeError,
 };
 pub use swarm::{
-    ConfigError, MAX_ARBITERS, MAX_MAILBOX, ShutdownError, ShutdownReport, Spawn, SpawnError,
-    Swarm, SwarmConfig, SwarmMetrics,
+    ConfigError, DEFAULT_BUDGET, MAX_ARBITERS, MAX_MAILBOX, ShutdownError, ShutdownReport, Spawn,
+    SpawnError, Swarm, SwarmConfig, SwarmMetrics,
 };

@@ -25,7 +25,7 @@ mod spawn;
 mod spawn_error;
 
 use arbiters::ArbiterPool;
-pub use config::{ConfigError, MAX_ARBITERS, MAX_MAILBOX, SwarmConfig};
+pub use config::{ConfigError, DEFAULT_BUDGET, MAX_ARBITERS, MAX_MAILBOX, SwarmConfig};
 pub(crate) use prepare::Prepared;
 pub(crate) use roster::Roster;
 pub use shutdown::{ShutdownError, ShutdownReport};

@@ -1,5 +1,5 @@
 //! Parses `#[agent(kind = "...", mailbox = N, restart = "...", keep_state,
-//! ask_timeout_ms = N, lifecycle, crate = path)]`.
+//! ask_timeout_ms = N, budget = N, lifecycle, crate = path)]`.
 
 use syn::{Attribute, LitInt, LitStr, meta::ParseNestedMeta};
 
@@ -7,7 +7,7 @@ use crate::ctxt::Ctxt;
 
 /// The keys `#[agent(...)]` accepts, for the "expected one of" message.
 const KEYS: &str =
-    "`kind`, `mailbox`, `restart`, `keep_state`, `ask_timeout_ms`, `lifecycle`, `crate`";
+    "`kind`, `mailbox`, `restart`, `keep_state`, `ask_timeout_ms`, `budget`, `lifecycle`, `crate`";
 
 /// The largest mailbox the runtime accepts (`agentix::MAX_MAILBOX`).
 const MAX_MAILBOX: usize = 1 << 24;
@@ -20,6 +20,7 @@ pub(crate) struct AgentAttrs {
     pub(crate) restart: Option<syn::Ident>,
     pub(crate) keep_state: bool,
     pub(crate) ask_timeout_ms: Option<u64>,
+    pub(crate) budget: Option<usize>,
     pub(crate) lifecycle: bool,
     pub(crate) crate_path: Option<syn::Path>,
 }
@@ -107,6 +108,17 @@ fn parse_key(
                     "`ask_timeout_ms = 0` would fail every ask: use at least 1",
                 ),
                 Ok(ms) => out.ask_timeout_ms = Some(ms),
+                Err(err) => cx.push(err),
+            }
+        }
+        "budget" => {
+            let lit: LitInt = meta.value()?.parse()?;
+            match lit.base10_parse::<usize>() {
+                Ok(0) => cx.error_spanned_by(
+                    &lit,
+                    "`budget = 0` would never handle a message: use at least 1",
+                ),
+                Ok(n) => out.budget = Some(n),
                 Err(err) => cx.push(err),
             }
         }

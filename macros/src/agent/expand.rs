@@ -38,6 +38,9 @@ pub(crate) fn expand(input: &DeriveInput, attrs: &AgentAttrs) -> TokenStream {
             quote_spanned!(ident.span()=> ::core::compile_error!(#problem);)
         });
     let mailbox = attrs.mailbox.map(|n| quote!(const MAILBOX: ::core::option::Option<usize> = ::core::option::Option::Some(#n);));
+    let budget = attrs.budget.map(
+        |n| quote!(const BUDGET: ::core::option::Option<usize> = ::core::option::Option::Some(#n);),
+    );
     let restart = attrs
         .restart
         .as_ref()
@@ -99,6 +102,7 @@ pub(crate) fn expand(input: &DeriveInput, attrs: &AgentAttrs) -> TokenStream {
             #restart
             #keep_state
             #ask_timeout
+            #budget
             type Ref = #ref_ident;
         }
 

@@ -37,6 +37,7 @@ pub struct ChildSpec<A: Agent> {
     shutdown_timeout: Duration,
     depends_on: Vec<String>,
     mailbox: Option<usize>,
+    budget: Option<usize>,
     arbiter: Option<usize>,
 }
 
@@ -52,6 +53,7 @@ impl<A: Agent> ChildSpec<A> {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             depends_on: Vec::new(),
             mailbox: None,
+            budget: None,
             arbiter: None,
         }
     }
@@ -81,6 +83,14 @@ impl<A: Agent> ChildSpec<A> {
     /// Mailbox capacity, overriding the agent's and the swarm's default.
     pub fn mailbox(mut self, capacity: usize) -> Self {
         self.mailbox = Some(capacity);
+        self
+    }
+
+    /// Messages handled per turn before the child yields its arbiter
+    /// thread, overriding the agent's and the swarm's default
+    /// ([`SwarmConfig::budget`](crate::SwarmConfig::budget)).
+    pub fn budget(mut self, messages: usize) -> Self {
+        self.budget = Some(messages);
         self
     }
 
@@ -160,6 +170,7 @@ impl<A: Agent> IntoChild for ChildSpec<A> {
             shutdown_timeout: self.shutdown_timeout,
             depends_on: self.depends_on.into_boxed_slice(),
             mailbox: self.mailbox,
+            budget: self.budget,
             arbiter: self.arbiter,
         }))
     }
@@ -174,6 +185,7 @@ struct Typed<A: Agent> {
     shutdown_timeout: Duration,
     depends_on: Box<[String]>,
     mailbox: Option<usize>,
+    budget: Option<usize>,
     arbiter: Option<usize>,
 }
 
@@ -215,6 +227,9 @@ impl<A: Agent> AgentChild for Typed<A> {
             .on_arbiter(arbiter);
         if let Some(capacity) = self.mailbox {
             spawn = spawn.mailbox(capacity);
+        }
+        if let Some(messages) = self.budget {
+            spawn = spawn.budget(messages);
         }
         let prepared = spawn.prepare(started)?;
         let shared = prepared.agent.shared().clone();

@@ -9,6 +9,9 @@ use crate::{DeadLetterLog, DeadLetterSink, Intensity};
 pub const MAX_MAILBOX: usize = 1 << 24;
 /// The largest number of arbiters accepted.
 pub const MAX_ARBITERS: usize = 1024;
+/// Messages an agent handles in one turn before its arbiter's other tasks
+/// run, unless it or the swarm sets another ([`SwarmConfig::budget`]).
+pub const DEFAULT_BUDGET: usize = 256;
 
 /// How a swarm runs. `SwarmConfig::default()` is the embedded default: one
 /// arbiter per core, mailboxes of 1024, asks with a 5 s deadline.
@@ -35,6 +38,7 @@ pub struct SwarmConfig {
     pub(crate) intensity: Intensity,
     pub(crate) dead_letters: Arc<dyn DeadLetterSink>,
     pub(crate) event_buffer: usize,
+    pub(crate) budget: usize,
 }
 
 impl Default for SwarmConfig {
@@ -48,6 +52,7 @@ impl Default for SwarmConfig {
             intensity: Intensity::default(),
             dead_letters: Arc::new(DeadLetterLog::default()),
             event_buffer: 4096,
+            budget: DEFAULT_BUDGET,
         }
     }
 }
@@ -98,6 +103,33 @@ impl SwarmConfig {
         self
     }
 
+    /// Messages an agent handles in one turn, by default, before it yields
+    /// its arbiter thread (default [`DEFAULT_BUDGET`]).
+    ///
+    /// actix handles an actor's messages until its mailbox is empty; an
+    /// agent whose producers keep its mailbox full would keep the thread,
+    /// and its neighbours on the arbiter, its own timers and its spawned
+    /// futures would wait. After `messages` in a row the agent lets every
+    /// other task of the arbiter run once, its timers and futures too, and
+    /// is polled again right after: the neighbours wait for at most one
+    /// turn of each busy agent. A smaller budget shortens that wait, a
+    /// larger one saves a wake-up per turn. At least 1 (0 is
+    /// [`ConfigError::ZeroBudget`]); `usize::MAX` means no limit. An
+    /// agent sets its own with `#[agent(budget = N)]`, a spawn with
+    /// [`Spawn::budget`](crate::Spawn::budget).
+    ///
+    /// ```
+    /// use agentix::SwarmConfig;
+    ///
+    /// let config = SwarmConfig::default().budget(16);
+    /// assert!(config.validate().is_ok());
+    /// assert!(SwarmConfig::default().budget(0).validate().is_err());
+    /// ```
+    pub fn budget(mut self, messages: usize) -> Self {
+        self.budget = messages;
+        self
+    }
+
     /// Where dead letters go. Default: a [`DeadLetterLog`].
     pub fn dead_letters(mut self, sink: Arc<dyn DeadLetterSink>) -> Self {
         self.dead_letters = sink;
@@ -118,6 +150,7 @@ impl SwarmConfig {
             _ => {}
         }
         check_mailbox(self.default_mailbox)?;
+        check_budget(self.budget)?;
         for (setting, value) in [
             ("ask_timeout", self.ask_timeout),
             ("start_timeout", self.start_timeout),
@@ -134,6 +167,14 @@ pub(crate) fn check_mailbox(capacity: usize) -> Result<(), ConfigError> {
         0 => Err(ConfigError::ZeroMailbox),
         n if n > MAX_MAILBOX => Err(ConfigError::MailboxTooLarge { requested: n }),
         _ => Ok(()),
+    }
+}
+
+pub(crate) fn check_budget(messages: usize) -> Result<(), ConfigError> {
+    if messages == 0 {
+        Err(ConfigError::ZeroBudget)
+    } else {
+        Ok(())
     }
 }
 
@@ -162,6 +203,7 @@ impl fmt::Debug for SwarmConfig {
             .field("start_timeout", &self.start_timeout)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("intensity", &self.intensity)
+            .field("budget", &self.budget)
             .finish_non_exhaustive()
     }
 }
@@ -184,6 +226,8 @@ pub enum ConfigError {
         /// The capacity asked for.
         requested: usize,
     },
+    /// A per-turn budget of zero messages would never handle one.
+    ZeroBudget,
     /// A timeout of zero would fail every request at once.
     ZeroTimeout {
         /// Which setting.
@@ -212,6 +256,9 @@ impl fmt::Display for ConfigError {
             Self::MailboxTooLarge { requested } => write!(
                 f,
                 "invalid config: mailbox capacity {requested} exceeds the maximum {MAX_MAILBOX}"
+            ),
+            Self::ZeroBudget => f.write_str(
+                "invalid config: a per-turn budget must be at least 1 message (usize::MAX for no limit)",
             ),
             Self::ZeroTimeout { setting } => {
                 write!(f, "invalid config: {setting} must be longer than zero")
@@ -263,6 +310,8 @@ mod tests {
                 requested: MAX_MAILBOX + 1
             })
         );
+        assert_eq!(base().budget(0).validate(), Err(ConfigError::ZeroBudget));
+        assert_eq!(base().budget(usize::MAX).validate(), Ok(()));
         let err = base().ask_timeout(Duration::ZERO).validate().unwrap_err();
         assert_eq!(
             err,

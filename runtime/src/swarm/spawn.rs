@@ -6,7 +6,7 @@ use actix::{Addr, dev::channel};
 
 use super::{
     Prepared, SpawnError, Swarm,
-    config::{check_intensity, check_mailbox, check_timeout},
+    config::{check_budget, check_intensity, check_mailbox, check_timeout},
 };
 use crate::{
     Agent, AgentName, AgentRef, Intensity, NameError, Restart,
@@ -48,6 +48,7 @@ pub struct Spawn<'s, A: Agent> {
     name: Option<Result<AgentName, NameError>>,
     arbiter: Option<usize>,
     mailbox: Option<usize>,
+    budget: Option<usize>,
     restart: Option<Restart>,
     intensity: Option<Intensity>,
     ask_timeout: Option<Duration>,
@@ -64,6 +65,7 @@ impl<'s, A: Agent> Spawn<'s, A> {
             name: None,
             arbiter: None,
             mailbox: None,
+            budget: None,
             restart: None,
             intensity: None,
             ask_timeout: None,
@@ -117,6 +119,15 @@ impl<'s, A: Agent> Spawn<'s, A> {
         self
     }
 
+    /// Messages handled per turn before the agent yields its arbiter
+    /// thread, overriding the agent's `#[agent(budget = ..)]` and the
+    /// swarm's default ([`SwarmConfig::budget`](crate::SwarmConfig::budget)).
+    /// 0 fails the spawn with a [`ConfigError::ZeroBudget`](crate::ConfigError::ZeroBudget).
+    pub fn budget(mut self, messages: usize) -> Self {
+        self.budget = Some(messages);
+        self
+    }
+
     /// Restart type, overriding the agent's `#[agent(restart = ..)]`.
     pub fn restart(mut self, restart: Restart) -> Self {
         self.restart = Some(restart);
@@ -153,6 +164,8 @@ impl<'s, A: Agent> Spawn<'s, A> {
             .or(A::MAILBOX)
             .unwrap_or(config.default_mailbox);
         check_mailbox(mailbox)?;
+        let budget = self.budget.or(A::BUDGET).unwrap_or(config.budget);
+        check_budget(budget)?;
         let ask_timeout = self
             .ask_timeout
             .or(A::ASK_TIMEOUT)
@@ -197,6 +210,7 @@ impl<'s, A: Agent> Spawn<'s, A> {
             rx,
             shared: shared.clone(),
             factory: self.factory,
+            budget,
             policy: Policy {
                 restart: self.restart.unwrap_or(A::RESTART),
                 intensity,
@@ -252,6 +266,7 @@ impl<A: Agent> fmt::Debug for Spawn<'_, A> {
             .field("name", &self.name)
             .field("arbiter", &self.arbiter)
             .field("mailbox", &self.mailbox)
+            .field("budget", &self.budget)
             .field("restart", &self.restart)
             .finish_non_exhaustive()
     }

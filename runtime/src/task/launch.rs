@@ -26,6 +26,8 @@ pub(crate) struct Launch<A: Agent> {
     pub(crate) rx: AddressReceiver<A>,
     pub(crate) shared: Arc<AgentShared>,
     pub(crate) factory: Arc<dyn Fn() -> A + Send + Sync>,
+    /// Messages per turn (at least 1).
+    pub(crate) budget: usize,
     pub(crate) policy: Policy,
     pub(crate) started_tx: StartSlot,
     /// Run when the agent ends, before it leaves the swarm's roster.
@@ -41,6 +43,7 @@ impl<A: Agent> Launch<A> {
             rx,
             shared,
             factory,
+            budget,
             policy,
             started_tx,
             on_end,
@@ -53,6 +56,8 @@ impl<A: Agent> Launch<A> {
             exit: None,
             restart_cause: None,
             started_tx: Some(started_tx),
+            budget,
+            left: std::cell::Cell::new(budget),
             #[cfg(feature = "testkit")]
             armed_panic: false,
         };
@@ -77,6 +82,7 @@ impl<A: Agent> Launch<A> {
                     stopping: false,
                     parking: false,
                     panicked: false,
+                    spent_turns: 0,
                     exit: None,
                     on_end,
                 });
