@@ -53,7 +53,14 @@ impl Deadline {
     /// Replaces the length; only meaningful before the first poll.
     pub(crate) fn set_after(&mut self, after: Duration) {
         self.after = after;
-        self.state = State::Unarmed;
+        self.disarm();
+    }
+
+    /// Leaves the wheel, if in it.
+    fn disarm(&mut self) {
+        if let State::Wheel(ticket) = std::mem::replace(&mut self.state, State::Unarmed) {
+            wheel::leave(ticket);
+        }
     }
 
     /// `Ready(Ok(()))` once the deadline has passed; otherwise arranges for
@@ -72,7 +79,7 @@ impl Deadline {
                         self.state = State::Timer(None, at);
                     }
                 },
-                State::Wheel(ticket) => match wheel::check(*ticket, self.after, cx.waker()) {
+                State::Wheel(ticket) => match wheel::check(ticket, cx.waker()) {
                     Some(true) => return Poll::Ready(Ok(())),
                     Some(false) => return Poll::Pending,
                     // Moved to another thread: count from here, conservatively late.
@@ -81,6 +88,14 @@ impl Deadline {
                 State::Timer(sleep, at) => return poll_timer(sleep, *at, cx),
             }
         }
+    }
+}
+
+impl Drop for Deadline {
+    /// A completed (or abandoned) request releases its place in the wheel
+    /// now, not when its deadline would have passed.
+    fn drop(&mut self) {
+        self.disarm();
     }
 }
 

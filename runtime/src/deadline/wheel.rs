@@ -3,23 +3,33 @@
 //!
 //! Why: a tokio `Sleep` per ask costs ~230 ns and even one `Instant::now()`
 //! ~26 ns, against a same-arbiter round trip of ~300-580 ns (2-core CI
-//! machine). So an ask joins the *current epoch* with its waker and its
-//! duration; the ticker stamps each epoch with one clock read (at most once
-//! per millisecond), files its entries into 1 ms buckets at `stamp + duration`,
-//! and when a bucket falls due records, per duration, the newest epoch that
-//! has expired. An ask then knows it has expired when that record reaches its
-//! own epoch: no clock read and no allocation per ask.
+//! machine). So an ask joins the *current epoch* (the entries joined since
+//! the last stamp) with its waker and its length; the ticker stamps the
+//! epoch with one clock read (at most once per millisecond) and files each
+//! entry under the 1 ms bucket of `stamp + length`; when a bucket falls due
+//! its entries fire: they leave the wheel and their wakers are woken. An
+//! ask's ticket names its entry, so the ask has expired once the entry is
+//! gone: no clock read per ask, and nothing scanned per distinct length.
 //!
-//! Guarantees: a deadline never fires early (an epoch is stamped after its
-//! asks joined it), and fires within about 2 ms plus scheduling delay of its
-//! nominal time. Entries are never cancelled: a completed ask's waker is woken
-//! once at its deadline, a spurious poll every future tolerates. Repeated
-//! joins of one task in one epoch are de-duplicated, so memory is bounded by
-//! (asking tasks) × (longest deadline in ms).
+//! Memory follows the asks that are pending, not those that were: an entry
+//! is shared by the deadlines one task joins in one epoch with one length
+//! (a loop of asks joins one entry per millisecond), counts them, and
+//! leaves when the last one is dropped (at once once stamped, at the next
+//! stamp before).
+//!
+//! The wheel belongs to its actix system: the ticker runs on the thread's
+//! arbiter, and when the system ends (its runtime drops the ticker) the
+//! wheel goes with it; a later system on the thread starts a fresh one.
+//! Tickets of an earlier wheel are not judged by a later one.
+//!
+//! Timing: a deadline never fires early (an epoch is stamped after its asks
+//! joined it). It fires within about 2 ms of its length while the thread is
+//! free; the stamp and the firing are work on the arbiter like any other,
+//! so a handler that holds the thread delays each by as long as it holds it.
 
 use std::{
     cell::RefCell,
-    collections::BTreeMap,
+    collections::BTreeSet,
     future::Future,
     pin::Pin,
     sync::atomic::{AtomicU64, Ordering},
@@ -27,38 +37,45 @@ use std::{
     time::Duration,
 };
 
+use slotmap::{DefaultKey, SlotMap};
 use tokio::time::{Instant, Sleep};
 
 /// Bucket width, and the least time between two stamps.
 const TICK: Duration = Duration::from_millis(1);
 
-/// Distinguishes the wheels of different threads, for a future that moves.
+/// "Never", for deadlines too long to represent.
+const FAR: Duration = Duration::from_secs(86_400 * 365);
+
+/// Distinguishes the wheels of different threads and systems.
 static NEXT_WHEEL: AtomicU64 = AtomicU64::new(1);
 
-/// Where an ask's deadline lives: a wheel (thread) and an epoch in it.
+/// Where a deadline lives: a wheel and an entry in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Ticket {
     wheel: u64,
-    epoch: u64,
+    key: DefaultKey,
 }
 
 struct Entry {
     waker: Waker,
     after: Duration,
-    epoch: u64,
+    /// Deadlines holding this entry.
+    holders: u32,
+    /// The bucket it falls due in, once stamped.
+    bucket: Option<u64>,
 }
 
 struct Wheel {
     id: u64,
+    /// The actix system the wheel's ticker runs in.
+    system: usize,
     origin: Instant,
-    /// The epoch new joins go into; stamped (and advanced) by the ticker.
-    epoch: u64,
-    young: Vec<(Waker, Duration)>,
+    entries: SlotMap<DefaultKey, Entry>,
+    /// Entries joined since the last stamp (some maybe left already).
+    young: Vec<DefaultKey>,
     last_stamp: Option<Instant>,
-    /// Buckets of 1 ms since `origin`, each due at its end.
-    buckets: BTreeMap<u64, Vec<Entry>>,
-    /// Per duration, the newest epoch whose deadline has passed.
-    expired: Vec<(Duration, u64)>,
+    /// Stamped entries by the 1 ms bucket (since `origin`) they fall due in.
+    due: BTreeSet<(u64, DefaultKey)>,
     ticker: Ticker,
 }
 
@@ -75,24 +92,17 @@ thread_local! {
 }
 
 impl Wheel {
-    fn new() -> Self {
+    fn new(system: usize) -> Self {
         Self {
             id: NEXT_WHEEL.fetch_add(1, Ordering::Relaxed),
+            system,
             origin: Instant::now(),
-            epoch: 0,
+            entries: SlotMap::new(),
             young: Vec::new(),
             last_stamp: None,
-            buckets: BTreeMap::new(),
-            expired: Vec::new(),
+            due: BTreeSet::new(),
             ticker: Ticker::Off,
         }
-    }
-
-    /// Rounded up, so no entry fires before its deadline.
-    fn bucket_of(&self, at: Instant) -> u64 {
-        let since = at.saturating_duration_since(self.origin);
-        let whole = since.as_secs().saturating_mul(1000);
-        whole.saturating_add(u64::from(since.subsec_nanos().div_ceil(1_000_000)))
     }
 
     fn due_until(&self, now: Instant) -> u64 {
@@ -104,51 +114,56 @@ impl Wheel {
     fn instant_of(&self, bucket: u64) -> Instant {
         self.origin
             .checked_add(Duration::from_millis(bucket))
-            .unwrap_or_else(|| self.origin + Duration::from_secs(86_400 * 365))
+            .unwrap_or_else(|| self.origin + FAR)
     }
 
-    fn expired_epoch(&self, after: Duration) -> Option<u64> {
-        self.expired
-            .iter()
-            .find(|(d, _)| *d == after)
-            .map(|(_, e)| *e)
-    }
-
-    /// Adds `waker` to the current epoch; makes sure the ticker will stamp it.
-    /// `false` if no ticker can run on this thread.
-    fn join(&mut self, after: Duration, waker: &Waker) -> bool {
-        if let Some((last, last_after)) = self.young.last()
-            && *last_after == after
-            && last.will_wake(waker)
+    /// Adds a deadline of `after` for `waker` to the current epoch: to the
+    /// entry the same task joined last with the same length, if any.
+    fn join(&mut self, after: Duration, waker: &Waker) -> DefaultKey {
+        if let Some(&last) = self.young.last()
+            && let Some(entry) = self.entries.get_mut(last)
+            && entry.after == after
+            && entry.waker.will_wake(waker)
         {
-            return true;
+            entry.holders += 1;
+            return last;
         }
-        let first = self.young.is_empty();
-        self.young.push((waker.clone(), after));
-        if first {
-            match &mut self.ticker {
-                Ticker::On { waker } => {
-                    if let Some(ticker) = waker.take() {
-                        ticker.wake();
-                    }
-                }
-                Ticker::Off => {
-                    let spawned = actix_rt::Arbiter::try_current()
-                        .is_some_and(|arbiter| arbiter.spawn(TickerTask::new()));
-                    if !spawned {
-                        self.young.pop();
-                        return false;
-                    }
-                    self.ticker = Ticker::On { waker: None };
-                }
-            }
+        let key = self.entries.insert(Entry {
+            waker: waker.clone(),
+            after,
+            holders: 1,
+            bucket: None,
+        });
+        self.young.push(key);
+        if self.young.len() == 1
+            && let Ticker::On { waker } = &mut self.ticker
+            && let Some(ticker) = waker.take()
+        {
+            // Asleep until a later bucket: the new epoch needs its stamp.
+            ticker.wake();
         }
-        true
+        key
+    }
+
+    /// One holder of `key` is gone; the entry goes with its last holder
+    /// (once stamped; a young one waits for the stamp, so that the next
+    /// ask of the same task in this epoch can share it again).
+    fn leave(&mut self, key: DefaultKey) {
+        let Some(entry) = self.entries.get_mut(key) else {
+            return;
+        };
+        entry.holders = entry.holders.saturating_sub(1);
+        if entry.holders == 0
+            && let Some(bucket) = entry.bucket
+        {
+            self.due.remove(&(bucket, key));
+            self.entries.remove(key);
+        }
     }
 
     /// One run of the ticker at `now`: stamps the young epoch if a tick has
-    /// passed since the last stamp, collects due wakers, and says when to
-    /// run next.
+    /// passed since the last stamp, fires what is due, and says when to run
+    /// next.
     fn turn(&mut self, now: Instant, woken: &mut Vec<Waker>) -> Option<Instant> {
         let mut next_stamp = None;
         if !self.young.is_empty() {
@@ -159,20 +174,16 @@ impl Wheel {
                 _ => self.stamp(now),
             }
         }
-        let later = self
-            .buckets
-            .split_off(&self.due_until(now).saturating_add(1));
-        for entry in std::mem::replace(&mut self.buckets, later)
-            .into_values()
-            .flatten()
+        let until = self.due_until(now);
+        while let Some(&(bucket, key)) = self.due.first()
+            && bucket <= until
         {
-            match self.expired.iter_mut().find(|(d, _)| *d == entry.after) {
-                Some((_, epoch)) => *epoch = (*epoch).max(entry.epoch),
-                None => self.expired.push((entry.after, entry.epoch)),
+            self.due.pop_first();
+            if let Some(entry) = self.entries.remove(key) {
+                woken.push(entry.waker);
             }
-            woken.push(entry.waker);
         }
-        let next_bucket = self.buckets.keys().next().map(|b| self.instant_of(*b));
+        let next_bucket = self.due.first().map(|(bucket, _)| self.instant_of(*bucket));
         match (next_stamp, next_bucket) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -180,21 +191,51 @@ impl Wheel {
     }
 
     fn stamp(&mut self, now: Instant) {
-        let epoch = self.epoch;
-        for (waker, after) in std::mem::take(&mut self.young) {
-            let at = now
-                .checked_add(after)
-                .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365));
-            let bucket = self.bucket_of(at);
-            self.buckets.entry(bucket).or_default().push(Entry {
-                waker,
-                after,
-                epoch,
-            });
+        // Taken and given back, so the list keeps its capacity.
+        let mut young = std::mem::take(&mut self.young);
+        for key in young.drain(..) {
+            let Some(entry) = self.entries.get_mut(key) else {
+                continue;
+            };
+            if entry.holders == 0 {
+                self.entries.remove(key);
+                continue;
+            }
+            let at = now.checked_add(entry.after).unwrap_or_else(|| now + FAR);
+            let bucket = bucket_of(self.origin, at);
+            entry.bucket = Some(bucket);
+            self.due.insert((bucket, key));
         }
-        self.epoch += 1;
+        self.young = young;
         self.last_stamp = Some(now);
     }
+
+    /// Makes sure a ticker runs (or will) for this wheel; `false` if none
+    /// can run on this thread.
+    fn ensure_ticker(&mut self) -> bool {
+        if matches!(self.ticker, Ticker::On { .. }) {
+            return true;
+        }
+        let spawned = actix_rt::Arbiter::try_current()
+            .is_some_and(|arbiter| arbiter.spawn(TickerTask::new()));
+        if spawned {
+            self.ticker = Ticker::On { waker: None };
+        }
+        spawned
+    }
+}
+
+/// The 1 ms bucket after `origin` that `at` falls in, rounded up, so no
+/// entry fires before its deadline.
+fn bucket_of(origin: Instant, at: Instant) -> u64 {
+    let since = at.saturating_duration_since(origin);
+    let whole = since.as_secs().saturating_mul(1000);
+    whole.saturating_add(u64::from(since.subsec_nanos().div_ceil(1_000_000)))
+}
+
+/// The current actix system's id, if any.
+fn current_system() -> Option<usize> {
+    actix_rt::System::try_current().map(|system| system.id())
 }
 
 /// Joins the current epoch of this thread's wheel. `None` when this thread
@@ -202,48 +243,107 @@ impl Wheel {
 pub(crate) fn join(after: Duration, waker: &Waker) -> Option<Ticket> {
     WHEEL
         .try_with(|cell| {
-            let mut slot = cell.borrow_mut();
-            let wheel = slot.get_or_insert_with(Wheel::new);
-            wheel.join(after, waker).then_some(Ticket {
+            let mut slot = cell.try_borrow_mut().ok()?;
+            let stale = slot
+                .as_ref()
+                .is_none_or(|wheel| matches!(wheel.ticker, Ticker::Off));
+            if stale {
+                // Without a running ticker the wheel holds nothing pending;
+                // make sure it is this system's, then start its ticker.
+                let system = current_system()?;
+                if slot.as_ref().is_none_or(|wheel| wheel.system != system) {
+                    *slot = Some(Wheel::new(system));
+                }
+            }
+            let wheel = slot.as_mut()?;
+            if !wheel.ensure_ticker() {
+                return None;
+            }
+            let key = wheel.join(after, waker);
+            Some(Ticket {
                 wheel: wheel.id,
-                epoch: wheel.epoch,
+                key,
             })
         })
         .ok()
         .flatten()
 }
 
-/// Whether the deadline of `ticket` (with length `after`) has passed; if not,
-/// makes sure `waker` is woken when it does. `None` if the ticket belongs to
-/// another thread's wheel (the future moved).
-pub(crate) fn check(ticket: Ticket, after: Duration, waker: &Waker) -> Option<bool> {
+/// Whether the deadline of `ticket` has passed; if not, makes sure `waker`
+/// is woken when it does (which may move the deadline to an entry of its
+/// own, so `ticket` is updated). `None` if the ticket belongs to another
+/// wheel: the future moved threads, or the wheel's system ended.
+pub(crate) fn check(ticket: &mut Ticket, waker: &Waker) -> Option<bool> {
     WHEEL
         .try_with(|cell| {
-            let mut slot = cell.borrow_mut();
+            let mut slot = cell.try_borrow_mut().ok()?;
             let wheel = slot.as_mut().filter(|w| w.id == ticket.wheel)?;
-            if wheel
-                .expired_epoch(after)
-                .is_some_and(|e| e >= ticket.epoch)
-            {
+            let Some(entry) = wheel.entries.get_mut(ticket.key) else {
+                // Gone while held: it fired.
                 return Some(true);
+            };
+            if entry.waker.will_wake(waker) {
+                return Some(false);
             }
-            // Not yet: a spurious poll, or a new waker. A fresh join expires
-            // no earlier than the ticket, so it is a safe reminder.
-            wheel.join(after, waker).then_some(false)
+            if entry.holders == 1 {
+                entry.waker = waker.clone();
+                return Some(false);
+            }
+            // Shared with deadlines that keep the old waker: a twin entry
+            // that falls due with this one.
+            entry.holders -= 1;
+            let twin = Entry {
+                waker: waker.clone(),
+                after: entry.after,
+                holders: 1,
+                bucket: entry.bucket,
+            };
+            let bucket = twin.bucket;
+            let key = wheel.entries.insert(twin);
+            match bucket {
+                Some(bucket) => {
+                    wheel.due.insert((bucket, key));
+                }
+                None => wheel.young.push(key),
+            }
+            ticket.key = key;
+            Some(false)
         })
         .ok()
         .flatten()
 }
 
+/// A deadline holding `ticket` is dropped (its ask completed or was
+/// dropped): what it held goes.
+pub(crate) fn leave(ticket: Ticket) {
+    let _ = WHEEL.try_with(|cell| {
+        // Busy only if the wheel itself drops a future; nothing to free then.
+        if let Ok(mut slot) = cell.try_borrow_mut()
+            && let Some(wheel) = slot.as_mut().filter(|w| w.id == ticket.wheel)
+        {
+            wheel.leave(ticket.key);
+        }
+    });
+}
+
+/// How many entries the wheel of this thread holds, for tests.
+#[cfg(test)]
+pub(crate) fn entries() -> usize {
+    WHEEL.with(|cell| cell.borrow().as_ref().map_or(0, |w| w.entries.len()))
+}
+
 /// The ticker of one thread.
 struct TickerTask {
     sleep: Pin<Box<Sleep>>,
+    /// Returned `Ready`: it ended because nothing was pending.
+    done: bool,
 }
 
 impl TickerTask {
     fn new() -> Self {
         Self {
             sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            done: false,
         }
     }
 }
@@ -272,6 +372,7 @@ impl Future for TickerTask {
                 waker.wake();
             }
             let Ok(Some(next)) = next else {
+                self.done = true;
                 return Poll::Ready(());
             };
             self.sleep.as_mut().reset(next);
@@ -284,13 +385,18 @@ impl Future for TickerTask {
 
 impl Drop for TickerTask {
     fn drop(&mut self) {
-        // The arbiter is going away: a later join must start a new ticker
-        // (or fall back) rather than trust this one.
+        if self.done {
+            return;
+        }
+        // Dropped unfinished: its runtime (the actix system, or this
+        // arbiter) is going away, and with it every task whose deadline is
+        // here. The wheel goes too; a later system starts a fresh one.
         let _ = WHEEL.try_with(|cell| {
-            if let Ok(mut slot) = cell.try_borrow_mut()
-                && let Some(wheel) = slot.as_mut()
-            {
-                wheel.ticker = Ticker::Off;
+            if let Ok(mut slot) = cell.try_borrow_mut() {
+                let wheel = slot.take();
+                drop(slot);
+                // Dropped outside the borrow: dropping a waker can drop a task.
+                drop(wheel);
             }
         });
     }
