@@ -4,7 +4,7 @@ use std::{
     collections::HashMap,
     fmt,
     sync::{
-        Arc,
+        Arc, Weak,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
 };
@@ -279,6 +279,25 @@ impl Swarm {
     /// The configuration the swarm runs with.
     pub fn config(&self) -> &SwarmConfig {
         &self.inner.config
+    }
+}
+
+/// A swarm that its holder does not keep alive: what the swarm's own
+/// agents (supervisors) hold, so that a swarm dropped without
+/// [`shutdown`](Swarm::shutdown) still ends its arbiter threads.
+#[derive(Clone)]
+pub(crate) struct WeakSwarm(Weak<SwarmInner>);
+
+impl WeakSwarm {
+    /// The swarm, unless every [`Swarm`] handle is gone.
+    pub(crate) fn upgrade(&self) -> Option<Swarm> {
+        self.0.upgrade().map(|inner| Swarm { inner })
+    }
+}
+
+impl Swarm {
+    pub(crate) fn downgrade(&self) -> WeakSwarm {
+        WeakSwarm(Arc::downgrade(&self.inner))
     }
 }
 

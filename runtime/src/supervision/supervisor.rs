@@ -24,7 +24,7 @@ use super::{
 };
 use crate::{
     Agent, AgentContext, AgentStatus, Escalation, ExitReason, Lifecycle, Restart, SpawnError,
-    Swarm, private,
+    private, swarm::WeakSwarm,
 };
 
 mod batch;
@@ -42,7 +42,9 @@ pub(crate) type ReadySlot = Arc<Mutex<Option<oneshot::Sender<Result<(), SpawnErr
 /// children. Built from a [`SupervisorSpec`]; addressed by [`SupervisorRef`].
 pub struct Supervisor {
     core: Arc<SupervisorCore>,
-    swarm: Swarm,
+    /// Weak: a supervisor lives on one of the swarm's arbiters, which the
+    /// swarm's last handle must be able to stop.
+    swarm: WeakSwarm,
     initial: Arc<[Arc<dyn ErasedChild>]>,
     ready: ReadySlot,
     start_timeout: Duration,
@@ -113,11 +115,11 @@ impl Lifecycle for Supervisor {
 impl Supervisor {
     pub(crate) fn new(
         core: Arc<SupervisorCore>,
-        swarm: Swarm,
+        swarm: WeakSwarm,
+        start_timeout: Duration,
         initial: Arc<[Arc<dyn ErasedChild>]>,
         ready: ReadySlot,
     ) -> Self {
-        let start_timeout = swarm.config().start_timeout;
         Self {
             core,
             swarm,
@@ -142,12 +144,15 @@ impl Supervisor {
     fn start_children(&mut self, ctx: &mut AgentContext<Self>) {
         let (core, swarm, initial, ready) = (
             self.core.clone(),
-            self.swarm.clone(),
+            self.swarm.upgrade(),
             self.initial.clone(),
             self.ready.clone(),
         );
         self.serially(ctx, async move {
-            let result = ops::start_layers(&core, &swarm, &initial).await;
+            let result = match swarm {
+                Some(swarm) => ops::start_layers(&core, &swarm, &initial).await,
+                None => Err(SpawnError::SwarmStopped),
+            };
             if let Some(tx) = ready.lock().take() {
                 let _ = tx.send(result);
             }
@@ -282,8 +287,11 @@ impl Handler<AddChild> for Supervisor {
     type Result = AtomicResponse<Self, Result<Arc<dyn Any + Send + Sync>, SpawnError>>;
 
     fn handle(&mut self, msg: AddChild, _: &mut AgentContext<Self>) -> Self::Result {
-        let (core, swarm) = (self.core.clone(), self.swarm.clone());
-        let work = async move { ops::add_child(&core, &swarm, msg.child).await };
+        let (core, swarm) = (self.core.clone(), self.swarm.upgrade());
+        let work = async move {
+            let swarm = swarm.ok_or(SpawnError::SwarmStopped)?;
+            ops::add_child(&core, &swarm, msg.child).await
+        };
         AtomicResponse::new(Box::pin(wrap_future::<_, Self>(work)))
     }
 }

@@ -246,13 +246,17 @@ async fn launch(
     let (ready_tx, ready_rx) = oneshot::channel();
     let ready = Arc::new(Mutex::new(Some(ready_tx)));
     let factory = {
-        let (core, swarm, children, ready) = (
+        let (core, weak, children, ready) = (
             core.clone(),
-            swarm.clone(),
+            swarm.downgrade(),
             parts.children.clone(),
             ready.clone(),
         );
-        move || Supervisor::new(core.clone(), swarm.clone(), children.clone(), ready.clone())
+        let start_timeout = swarm.config().start_timeout;
+        move || {
+            let (core, weak, children) = (core.clone(), weak.clone(), children.clone());
+            Supervisor::new(core, weak, start_timeout, children, ready.clone())
+        }
     };
     let orphans = core.clone();
     let mut spawn = swarm
