@@ -48,6 +48,7 @@
 mod ack;
 mod actor;
 mod batch;
+mod credit;
 mod dead_letters;
 mod dedup;
 mod ended;
@@ -65,10 +66,12 @@ mod target;
 mod topic;
 mod trie;
 mod undelivered;
+mod waiting;
 
 pub use ack::{DeliveryMode, Retry};
 pub use actor::{Router, RouterConfig};
 pub use batch::Batch;
+pub use credit::DEFAULT_IN_FLIGHT;
 pub use dead_letters::DeadLetters;
 pub use dedup::DedupWindow;
 pub use ended::{EndReason, Ended};

@@ -140,6 +140,7 @@ impl Monitor {
                     published: counts.published,
                     delivered: counts.delivered,
                     queued: counts.queued,
+                    held_for_ack: counts.held_for_ack,
                     undelivered: (counts.undelivered.into_iter())
                         .map(|(reason, n)| (reason.label().to_owned(), n))
                         .collect(),

@@ -230,8 +230,14 @@ impl Collector for SnapshotCollector {
         gauges(
             &mut encoder,
             "agentix_router_queued",
-            "Deliveries waiting in the router for full mailboxes.",
+            "Deliveries waiting in the router for full mailboxes or full in-flight windows.",
             routers().map(|r| (by_router(r), gauge_value(r.queued))),
+        )?;
+        gauges(
+            &mut encoder,
+            "agentix_router_held_for_ack",
+            "Deliveries held for acknowledgement by at-least-once subscribers.",
+            routers().map(|r| (by_router(r), gauge_value(r.held_for_ack))),
         )?;
         histograms(
             &mut encoder,

@@ -99,8 +99,11 @@ pub struct RouterSnapshot {
     pub published: u64,
     /// Deliveries handed to subscribers.
     pub delivered: u64,
-    /// Deliveries waiting in the router for full mailboxes.
+    /// Deliveries waiting in the router for full mailboxes or full
+    /// in-flight windows.
     pub queued: u64,
+    /// Deliveries held for acknowledgement by at-least-once subscribers.
+    pub held_for_ack: u64,
     /// Messages not delivered, by reason (`no_subscriber`, `overflow`, …).
     pub undelivered: BTreeMap<String, u64>,
     /// Publish-to-handle latency by topic (sampled; at most 64 topics,

@@ -130,6 +130,11 @@ pub(crate) struct Unacked<M> {
     pub(crate) in_flight: VecDeque<InFlight<M>>,
     /// Messages to send again, each not before its time.
     pub(crate) retries: VecDeque<(Instant, Envelope<M>)>,
+    /// Messages in `in_flight` and `retries`: what the router holds for
+    /// this subscription until it is acknowledged or given up.
+    held: usize,
+    /// Acknowledged deliveries released early, not yet reported by `check`.
+    released: usize,
 }
 
 /// What a check of the batches in flight found.
@@ -150,10 +155,35 @@ impl<M> Unacked<M> {
             retry,
             in_flight: VecDeque::new(),
             retries: VecDeque::new(),
+            held: 0,
+            released: 0,
         }
     }
 
+    /// Forgets the acknowledged batches at the front of those in flight: a
+    /// cheap look at the answers when the subscription's window is full,
+    /// between two full checks (which report them). Returns what is still
+    /// held.
+    pub(crate) fn release_acked(&mut self) -> usize {
+        while let Some(flight) = self.in_flight.front()
+            && flight.cell.get() == Answer::Acked
+        {
+            let count = flight.items.len();
+            self.in_flight.pop_front();
+            self.held = self.held.saturating_sub(count);
+            self.released += count;
+        }
+        self.held
+    }
+
+    /// What the router holds for this subscription: in flight, or waiting
+    /// for a retry.
+    pub(crate) fn held(&self) -> usize {
+        self.held
+    }
+
     pub(crate) fn sent(&mut self, cell: Arc<AckCell>, items: Arc<[Envelope<M>]>, now: Instant) {
+        self.held += items.len();
         self.in_flight.push_back(InFlight {
             cell,
             items,
@@ -168,7 +198,8 @@ impl<M> Unacked<M> {
         // In place: this runs before every least-busy or weighted pick, and
         // the vectors below allocate only when something is to be done.
         let (mut exhausted, mut scheduled) = (Vec::new(), Vec::new());
-        let (mut acked, mut failed, mut timed_out) = (0, 0, 0);
+        let released = std::mem::take(&mut self.released);
+        let (mut acked, mut failed, mut timed_out) = (released, 0, 0);
         let policy = self.retry;
         self.in_flight.retain(|flight| {
             let count = flight.items.len();
@@ -206,6 +237,10 @@ impl<M> Unacked<M> {
             }
             !is_due
         });
+        // Acknowledged, given up, or taken out to go again (those released
+        // early were taken off already).
+        let settled = acked - released + exhausted.len() + again.len();
+        self.held = self.held.saturating_sub(settled);
         Checked {
             again,
             exhausted,
@@ -230,6 +265,7 @@ impl<M> Unacked<M> {
             }
         }
         left.extend(self.retries.drain(..).map(|(_, item)| item));
+        self.held = 0;
         left
     }
 }
@@ -289,6 +325,7 @@ mod tests {
             .collect();
         assert_eq!(again, [(3, 2)]);
         assert!(unacked.is_idle());
+        assert_eq!(unacked.held(), 0, "acknowledged, or taken out to go again");
     }
 
     #[tokio::test(start_paused = true)]

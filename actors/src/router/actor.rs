@@ -13,6 +13,7 @@ use super::{
     DeadLetters, DedupWindow, DeliveryMode, EndReason, Envelope, RouterStats, SubscriberQueue,
     Topic, TopicIndex, TopicPattern, UndeliveredReason, UndeliveredStore,
     ack::Unacked,
+    credit::Window,
     dead_letters::Reroute,
     ended::EndedLog,
     fanout::Open,
@@ -28,6 +29,7 @@ pub struct RouterConfig {
     pub(crate) max_batch: usize,
     pub(crate) dedup_window: usize,
     pub(crate) undelivered: usize,
+    pub(crate) budget: Option<usize>,
 }
 
 impl Default for RouterConfig {
@@ -40,6 +42,7 @@ impl Default for RouterConfig {
             max_batch: 256,
             dedup_window: 0,
             undelivered: 10_000,
+            budget: None,
         }
     }
 }
@@ -60,6 +63,18 @@ impl RouterConfig {
         self
     }
 
+    /// Publishes (and other messages) each shard handles in one turn
+    /// before it lets the other agents of its arbiter run, its subscribers
+    /// there among them; default: the swarm's
+    /// ([`SwarmConfig::budget`](agentix_runtime::SwarmConfig::budget)).
+    /// Open batches leave at the end of every turn, so a budget below
+    /// [`max_batch`](Self::max_batch) also caps the batches under load.
+    /// 0 fails the start with a [`ConfigError::ZeroBudget`](agentix_runtime::ConfigError::ZeroBudget).
+    pub fn budget(mut self, messages: usize) -> Self {
+        self.budget = Some(messages);
+        self
+    }
+
     /// Keep the last `capacity` undelivered messages for queries and
     /// redrive (default 10,000); all are counted.
     pub fn undelivered(mut self, capacity: usize) -> Self {
@@ -76,8 +91,32 @@ pub(crate) struct Sub<M> {
     pub(crate) queue: SubscriberQueue<Envelope<M>>,
     /// Under at-least-once: what is in flight and waiting for a retry.
     pub(crate) unacked: Option<Unacked<M>>,
+    /// The bound on messages in flight to the subscriber.
+    pub(crate) window: Window,
     /// The queue group it is a member of, if any.
     pub(crate) group: Option<u64>,
+}
+
+impl<M> Sub<M> {
+    /// Whether a batch of `len` fits its window now; at-least-once answers
+    /// that came in since the last check count.
+    pub(crate) fn admits(&mut self, len: usize) -> bool {
+        let held = self.unacked.as_ref().map_or(0, Unacked::held);
+        if self.window.admits(len, held) {
+            return true;
+        }
+        let Some(unacked) = &mut self.unacked else {
+            return false;
+        };
+        let held = unacked.release_acked();
+        self.window.admits(len, held)
+    }
+
+    /// How many messages its window takes now.
+    pub(crate) fn room(&mut self) -> usize {
+        let held = self.unacked.as_mut().map_or(0, Unacked::release_acked);
+        self.window.room(held)
+    }
 }
 
 /// Limit of the topic → subscriptions cache: it is rebuilt from the index
@@ -102,6 +141,9 @@ pub struct Router<M: Send + Sync + 'static> {
     /// Per lane, the deliveries picked for queue-group members.
     pub(crate) member_open: [Vec<(u64, Vec<Envelope<M>>)>; 4],
     pub(crate) flush_scheduled: bool,
+    /// Subscriptions with deliveries waiting in their queue (maybe again,
+    /// or emptied since).
+    pub(crate) waiting: Vec<u64>,
     pub(crate) retry_scheduled: bool,
     pub(crate) ack_check_scheduled: bool,
     /// A blocking subscriber's queue overflowed: stop taking messages.
@@ -149,6 +191,7 @@ impl<M: Send + Sync + 'static> Router<M> {
             open: [None, None, None, None],
             member_open: Default::default(),
             flush_scheduled: false,
+            waiting: Vec::new(),
             retry_scheduled: false,
             ack_check_scheduled: false,
             must_hold: false,
@@ -293,6 +336,10 @@ impl<M: Send + Sync + 'static> Handler<Subscribe<M>> for Router<M> {
                 pattern: subscribe.pattern,
                 target: subscribe.target,
                 queue: SubscriberQueue::new(options.queue, options.overflow),
+                window: Window::new(
+                    options.in_flight,
+                    options.delivery == DeliveryMode::AtMostOnce,
+                ),
                 unacked: match options.delivery {
                     DeliveryMode::AtMostOnce => None,
                     DeliveryMode::AtLeastOnce(retry) => Some(Unacked::new(retry)),

@@ -2,7 +2,7 @@
 
 use std::{fmt, ops::Deref, sync::Arc};
 
-use super::{Envelope, ack::AckCell};
+use super::{Envelope, ack::AckCell, credit::Done};
 
 /// Deliveries for one subscriber, in publish order, in one mailbox message.
 ///
@@ -18,6 +18,9 @@ use super::{Envelope, ack::AckCell};
 pub struct Batch<M> {
     deliveries: Arc<[Envelope<M>]>,
     ack: Option<Arc<AckCell>>,
+    /// At-most-once: where the subscription counts the messages its
+    /// subscriber is done with, for its window of messages in flight.
+    done: Option<Arc<Done>>,
     /// The delivery timed from publish to handling, if any: found once per
     /// shared batch by the router, not by each subscriber.
     sampled: Option<u32>,
@@ -33,11 +36,13 @@ impl<M> Batch<M> {
     pub(crate) fn new(
         deliveries: Arc<[Envelope<M>]>,
         ack: Option<Arc<AckCell>>,
+        done: Option<Arc<Done>>,
         sampled: Option<u32>,
     ) -> Self {
         Self {
             deliveries,
             ack,
+            done,
             sampled,
         }
     }
@@ -77,6 +82,9 @@ impl<M> Drop for Batch<M> {
     /// publish to here.
     fn drop(&mut self) {
         self.nack();
+        if let Some(done) = &self.done {
+            done.finished(self.deliveries.len());
+        }
         let sampled = self.sampled.and_then(|at| self.deliveries.get(at as usize));
         if let Some(envelope) = sampled
             && let Some(stats) = &envelope.sampled

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use actix::Handler;
 use agentix_runtime::{AgentContext, AgentName, AskError};
 
-use super::{Router, RouterRef, SubscriptionId};
+use super::{Envelope, Router, RouterRef, SubscriptionId, UndeliveredReason, groups::Entry};
 
 /// How many ended subscriptions a shard remembers.
 pub(crate) const ENDED_KEPT: usize = 64;
@@ -125,5 +125,67 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
             ended.extend(shard.call(QueryEnded).await?);
         }
         Ok(ended)
+    }
+}
+
+impl<M: Send + Sync + 'static> Router<M> {
+    /// Subscription `id` has stopped for good: it goes, and so do `items`
+    /// and whatever waited for it, as dead letters.
+    pub(crate) fn gone(&mut self, id: u64, items: impl Iterator<Item = Envelope<M>>) {
+        let name = (self.subs.get(&id).map(|sub| sub.target.name()))
+            .or_else(|| self.ended.subscriber(id))
+            .cloned();
+        for item in items {
+            self.undelivered
+                .record(item, UndeliveredReason::Closed, name.clone());
+        }
+        self.remove_subscription(id, EndReason::Stopped);
+    }
+
+    /// Removes subscription `id`; what waited for it becomes undelivered
+    /// (`Closed`). `true` if it existed.
+    pub(crate) fn remove_subscription(&mut self, id: u64, end: EndReason) -> bool {
+        let reason = UndeliveredReason::Closed;
+        let Some(mut sub) = self.subs.remove(&id) else {
+            return false;
+        };
+        match sub.group {
+            None => {
+                self.index.remove(&sub.pattern, &Entry::Sub(id));
+            }
+            Some(group) => {
+                if self.groups.leave(group, id) {
+                    self.index.remove(&sub.pattern, &Entry::Group(group));
+                }
+            }
+        }
+        self.clear_matches();
+        // Deliveries picked for it and not sent yet.
+        for lane in &mut self.member_open {
+            if let Some(at) = lane.iter().position(|(member, _)| *member == id) {
+                let (_, items) = lane.swap_remove(at);
+                let name = Some(sub.target.name().clone());
+                for item in items {
+                    self.undelivered.record(item, reason, name.clone());
+                }
+            }
+        }
+        let name = sub.target.name().clone();
+        self.ended.push(Ended {
+            subscription: SubscriptionId(id),
+            subscriber: name.clone(),
+            reason: end,
+            shard: self.shard,
+            routed_until: self.next_id,
+        });
+        let mut waiting: Vec<_> = sub.queue.drain(usize::MAX).collect();
+        if let Some(unacked) = &mut sub.unacked {
+            waiting.extend(unacked.abandon());
+        }
+        for item in waiting {
+            self.undelivered.record(item, reason, Some(name.clone()));
+        }
+        self.count_queued();
+        true
     }
 }

@@ -9,24 +9,19 @@
 //! batch leaves before one for another set is opened in its lane, a
 //! subscriber sees one publisher's messages of one lane in publish order.
 //!
-//! A subscriber whose mailbox is full gets its deliveries queued in the
-//! router, bounded, under its overflow policy; they are retried every
-//! millisecond, ahead of anything newer.
+//! A subscriber whose mailbox or window of messages in flight is full gets
+//! its deliveries queued in the router (`waiting.rs`).
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use actix::{ActorFutureExt, AsyncContext, WrapFuture};
 use agentix_runtime::AgentContext;
 use tokio::time::Instant;
 
 use super::{
-    Batch, EndReason, Ended, Envelope, Outcome, OverflowPolicy, Priority, Pushed, SubscriptionId,
-    UndeliveredReason, ack::AckCell, actor::Router, batch::sampled_in, groups::Entry,
-    target::Refused,
+    Batch, Envelope, Outcome, Priority, UndeliveredReason, ack::AckCell, actor::Router,
+    batch::sampled_in, target::Refused,
 };
-
-/// How often deliveries waiting for a full mailbox are retried.
-const RETRY_EVERY: Duration = Duration::from_millis(1);
 
 /// A batch being filled for one set of subscriptions.
 pub(crate) struct Open<M> {
@@ -104,6 +99,10 @@ impl<M: Send + Sync + 'static> Router<M> {
         self.flush_scheduled = true;
         ctx.spawn(async {}.into_actor(self).map(|(), router, ctx| {
             router.flush_scheduled = false;
+            // What waits is older than what is open: it goes first.
+            if !router.waiting.is_empty() {
+                router.retry_queues(ctx);
+            }
             router.flush_all(ctx);
         }));
     }
@@ -187,7 +186,7 @@ impl<M: Send + Sync + 'static> Router<M> {
     /// Hands `batch` to subscription `id` now, tracking it when the
     /// subscription is at-least-once. `Full` too when `behind_queue` and
     /// deliveries are waiting in the router for it: those go first.
-    fn offer(
+    pub(crate) fn offer(
         &mut self,
         id: u64,
         batch: &Arc<[Envelope<M>]>,
@@ -202,9 +201,16 @@ impl<M: Send + Sync + 'static> Router<M> {
         if behind_queue && !sub.queue.is_empty() {
             return Err(Refused::Full);
         }
+        // Its window is full: like a full mailbox, the queue takes it.
+        if !sub.admits(batch.len()) {
+            return Err(Refused::Full);
+        }
         let cell = sub.unacked.as_ref().map(|_| Arc::new(AckCell::default()));
-        sub.target
-            .deliver(Batch::new(batch.clone(), cell.clone(), sampled))?;
+        // Counted before the hand-over: a refused batch is dropped, which
+        // counts it done again.
+        let done = sub.window.handed(batch.len());
+        let batch_for = Batch::new(batch.clone(), cell.clone(), done, sampled);
+        sub.target.deliver(batch_for)?;
         self.stats.shards[self.shard].delivered(batch.len());
         match (&mut sub.unacked, cell) {
             (Some(unacked), Some(cell)) => {
@@ -220,171 +226,5 @@ impl<M: Send + Sync + 'static> Router<M> {
             }
         }
         Ok(())
-    }
-
-    fn enqueue(&mut self, id: u64, items: impl Iterator<Item = Envelope<M>>) {
-        let Some(sub) = self.subs.get_mut(&id) else {
-            return;
-        };
-        for item in items {
-            match sub.queue.push(item) {
-                Pushed::Queued => {}
-                Pushed::Displaced(_) | Pushed::Dropped(_) => {
-                    self.undelivered.count_only(UndeliveredReason::Overflow);
-                }
-                Pushed::Refused(item) => {
-                    let name = Some(sub.target.name().clone());
-                    self.undelivered
-                        .record(item, UndeliveredReason::Overflow, name);
-                }
-                Pushed::Full(item) => {
-                    // Kept: the router stops taking messages until it has
-                    // room again (see `hold_publishers`).
-                    sub.queue.push_over(item);
-                    self.must_hold = true;
-                }
-            }
-        }
-    }
-
-    /// Stops taking messages while a blocking subscriber's queue is full:
-    /// the mailbox fills up and the publishers wait. Retries the queues
-    /// every millisecond meanwhile.
-    pub(crate) fn hold_publishers(&mut self, ctx: &mut AgentContext<Self>) {
-        if !self.must_hold || self.holding {
-            return;
-        }
-        self.holding = true;
-        let pause = tokio::time::sleep(RETRY_EVERY).into_actor(self);
-        ctx.wait(pause.map(|(), router, ctx| {
-            router.holding = false;
-            router.retry_queues(ctx);
-            router.must_hold = (router.subs.values())
-                .any(|sub| sub.queue.policy() == OverflowPolicy::Block && sub.queue.is_full());
-            router.hold_publishers(ctx);
-        }));
-    }
-
-    /// Subscription `id` has stopped for good: it goes, and so do `items`
-    /// and whatever waited for it, as dead letters.
-    fn gone(&mut self, id: u64, items: impl Iterator<Item = Envelope<M>>) {
-        let name = (self.subs.get(&id).map(|sub| sub.target.name()))
-            .or_else(|| self.ended.subscriber(id))
-            .cloned();
-        for item in items {
-            self.undelivered
-                .record(item, UndeliveredReason::Closed, name.clone());
-        }
-        self.remove_subscription(id, EndReason::Stopped);
-    }
-
-    /// Removes subscription `id`; what waited for it becomes undelivered
-    /// (`Closed`). `true` if it existed.
-    pub(crate) fn remove_subscription(&mut self, id: u64, end: EndReason) -> bool {
-        let reason = UndeliveredReason::Closed;
-        let Some(mut sub) = self.subs.remove(&id) else {
-            return false;
-        };
-        match sub.group {
-            None => {
-                self.index.remove(&sub.pattern, &Entry::Sub(id));
-            }
-            Some(group) => {
-                if self.groups.leave(group, id) {
-                    self.index.remove(&sub.pattern, &Entry::Group(group));
-                }
-            }
-        }
-        self.clear_matches();
-        // Deliveries picked for it and not sent yet.
-        for lane in &mut self.member_open {
-            if let Some(at) = lane.iter().position(|(member, _)| *member == id) {
-                let (_, items) = lane.swap_remove(at);
-                let name = Some(sub.target.name().clone());
-                for item in items {
-                    self.undelivered.record(item, reason, name.clone());
-                }
-            }
-        }
-        let name = sub.target.name().clone();
-        self.ended.push(Ended {
-            subscription: SubscriptionId(id),
-            subscriber: name.clone(),
-            reason: end,
-            shard: self.shard,
-            routed_until: self.next_id,
-        });
-        let mut waiting: Vec<_> = sub.queue.drain(usize::MAX).collect();
-        if let Some(unacked) = &mut sub.unacked {
-            waiting.extend(unacked.abandon());
-        }
-        for item in waiting {
-            self.undelivered.record(item, reason, Some(name.clone()));
-        }
-        self.count_queued();
-        true
-    }
-
-    /// Sets this shard's queued gauge. Walks the subscriptions: called on
-    /// the slow paths only (a full mailbox, a retry, a removal).
-    fn count_queued(&mut self) {
-        self.queued_changed = false;
-        let queued = self.subs.values().map(|sub| sub.queue.len()).sum();
-        self.stats.shards[self.shard].set_queued(queued);
-    }
-
-    /// Sets the queued gauge if a hand-over was refused since it was set.
-    pub(crate) fn refresh_queued(&mut self) {
-        if self.queued_changed {
-            self.count_queued();
-        }
-    }
-
-    fn schedule_retry(&mut self, ctx: &mut AgentContext<Self>) {
-        if self.retry_scheduled {
-            return;
-        }
-        self.retry_scheduled = true;
-        ctx.run_later(RETRY_EVERY, |router, ctx| {
-            router.retry_scheduled = false;
-            router.retry_queues(ctx);
-        });
-    }
-
-    /// Hands queued deliveries over, oldest first, as far as mailboxes take
-    /// them.
-    fn retry_queues(&mut self, ctx: &mut AgentContext<Self>) {
-        let waiting: Vec<u64> = (self.subs.iter())
-            .filter(|(_, sub)| !sub.queue.is_empty())
-            .map(|(id, _)| *id)
-            .collect();
-        let max = self.config.max_batch;
-        let mut still_waiting = false;
-        for id in waiting {
-            while let Some(sub) = self.subs.get_mut(&id)
-                && !sub.queue.is_empty()
-            {
-                let batch: Arc<[Envelope<M>]> = sub.queue.drain(max).collect();
-                match self.offer(id, &batch, sampled_in(&batch), false, ctx) {
-                    Ok(()) => {}
-                    Err(Refused::Full) => {
-                        if let Some(sub) = self.subs.get_mut(&id) {
-                            sub.queue.requeue_front(batch.iter().cloned());
-                        }
-                        still_waiting = true;
-                        break;
-                    }
-                    Err(Refused::Closed) => {
-                        self.gone(id, batch.iter().cloned());
-                        break;
-                    }
-                }
-            }
-        }
-        if still_waiting {
-            self.schedule_retry(ctx);
-        }
-        self.count_queued();
-        self.post_undelivered(ctx);
     }
 }

@@ -11,7 +11,7 @@ use std::{
 };
 
 use actix::Handler;
-use agentix_runtime::{Agent, AgentRef, AskError, SendError, SpawnError, Swarm};
+use agentix_runtime::{Agent, AgentRef, AskError, ConfigError, SendError, SpawnError, Swarm};
 
 use super::{
     Batch, DeadLetters, Publish, Router, RouterConfig, RouterStats, SubscribeOptions,
@@ -90,6 +90,9 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
         config: RouterConfig,
         shards: usize,
     ) -> Result<Self, SpawnError> {
+        if config.budget == Some(0) {
+            return Err(SpawnError::Config(ConfigError::ZeroBudget));
+        }
         let capacity = config.undelivered;
         let stats = Arc::new(RouterStats::new(shards.max(1)));
         let kept = stats.clone();
@@ -103,8 +106,11 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
         for shard in 0..shards.max(1) {
             let dead_letters = dead_letters.clone();
             let stats = stats.clone();
-            let spawn = swarm
+            let mut spawn = swarm
                 .agent(move || Router::new(config, dead_letters.clone(), stats.clone(), shard));
+            if let Some(budget) = config.budget {
+                spawn = spawn.budget(budget);
+            }
             let arbiter = shard % swarm.arbiters().max(1);
             agents.push(spawn.on_arbiter(arbiter).spawn().await?);
         }

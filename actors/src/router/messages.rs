@@ -6,8 +6,8 @@ use std::{sync::Arc, time::Duration};
 use agentix_runtime::{AgentName, AgentRef, CorrelationId};
 
 use super::{
-    DeliveryMode, GroupStrategy, OverflowPolicy, Priority, Router, Topic, TopicPattern,
-    Undelivered, UndeliveredFilter, UndeliveredReason, target::Target,
+    DEFAULT_IN_FLIGHT, DeliveryMode, GroupStrategy, OverflowPolicy, Priority, Router, Topic,
+    TopicPattern, Undelivered, UndeliveredFilter, UndeliveredReason, target::Target,
 };
 
 /// A message to publish, with its options.
@@ -119,6 +119,7 @@ pub struct SubscriptionId(pub(crate) u64);
 pub struct SubscribeOptions {
     pub(crate) queue: usize,
     pub(crate) overflow: OverflowPolicy,
+    pub(crate) in_flight: usize,
     pub(crate) delivery: DeliveryMode,
     pub(crate) group: Option<(Arc<str>, GroupStrategy)>,
 }
@@ -128,6 +129,7 @@ impl Default for SubscribeOptions {
         Self {
             queue: 4096,
             overflow: OverflowPolicy::default(),
+            in_flight: DEFAULT_IN_FLIGHT,
             delivery: DeliveryMode::AtMostOnce,
             group: None,
         }
@@ -140,6 +142,29 @@ impl SubscribeOptions {
     pub fn queue(mut self, capacity: usize, overflow: OverflowPolicy) -> Self {
         self.queue = capacity.max(1);
         self.overflow = overflow;
+        self
+    }
+
+    /// At most `messages` handed to the subscriber and not yet done with
+    /// (default [`DEFAULT_IN_FLIGHT`], at least 1; `usize::MAX` for no
+    /// bound), per router shard. Done means dropped by its handler under
+    /// at-most-once, acknowledged (or given up) under at-least-once. The
+    /// rest waits in the router's queue for the subscriber
+    /// ([`queue`](Self::queue)), where the overflow policy decides what
+    /// survives, and goes out as the subscriber catches up. One batch
+    /// always goes when nothing is in flight, even one larger than this.
+    ///
+    /// ```
+    /// use agentix_actors::router::{OverflowPolicy, SubscribeOptions};
+    ///
+    /// // After a stall, at most 64 stale messages, then the newest 1,000.
+    /// let freshest = SubscribeOptions::default()
+    ///     .in_flight(64)
+    ///     .queue(1_000, OverflowPolicy::DropOldest);
+    /// # let _ = freshest;
+    /// ```
+    pub fn in_flight(mut self, messages: usize) -> Self {
+        self.in_flight = messages.max(1);
         self
     }
 

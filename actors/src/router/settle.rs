@@ -9,7 +9,8 @@ use agentix_runtime::AgentContext;
 use tokio::time::Instant;
 
 use super::{
-    Envelope, GroupStrategy, Outcome, UndeliveredReason, actor::Router, batch::sampled_in,
+    Envelope, GroupStrategy, Outcome, UndeliveredReason, ack::Unacked, actor::Router,
+    batch::sampled_in,
 };
 
 /// How often answers are collected while batches are in flight: answers are
@@ -37,9 +38,11 @@ impl<M: Send + Sync + 'static> Router<M> {
         for id in tracked {
             self.settle(id, now, ctx);
         }
-        let busy =
-            (self.subs.values()).any(|sub| sub.unacked.as_ref().is_some_and(|u| !u.is_idle()));
-        if busy {
+        let held: usize = (self.subs.values())
+            .filter_map(|sub| sub.unacked.as_ref().map(Unacked::held))
+            .sum();
+        self.stats.shards[self.shard].set_held_for_ack(held);
+        if held > 0 {
             self.schedule_ack_check(ctx);
         }
         self.refresh_queued();

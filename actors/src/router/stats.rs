@@ -37,6 +37,7 @@ pub(crate) struct ShardStats {
     published: AtomicU64,
     delivered: AtomicU64,
     queued: AtomicU64,
+    held_for_ack: AtomicU64,
 }
 
 impl ShardStats {
@@ -53,6 +54,10 @@ impl ShardStats {
 
     pub(crate) fn set_queued(&self, queued: usize) {
         self.queued.store(queued as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_held_for_ack(&self, held: usize) {
+        self.held_for_ack.store(held as u64, Ordering::Relaxed);
     }
 }
 
@@ -125,6 +130,7 @@ impl RouterStats {
             published: sum(|s| &s.published),
             delivered: sum(|s| &s.delivered),
             queued: sum(|s| &s.queued),
+            held_for_ack: sum(|s| &s.held_for_ack),
             undelivered: (UndeliveredReason::ALL.iter())
                 .map(|r| (*r, self.undelivered[*r as usize].load(Ordering::Relaxed)))
                 .collect(),
@@ -141,9 +147,14 @@ pub struct RouterCounts {
     pub published: u64,
     /// Deliveries handed to subscribers (one per message per subscriber).
     pub delivered: u64,
-    /// Deliveries waiting in the router for full mailboxes, as of each
-    /// shard's last hand-over or retry.
+    /// Deliveries waiting in the router for full mailboxes or full
+    /// in-flight windows, as of each shard's last hand-over or retry.
     pub queued: u64,
+    /// Deliveries handed to at-least-once subscribers and not yet
+    /// acknowledged, or waiting for a retry, as of each shard's last look
+    /// at the answers: what the router holds for acknowledgement. Bounded
+    /// per subscription by [`SubscribeOptions::in_flight`](super::SubscribeOptions::in_flight).
+    pub held_for_ack: u64,
     /// Messages not delivered, by reason (posted to the dead letters).
     pub undelivered: Vec<(UndeliveredReason, u64)>,
 }
