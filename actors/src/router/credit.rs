@@ -25,7 +25,7 @@ use std::sync::{
 };
 
 /// The default bound of a subscription's messages in flight.
-pub const DEFAULT_IN_FLIGHT: usize = 1024;
+pub const DEFAULT_IN_FLIGHT: usize = 4096;
 
 /// Messages of an at-most-once subscription its handler is done with.
 #[derive(Debug, Default)]
