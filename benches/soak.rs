@@ -86,12 +86,9 @@ const PROBE_DEADLINE: Duration = Duration::from_secs(10);
 const TELL_WAIT: Duration = Duration::from_secs(1);
 const SOAK_PANIC: &str = "soak panic";
 
-/// STAND-IN: the router's deliveries held for acknowledgement. On this
-/// branch `RouterCounts` has no `held_for_ack` yet, so this returns what
-/// the router reports as `queued`; once merged with the change that adds
-/// the field, the body must become `router.stats().counts().held_for_ack`.
+/// The router's deliveries held for acknowledgement.
 pub(crate) fn held_for_ack(router: &RouterRef<u64>) -> u64 {
-    router.stats().counts().queued
+    router.stats().counts().held_for_ack
 }
 
 /// Messages handled so far: by workers and the busy agent (the swarm's
