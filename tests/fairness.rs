@@ -154,6 +154,45 @@ async fn a_flooded_agent_still_runs_its_own_timers() {
     swarm.shutdown().await.unwrap();
 }
 
+/// Counts what it is told; mailbox large enough for a whole burst.
+#[derive(Agent)]
+#[agent(mailbox = 4096, budget = 4)]
+struct Tally {
+    handled: Arc<AtomicU64>,
+}
+
+#[handlers]
+impl Tally {
+    #[handle]
+    fn count(&mut self) {
+        self.handled.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[agentix::test]
+async fn an_agent_nobody_holds_handles_its_queued_mail_in_many_turns_before_it_stops() {
+    let swarm = Swarm::start(SwarmConfig::default().arbiters(1)).unwrap();
+    let handled = Arc::new(AtomicU64::new(0));
+    let h = handled.clone();
+    let tally = swarm
+        .spawn("tally", move || Tally { handled: h.clone() })
+        .await
+        .unwrap();
+    for _ in 0..2_000 {
+        tally.tell(Count).unwrap();
+    }
+    // Its last address goes while hundreds of turns of mail are queued.
+    drop(tally);
+    within(PROMPTLY, "the agent to end", async {
+        while swarm.agents() > 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert_eq!(handled.load(Ordering::Relaxed), 2_000);
+    swarm.shutdown().await.unwrap();
+}
+
 #[agentix::test]
 async fn a_budget_of_zero_is_a_typed_error_and_usize_max_means_no_limit() {
     let swarm = Swarm::start(SwarmConfig::default().arbiters(1)).unwrap();

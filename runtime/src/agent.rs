@@ -62,9 +62,10 @@ pub trait Agent: Actor<Context = AgentContext<Self>> + Supervised + Lifecycle {
     /// Default deadline of asks to this agent; `None` takes the swarm's.
     const ASK_TIMEOUT: Option<Duration> = None;
 
-    /// Messages handled in one turn on the thread before the agent lets its
-    /// neighbours on the arbiter run (and is polled again right after
-    /// them); `None` takes the swarm's. See [`SwarmConfig::budget`](crate::SwarmConfig::budget).
+    /// Messages handled in one turn on the thread (which also ends after
+    /// about [`TURN_SLICE`](crate::TURN_SLICE)) before the agent's
+    /// neighbours on the arbiter get theirs; `None` takes the swarm's. See
+    /// [`SwarmConfig::budget`](crate::SwarmConfig::budget).
     const BUDGET: Option<usize> = None;
 
     /// The typed reference `spawn` returns: `CounterRef` for `Counter`,

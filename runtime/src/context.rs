@@ -10,7 +10,7 @@
 use std::{any::Any, cell::Cell, fmt, sync::Arc};
 
 use crate::{
-    Agent, AgentName, AgentRef, During, ExitReason, Failure, envelope::AgentEnvelope,
+    Agent, AgentName, AgentRef, During, ExitReason, Failure, budget::Turn, envelope::AgentEnvelope,
     shared::AgentShared, start_latch::StartSlot,
 };
 use actix::{
@@ -56,7 +56,7 @@ pub struct AgentContext<A: actix::Actor<Context = Self>> {
 }
 
 /// What the runtime keeps per agent inside its context.
-pub(crate) struct Core<A> {
+pub(crate) struct Core<A: actix::Actor> {
     pub(crate) shared: Arc<AgentShared>,
     pub(crate) factory: Arc<dyn Fn() -> A + Send + Sync>,
     /// The fresh state of the next incarnation, built by the agent's task
@@ -70,11 +70,13 @@ pub(crate) struct Core<A> {
     /// Tells the spawner how the first start went: `Ok` once `started`
     /// returned, or why the agent ended before that.
     pub(crate) started_tx: Option<StartSlot>,
-    /// Messages per turn on the thread.
-    pub(crate) budget: usize,
-    /// Messages left in this turn: the agent's task refills it before each
-    /// poll, and each message actix is let take out spends one.
-    pub(crate) left: Cell<usize>,
+    /// The current turn on the thread: the agent's task starts one before
+    /// each poll, and each message actix is let take out counts.
+    pub(crate) turn: Turn,
+    /// An address held from the end of a turn cut short to the start of the
+    /// next: actix ends an actor nobody holds an address to as soon as it
+    /// stops taking mail, and it must not while mail is queued.
+    pub(crate) keepalive: Cell<Option<Addr<A>>>,
     /// A fault plan's panic, armed for the message being handled.
     #[cfg(feature = "testkit")]
     pub(crate) armed_panic: bool,
@@ -204,14 +206,14 @@ impl<A: actix::Actor<Context = Self>> AsyncContext<A> for AgentContext<A> {
         }
         // Counted here rather than in the envelope: the envelope's handling
         // stays small enough for the handler to be inlined into it.
-        let left = self.core.left.get();
-        match left.checked_sub(1) {
-            Some(left) => {
-                self.core.left.set(left);
-                false
-            }
-            None => true,
+        if self.core.turn.take() {
+            return false;
         }
+        let held = self.core.keepalive.take();
+        self.core
+            .keepalive
+            .set(Some(held.unwrap_or_else(|| self.parts.address())));
+        true
     }
 
     fn cancel_future(&mut self, handle: SpawnHandle) -> bool {

@@ -17,6 +17,7 @@
 
 mod address;
 mod agent;
+mod budget;
 mod context;
 pub mod correlation;
 mod dead_letter;
@@ -39,9 +40,11 @@ mod swarm;
 mod task;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod turns;
 
 pub use address::AgentRef;
 pub use agent::{Agent, AgentMessage, Lifecycle};
+pub use budget::TURN_SLICE;
 pub use context::AgentContext;
 pub use correlation::CorrelationId;
 pub use dead_letter::{DeadLetter, DeadLetterLog, DeadLetterReason, DeadLetterSink};

@@ -59,15 +59,9 @@ struct AgentTask<A: Agent> {
     parking: bool,
     /// A panic escaped the current incarnation; a second one ends it at once.
     panicked: bool,
-    /// Turns in a row that ended with the budget spent.
-    spent_turns: u8,
     exit: Option<(AgentStatus, ExitReason)>,
     on_end: Option<Box<dyn FnOnce() + Send>>,
 }
-
-/// Every this many turns in a row that spend their budget, the task lets
-/// the whole arbiter run before its next turn (see `AgentTask::end_turn`).
-const DEFER_EVERY: u8 = 4;
 
 /// Who decides what follows an ended incarnation. Kept small: it lives in
 /// every agent's task, and a supervisor may have 100k children.
@@ -212,16 +206,18 @@ impl<A: Agent> AgentTask<A> {
                 fut.ctx().stop();
             }
             let core = &fut.ctx().core;
-            core.left.set(core.budget);
+            core.turn.start();
+            drop(core.keepalive.take());
             self.shared.step_activity();
             let polled = catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *fut).poll(cx)));
             self.shared.step_activity();
             match polled {
                 Ok(Poll::Pending) => {
-                    if fut.ctx().core.left.get() == 0 {
-                        self.end_turn(cx);
-                    } else {
-                        self.spent_turns = 0;
+                    // The turn's budget is spent with mail maybe waiting,
+                    // which would wake nobody: the task queues itself behind
+                    // the agents ready on its arbiter (`turns`).
+                    if fut.ctx().core.turn.spent() {
+                        cx.waker().wake_by_ref();
                     }
                     // A signal raised while the context ran paused its
                     // mailbox; act on it now rather than on a later wake.
@@ -245,32 +241,6 @@ impl<A: Agent> AgentTask<A> {
             self.panicked = false;
             return Some(self.after_incarnation());
         }
-    }
-
-    /// Ends a turn whose budget is spent, with mail maybe waiting that
-    /// would wake nobody, so the task must ask to be polled again.
-    ///
-    /// Waking itself puts the task at the back of the arbiter's local
-    /// queue: the agents woken from this thread run first, but tokio's
-    /// `LocalSet` takes the tasks woken from other threads (an ask from
-    /// another arbiter, say) only one turn in 31 while that queue is not
-    /// empty, and polls timers and I/O every 61 tasks. So every few turns
-    /// the task defers its wake instead (`yield_now`): it is polled again
-    /// once every task ready on the arbiter has run and the runtime has
-    /// looked at its timers and I/O. Deferring every turn would be fairest
-    /// but costs the runtime a look at its I/O per turn (~6% of a flooded
-    /// agent's throughput, measured).
-    fn end_turn(&mut self, cx: &mut Context<'_>) {
-        self.spent_turns += 1;
-        if self.spent_turns < DEFER_EVERY {
-            cx.waker().wake_by_ref();
-            return;
-        }
-        self.spent_turns = 0;
-        let yielded = std::pin::pin!(tokio::task::yield_now());
-        // Its first poll hands the waker to the scheduler and is pending;
-        // the hand-over stays when the future is dropped.
-        let _ = yielded.poll(cx);
     }
 
     /// Starts the next incarnation in place now; `false` if the agent must

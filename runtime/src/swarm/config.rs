@@ -11,7 +11,7 @@ pub const MAX_MAILBOX: usize = 1 << 24;
 pub const MAX_ARBITERS: usize = 1024;
 /// Messages an agent handles in one turn before its arbiter's other tasks
 /// run, unless it or the swarm sets another ([`SwarmConfig::budget`]).
-pub const DEFAULT_BUDGET: usize = 256;
+pub const DEFAULT_BUDGET: usize = 512;
 
 /// How a swarm runs. `SwarmConfig::default()` is the embedded default: one
 /// arbiter per core, mailboxes of 1024, asks with a 5 s deadline.
@@ -103,20 +103,29 @@ impl SwarmConfig {
         self
     }
 
-    /// Messages an agent handles in one turn, by default, before it yields
-    /// its arbiter thread (default [`DEFAULT_BUDGET`]).
+    /// Messages an agent handles in one turn, by default, before its
+    /// neighbours on the arbiter get theirs (default [`DEFAULT_BUDGET`]).
     ///
     /// actix handles an actor's messages until its mailbox is empty; an
     /// agent whose producers keep its mailbox full would keep the thread,
     /// and its neighbours on the arbiter, its own timers and its spawned
-    /// futures would wait. After `messages` in a row the agent lets every
-    /// other task of the arbiter run once, its timers and futures too, and
-    /// is polled again right after: the neighbours wait for at most one
-    /// turn of each busy agent. A smaller budget shortens that wait, a
-    /// larger one saves a wake-up per turn. At least 1 (0 is
-    /// [`ConfigError::ZeroBudget`]); `usize::MAX` means no limit. An
-    /// agent sets its own with `#[agent(budget = N)]`, a spawn with
-    /// [`Spawn::budget`](crate::Spawn::budget).
+    /// futures would wait. So a turn ends after `messages` messages, or
+    /// once it has taken about [`TURN_SLICE`](crate::TURN_SLICE) (50 µs)
+    /// of handling, whichever comes first; then the agent's timers and
+    /// futures run, and the agent queues up again behind the agents of its
+    /// arbiter that are ready (in the order they were woken, whichever
+    /// thread woke them). A neighbour waits for at most one turn of each
+    /// agent ready before it. A smaller budget shortens turns of cheap
+    /// messages; a larger one saves a switch per turn (a few hundred
+    /// nanoseconds). A handler that blocks the thread holds it for as long
+    /// as it runs whatever the budget: give such an agent a budget of 1,
+    /// or an arbiter of its own.
+    ///
+    /// At least 1 (0 is [`ConfigError::ZeroBudget`]); `usize::MAX` means no
+    /// count limit (the slice still ends a long turn). An agent sets its own
+    /// with `#[agent(budget = N)]`, a spawn with
+    /// [`Spawn::budget`](crate::Spawn::budget), a child with
+    /// [`ChildSpec::budget`](crate::ChildSpec::budget).
     ///
     /// ```
     /// use agentix::SwarmConfig;

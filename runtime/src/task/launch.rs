@@ -56,8 +56,8 @@ impl<A: Agent> Launch<A> {
             exit: None,
             restart_cause: None,
             started_tx: Some(started_tx),
-            budget,
-            left: std::cell::Cell::new(budget),
+            turn: crate::budget::Turn::new(budget),
+            keepalive: std::cell::Cell::new(None),
             #[cfg(feature = "testkit")]
             armed_panic: false,
         };
@@ -71,7 +71,7 @@ impl<A: Agent> Launch<A> {
                         history: None,
                     },
                 };
-                actix_rt::spawn(AgentTask {
+                crate::turns::spawn(AgentTask {
                     fut: ctx.into_future(act),
                     phase: Phase::Running,
                     backoff: None,
@@ -82,7 +82,6 @@ impl<A: Agent> Launch<A> {
                     stopping: false,
                     parking: false,
                     panicked: false,
-                    spent_turns: 0,
                     exit: None,
                     on_end,
                 });

@@ -1,0 +1,163 @@
+//! An agent's turn on its arbiter: how much it may handle before its
+//! neighbours get theirs.
+//!
+//! A turn ends after the agent's budget of messages, or once it has taken
+//! about [`TURN_SLICE`], whichever comes first. The clock is read rarely:
+//! first after [`FIRST_LOOK`] messages (a turn of fewer, most turns, never
+//! reads it), then once more a few messages later, and from then on only
+//! where the messages so far say the slice will end (at most every 256
+//! messages). So cheap messages go by the count with a few clock reads per
+//! turn, and expensive ones by the clock: a router fanning out and an agent
+//! doing real work per message hold the thread about as long.
+
+use std::{
+    cell::Cell,
+    time::{Duration, Instant},
+};
+
+/// How long an agent's turn on its arbiter lasts at most, give or take a
+/// few messages, when its budget of messages
+/// ([`SwarmConfig::budget`](crate::SwarmConfig::budget)) does not end it
+/// first. A single handler that runs longer holds the thread for as long
+/// as it runs.
+pub const TURN_SLICE: Duration = Duration::from_micros(50);
+
+/// Messages of a turn before its first look at the clock.
+pub(crate) const FIRST_LOOK: usize = 4;
+
+/// The most messages between two looks at the clock.
+const LONGEST_STRETCH: usize = 256;
+
+/// The count and the clock of one agent's current turn.
+///
+/// The hot path is one countdown: `next` messages may be taken before the
+/// turn must stop to think (its budget is spent, or it looks at the clock).
+#[derive(Debug)]
+pub(crate) struct Turn {
+    budget: usize,
+    /// Messages that may still be taken before the next stop.
+    next: Cell<usize>,
+    /// Messages taken in this turn when `next` reaches zero.
+    stop_at: Cell<usize>,
+    /// The first look at the clock: when, and after how many messages.
+    first: Cell<Option<(Instant, usize)>>,
+    /// The turn ended by its budget or its slice.
+    over: Cell<bool>,
+}
+
+impl Turn {
+    /// `budget` messages per turn, at least 1.
+    pub(crate) fn new(budget: usize) -> Self {
+        let turn = Self {
+            budget: budget.max(1),
+            next: Cell::new(0),
+            stop_at: Cell::new(0),
+            first: Cell::new(None),
+            over: Cell::new(false),
+        };
+        turn.start();
+        turn
+    }
+
+    /// A new turn begins.
+    pub(crate) fn start(&self) {
+        let stop_at = FIRST_LOOK.min(self.budget);
+        self.stop_at.set(stop_at);
+        self.next.set(stop_at);
+        self.first.set(None);
+        self.over.set(false);
+    }
+
+    /// Takes one message, if the turn has room for it.
+    #[inline]
+    pub(crate) fn take(&self) -> bool {
+        match self.next.get().checked_sub(1) {
+            Some(next) => {
+                self.next.set(next);
+                true
+            }
+            None => self.stop(),
+        }
+    }
+
+    /// Whether the turn ended with its budget or slice spent (rather than
+    /// with the mailbox empty or waiting).
+    pub(crate) fn spent(&self) -> bool {
+        self.over.get()
+    }
+
+    /// `stop_at` messages are taken: ends the turn, or takes one more and
+    /// says when to stop next.
+    #[cold]
+    fn stop(&self) -> bool {
+        let taken = self.stop_at.get();
+        if self.over.get() || taken >= self.budget {
+            self.over.set(true);
+            return false;
+        }
+        let now = Instant::now();
+        let ahead = match self.first.get() {
+            None => {
+                self.first.set(Some((now, taken)));
+                taken.saturating_mul(3)
+            }
+            Some((since, at)) => {
+                let elapsed = now.saturating_duration_since(since);
+                if elapsed >= TURN_SLICE {
+                    self.over.set(true);
+                    return false;
+                }
+                // Where the slice ends at the pace so far.
+                let per_message = elapsed.as_nanos() / (taken - at).max(1) as u128;
+                let rest = (TURN_SLICE - elapsed).as_nanos();
+                let ahead = rest.checked_div(per_message).unwrap_or(u128::MAX);
+                usize::try_from(ahead).unwrap_or(usize::MAX)
+            }
+        };
+        let stop_at = taken
+            .saturating_add(ahead.clamp(1, LONGEST_STRETCH))
+            .min(self.budget);
+        self.stop_at.set(stop_at);
+        // This message is one of them.
+        self.next.set(stop_at - taken - 1);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_turn_ends_after_its_budget_and_a_new_one_refills_it() {
+        let turn = Turn::new(3);
+        assert!(turn.take() && turn.take() && turn.take());
+        assert!(!turn.take());
+        assert!(turn.spent());
+        turn.start();
+        assert!(!turn.spent());
+        assert!(turn.take());
+    }
+
+    #[test]
+    fn a_turn_of_expensive_messages_ends_after_its_slice() {
+        let turn = Turn::new(usize::MAX);
+        let started = Instant::now();
+        let mut taken = 0_usize;
+        while turn.take() {
+            taken += 1;
+            std::thread::sleep(Duration::from_micros(5));
+        }
+        // Marked at the first look; the second finds the slice gone.
+        assert!(taken > FIRST_LOOK && taken <= 4 * FIRST_LOOK, "{taken}");
+        assert!(started.elapsed() >= TURN_SLICE);
+        assert!(turn.spent());
+    }
+
+    #[test]
+    fn a_budget_of_zero_is_taken_as_one() {
+        let turn = Turn::new(0);
+        assert!(turn.take());
+        assert!(!turn.take());
+    }
+}
