@@ -2,6 +2,10 @@
 //! arbiter threads: tell throughput (same and cross arbiter), ask round-trip
 //! latency, and the time from a panic to the restarted agent's next answer.
 //!
+//! `ask_100k_deadline_lengths_p50/vs_100` asks with 100,000 different
+//! deadline lengths against 100: the deadline wheel's cost per ask must not
+//! grow with the lengths in use.
+//!
 //! Every workload is driven from inside an arbiter by a driver agent, and
 //! the raw actix actors are started from that same arbiter, so both sides
 //! run on identical threads. Rounds alternate agentix and actix; each figure
@@ -144,6 +148,28 @@ impl Driver {
         }
     }
 
+    /// Asks whose deadlines cycle through `lengths` different lengths (a
+    /// remaining budget, say).
+    #[handle]
+    fn asks_distinct_deadlines(
+        &mut self,
+        sink: SinkRef,
+        n: usize,
+        lengths: usize,
+    ) -> impl Future<Output = Vec<u64>> + 'static {
+        async move {
+            let mut samples = Vec::with_capacity(n);
+            for i in 0..n {
+                let nanos = (i % lengths) as u64 * 1_013;
+                let deadline = Duration::from_secs(5) + Duration::from_nanos(nanos);
+                let start = Instant::now();
+                sink.add(1).timeout(deadline).await.expect("reply");
+                samples.push(start.elapsed().as_nanos() as u64);
+            }
+            samples
+        }
+    }
+
     #[handle]
     fn addr_asks(&mut self, sink: SinkRef, n: usize) -> impl Future<Output = Vec<u64>> + 'static {
         async move {
@@ -250,6 +276,20 @@ async fn main() -> agentix::Result<()> {
     print("ask_p50_agentix_ns", agentix);
     print("ask_p50_actix_ns", actix);
     print("ask_p50/vs_actix", agentix / actix);
+    let (mut many, mut few) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let (sink, n) = (near.clone(), ASKS / ROUNDS);
+        many.extend(
+            driver
+                .asks_distinct_deadlines(sink.clone(), n, ASKS)
+                .await?,
+        );
+        few.extend(driver.asks_distinct_deadlines(sink, n, 100).await?);
+    }
+    let (many, few) = (percentile(&mut many, 0.5), percentile(&mut few, 0.5));
+    print("ask_100k_deadline_lengths_p50_ns", many);
+    print("ask_100_deadline_lengths_p50_ns", few);
+    print("ask_100k_deadline_lengths_p50/vs_100", many / few);
 
     let (mut agentix, mut actix) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {

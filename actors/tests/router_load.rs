@@ -28,7 +28,7 @@ use tokio::sync::oneshot;
 struct Counter {
     seen: Arc<AtomicU64>,
     /// Every payload, in arrival order, when recording.
-    payloads: Option<Arc<parking_lot::Mutex<Vec<u64>>>>,
+    payloads: Option<Recorded>,
 }
 
 impl actix::Handler<Batch<u64>> for Counter {
@@ -54,6 +54,9 @@ impl Counter {
     }
 }
 
+/// Every payload a counter received, in arrival order.
+type Recorded = Arc<parking_lot::Mutex<Vec<u64>>>;
+
 fn counter(
     swarm: &Swarm,
     arbiter: usize,
@@ -61,7 +64,7 @@ fn counter(
 ) -> (
     agentix::Spawn<'_, Counter>,
     Arc<AtomicU64>,
-    Option<Arc<parking_lot::Mutex<Vec<u64>>>>,
+    Option<Recorded>,
 ) {
     let seen = Arc::new(AtomicU64::new(0));
     let payloads = recording.then(Arc::default);
