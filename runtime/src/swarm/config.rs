@@ -11,7 +11,7 @@ pub const MAX_MAILBOX: usize = 1 << 24;
 pub const MAX_ARBITERS: usize = 1024;
 /// Messages an agent handles in one turn before its arbiter's other tasks
 /// run, unless it or the swarm sets another ([`SwarmConfig::budget`]).
-pub const DEFAULT_BUDGET: usize = 512;
+pub const DEFAULT_BUDGET: usize = 256;
 
 /// How a swarm runs. `SwarmConfig::default()` is the embedded default: one
 /// arbiter per core, mailboxes of 1024, asks with a 5 s deadline.
