@@ -193,6 +193,32 @@ async fn an_agent_nobody_holds_handles_its_queued_mail_in_many_turns_before_it_s
     swarm.shutdown().await.unwrap();
 }
 
+/// Idle but for a timer that never fires within the test.
+#[derive(Agent, Default)]
+#[agent(budget = 1, lifecycle)]
+struct Sleeper;
+
+impl Lifecycle for Sleeper {
+    fn started(&mut self, ctx: &mut AgentContext<Self>) {
+        ctx.run_interval(Duration::from_secs(3600), |_, _| {});
+    }
+}
+
+#[agentix::test]
+async fn an_idle_agent_with_a_timer_is_not_polled_whatever_its_budget() {
+    let swarm = Swarm::start(SwarmConfig::default().arbiters(1)).unwrap();
+    let sleeper = swarm.spawn("sleeper", Sleeper::default).await.unwrap();
+    let quiet = swarm.spawn("quiet", Quiet::default).await.unwrap();
+    // Its timer counts for nothing: only messages spend a turn's budget.
+    let before = sleeper.activity().stamp();
+    for _ in 0..200 {
+        // Each answer is a pass of the arbiter's scheduler.
+        assert_eq!(quiet.ping().await.unwrap(), 7);
+    }
+    assert_eq!(sleeper.activity().stamp(), before, "polled while idle");
+    swarm.shutdown().await.unwrap();
+}
+
 #[agentix::test]
 async fn a_budget_of_zero_is_a_typed_error_and_usize_max_means_no_limit() {
     let swarm = Swarm::start(SwarmConfig::default().arbiters(1)).unwrap();

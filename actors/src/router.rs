@@ -12,20 +12,23 @@
 //!   at a time, with [`handle_deliveries!`](crate::handle_deliveries)). Subscribers with
 //!   the same pending deliveries receive the same `Arc` batch; payloads are
 //!   never cloned per subscriber. A batch leaves when it reaches
-//!   [`RouterConfig::max_batch`] or when the router has drained its mailbox,
-//!   so batches stay small at low load and grow at high load.
+//!   [`RouterConfig::max_batch`] or at the end of the router's turn (its
+//!   mailbox drained, or its budget or slice spent: see
+//!   [`RouterConfig::budget`]), so batches stay small at low load and grow
+//!   at high load.
 //! - **Order** per (publisher, subscriber, [`Priority`] lane). Higher lanes
 //!   are flushed first; a critical message leaves at once.
-//! - **Isolation.** A subscriber whose mailbox is full gets its deliveries
-//!   queued in the router, bounded, under its [`OverflowPolicy`]; the others
-//!   are not held up.
+//! - **Isolation.** A subscriber whose mailbox is full, or whose window of
+//!   messages in flight ([`SubscribeOptions::in_flight`]) is, gets its
+//!   deliveries queued in the router, bounded, under its
+//!   [`OverflowPolicy`]; the others are not held up.
 //! - **Nothing lost silently.** What is not delivered is kept as
 //!   [`Undelivered`] with its [`UndeliveredReason`] (no subscriber, closed,
 //!   overflow, expired, retries exhausted; duplicates are counted) by the
 //!   router's [`DeadLetters`] agent, bounded, queryable, countable and
 //!   redrivable through the [`RouterRef`]. The shards post to it once per
-//!   drain cycle, not once per letter, and it keeps answering after the
-//!   router has stopped.
+//!   turn, not once per letter, and it keeps answering after the router
+//!   has stopped.
 //!
 //! - **Delivery modes** per subscription ([`DeliveryMode`]): at-most-once,
 //!   or at-least-once, where the subscriber acknowledges each batch

@@ -69,14 +69,17 @@ async fn critical_goes_at_once_and_the_other_lanes_flush_highest_first() {
         Priority::High,
         Priority::Critical,
     ];
-    let burst: Vec<(Priority, u64)> = (0..40).map(|n| (lanes[n as usize % 4], n)).collect();
+    // Smaller than a turn's first stretch (16 messages, whatever the
+    // clock says): the router takes the whole burst in one turn, and the
+    // open batches leave at its end.
+    let burst: Vec<(Priority, u64)> = (0..12).map(|n| (lanes[n as usize % 4], n)).collect();
     publisher.burst(burst).await.unwrap();
-    let batches = receive(&mut rx, 40).await;
+    let batches = receive(&mut rx, 12).await;
     let order: Vec<(Priority, u64)> = batches.iter().flatten().copied().collect();
     let lane = |p: Priority| order.iter().filter(move |(q, _)| *q == p).map(|(_, n)| *n);
     // Every critical message left on its own, before anything else.
     assert!(
-        batches[..10]
+        batches[..3]
             .iter()
             .all(|b| b.len() == 1 && b[0].0 == Priority::Critical)
     );
@@ -85,7 +88,7 @@ async fn critical_goes_at_once_and_the_other_lanes_flush_highest_first() {
     assert!(priorities.is_sorted(), "lanes out of order: {priorities:?}");
     for p in lanes {
         let mine: Vec<u64> = lane(p).collect();
-        assert_eq!(mine.len(), 10);
+        assert_eq!(mine.len(), 3);
         assert!(mine.is_sorted(), "{p:?} in publish order");
     }
     swarm.shutdown().await.unwrap();

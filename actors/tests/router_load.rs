@@ -45,10 +45,15 @@ impl actix::Handler<Batch<u64>> for Counter {
 
 #[handlers]
 impl Counter {
-    /// Holds the mailbox until the gate opens.
+    /// Holds the mailbox until the gate opens; says when it holds.
     #[handle]
-    fn hold(&mut self, gate: oneshot::Receiver<()>) -> impl Future<Output = ()> + 'static {
+    fn hold(
+        &mut self,
+        holding: oneshot::Sender<()>,
+        gate: oneshot::Receiver<()>,
+    ) -> impl Future<Output = ()> + 'static {
         async move {
+            let _ = holding.send(());
             let _ = gate.await;
         }
     }
@@ -174,13 +179,12 @@ async fn a_drop_oldest_subscriber_gets_the_freshest_messages_after_a_stall() {
         .subscribe_as("t", &subscriber, |batch| batch, options)
         .await
         .unwrap();
-    let (open, gate) = oneshot::channel();
-    let held = subscriber.hold(gate);
-    assert!(
-        tokio::time::timeout(Duration::from_millis(20), held)
-            .await
-            .is_err()
-    );
+    let ((open, gate), (holding, held)) = (oneshot::channel(), oneshot::channel());
+    subscriber.tell(Hold { holding, gate }).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), held)
+        .await
+        .expect("the subscriber holds its mailbox")
+        .unwrap();
     let topic = Topic::new("t").unwrap();
     const MESSAGES: u64 = 100_000;
     for n in 1..=MESSAGES {

@@ -23,7 +23,7 @@ mod paths;
 /// | `restart = "permanent"` | `"permanent"`, `"transient"` or `"temporary"` | `"transient"` |
 /// | `keep_state` | a restart keeps the state instead of calling the factory | off |
 /// | `ask_timeout_ms = 500` | default deadline of asks | the swarm's (5000) |
-/// | `budget = 32` | messages per turn before the agent yields its thread (≥ 1) | the swarm's (64) |
+/// | `budget = 32` | messages per turn (≥ 1; a turn also ends after about 50 µs) | the swarm's (256) |
 /// | `lifecycle` | you implement `Lifecycle` yourself | a default impl |
 /// | `crate = path` | where the `agentix` crate is | `::agentix` |
 ///

@@ -201,19 +201,15 @@ impl<A: actix::Actor<Context = Self>> AsyncContext<A> for AgentContext<A> {
     /// messages until the mailbox is empty, and its timers and futures,
     /// polled only after that, would wait with the arbiter's other tasks.
     fn waiting(&self) -> bool {
-        if self.parts.waiting() || self.core.shared.interrupted() {
+        if self.core.turn.over() {
+            if let Some(held) = self.core.keepalive.take() {
+                self.core.keepalive.set(Some(held));
+            } else {
+                self.core.keepalive.set(Some(self.parts.address()));
+            }
             return true;
         }
-        // Counted here rather than in the envelope: the envelope's handling
-        // stays small enough for the handler to be inlined into it.
-        if self.core.turn.take() {
-            return false;
-        }
-        let held = self.core.keepalive.take();
-        self.core
-            .keepalive
-            .set(Some(held.unwrap_or_else(|| self.parts.address())));
-        true
+        self.parts.waiting() || self.core.shared.interrupted()
     }
 
     fn cancel_future(&mut self, handle: SpawnHandle) -> bool {

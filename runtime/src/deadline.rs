@@ -99,8 +99,10 @@ impl Drop for Deadline {
     }
 }
 
-/// "Never", for deadlines too long to represent.
-const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
+/// "Never", for deadlines too long to represent: one that overflows the
+/// clock is taken as this (about 30 years; documented on the requests'
+/// `timeout`).
+pub(crate) const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 fn poll_timer(
     sleep: &mut Option<Pin<Box<Sleep>>>,

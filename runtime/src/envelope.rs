@@ -51,6 +51,7 @@ where
     M::Result: Send,
 {
     fn handle(&mut self, act: &mut A, ctx: &mut AgentContext<A>) {
+        ctx.core.turn.took();
         if ctx.core.shared.room_wanted() {
             ctx.core.shared.wake_room_waiters();
         }

@@ -93,6 +93,12 @@ where
     }
 
     /// Replaces the default deadline of this request.
+    ///
+    /// The deadline never fires early. On an arbiter it fires within about
+    /// 2 ms of `after` while the asker's thread is free, and later by as
+    /// long as other work holds that thread (see `docs/semantics.md`,
+    /// section 4). A deadline too long for the clock (near `Duration::MAX`)
+    /// is taken as about 30 years.
     pub fn timeout(mut self, after: Duration) -> Self {
         self.deadline.set_after(after);
         self
@@ -159,6 +165,8 @@ where
     }
 
     /// Replaces the default deadline of this ask.
+    ///
+    /// When it fires: see [`Call::timeout`].
     ///
     /// ```
     /// # use agentix::prelude::*;
@@ -254,6 +262,8 @@ impl<'a, A: Agent, M> TellWait<'a, A, M> {
     }
 
     /// Replaces the default deadline (the agent's ask timeout).
+    ///
+    /// When it fires: see [`Call::timeout`].
     pub fn timeout(mut self, after: Duration) -> Self {
         self.deadline.set_after(after);
         self

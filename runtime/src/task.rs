@@ -216,7 +216,7 @@ impl<A: Agent> AgentTask<A> {
                     // The turn's budget is spent with mail maybe waiting,
                     // which would wake nobody: the task queues itself behind
                     // the agents ready on its arbiter (`turns`).
-                    if fut.ctx().core.turn.spent() {
+                    if fut.ctx().core.turn.over() {
                         cx.waker().wake_by_ref();
                     }
                     // A signal raised while the context ran paused its
@@ -239,6 +239,9 @@ impl<A: Agent> AgentTask<A> {
                 }
             }
             self.panicked = false;
+            // Ended within a turn cut short: the address held over the cut
+            // must not make the incarnation look addressed to a restart.
+            drop(fut.ctx().core.keepalive.take());
             return Some(self.after_incarnation());
         }
     }

@@ -66,9 +66,18 @@ struct Shared {
 
 impl Shared {
     fn notify(&self) {
-        if !self.scheduled.swap(true, Ordering::AcqRel) {
+        // SeqCst, with the scheduler's store of `false` and its look at the
+        // queue under the lock: either it sees this agent queued, or this
+        // sees it idle and wakes it.
+        if !self.scheduled.swap(true, Ordering::SeqCst) {
             self.scheduler.wake();
         }
+    }
+
+    /// Whether agents woken from other threads wait; looked at under the
+    /// lock, which orders it with their wakers.
+    fn remote_waiting(&self) -> bool {
+        !self.remote.lock().is_empty()
     }
 }
 
@@ -156,7 +165,11 @@ pub(crate) fn spawn(future: impl Future<Output = ()> + 'static) {
             shared,
         });
         Some(Entry {
-            future: Box::pin(future),
+            // tokio's cooperative budget is per task poll, and this whole
+            // scheduler is one task: without this, its agents would share
+            // one budget of 128 tokio operations per scheduler poll, and
+            // the later ones see spurious `Pending`s. Turns bound them.
+            future: Box::pin(tokio::task::coop::unconstrained(future)),
             waker: Waker::from(slot.clone()),
             slot,
         })
@@ -180,8 +193,12 @@ impl Future for Scheduler {
         for turn in 1..=TURNS_PER_YIELD {
             let Some(key) = local.next() else {
                 // Idle: the next wake schedules it again. Looked at once
-                // more after saying so, for a wake in between.
+                // more after saying so, for a wake in between (under the
+                // lock: a flag alone could miss it).
                 local.shared.scheduled.store(false, Ordering::SeqCst);
+                if !local.shared.remote_waiting() {
+                    return Poll::Pending;
+                }
                 let Some(key) = local.next() else {
                     return Poll::Pending;
                 };
@@ -257,8 +274,10 @@ impl Local {
             tracing::error!("an agent's task panicked outside its handlers and was dropped");
         }
         self.tasks.borrow_mut().remove(key);
-        // Dropped outside the borrow: ending an agent wakes others.
-        drop(entry);
+        // Dropped outside the borrow (ending an agent wakes others) and
+        // under the guard: a panic here must not take the scheduler, and
+        // every agent of the arbiter, with it.
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(entry)));
         false
     }
 }

@@ -250,9 +250,11 @@ impl<M> Unacked<M> {
         }
     }
 
-    /// Whether anything is in flight or waiting for a retry.
+    /// Whether nothing is in flight, waiting for a retry, or acknowledged
+    /// and not yet reported.
     pub(crate) fn is_idle(&self) -> bool {
-        self.in_flight.is_empty() && self.retries.is_empty()
+        // Acknowledgements released early still have to be reported.
+        self.in_flight.is_empty() && self.retries.is_empty() && self.released == 0
     }
 
     /// Everything not acknowledged, for the dead letters when the

@@ -49,8 +49,9 @@ impl Default for RouterConfig {
 
 impl RouterConfig {
     /// At most `max` deliveries per batch (default 256, at least 1). A batch
-    /// also leaves when the router has drained its mailbox, so at low load
-    /// batches are small and latency low.
+    /// also leaves at the end of the router's turn (its mailbox drained, or
+    /// its budget or slice spent), so at low load batches are small and
+    /// latency low.
     pub fn max_batch(mut self, max: usize) -> Self {
         self.max_batch = max.max(1);
         self
@@ -95,28 +96,6 @@ pub(crate) struct Sub<M> {
     pub(crate) window: Window,
     /// The queue group it is a member of, if any.
     pub(crate) group: Option<u64>,
-}
-
-impl<M> Sub<M> {
-    /// Whether a batch of `len` fits its window now; at-least-once answers
-    /// that came in since the last check count.
-    pub(crate) fn admits(&mut self, len: usize) -> bool {
-        let held = self.unacked.as_ref().map_or(0, Unacked::held);
-        if self.window.admits(len, held) {
-            return true;
-        }
-        let Some(unacked) = &mut self.unacked else {
-            return false;
-        };
-        let held = unacked.release_acked();
-        self.window.admits(len, held)
-    }
-
-    /// How many messages its window takes now.
-    pub(crate) fn room(&mut self) -> usize {
-        let held = self.unacked.as_mut().map_or(0, Unacked::release_acked);
-        self.window.room(held)
-    }
 }
 
 /// Limit of the topic → subscriptions cache: it is rebuilt from the index

@@ -24,6 +24,8 @@ use std::sync::{
     atomic::{AtomicU64, Ordering},
 };
 
+use super::{ack::Unacked, actor::Sub};
+
 /// The default bound of a subscription's messages in flight.
 pub const DEFAULT_IN_FLIGHT: usize = 4096;
 
@@ -62,20 +64,31 @@ impl Window {
         }
     }
 
+    /// Messages in flight, given `held` waiting for an acknowledgement
+    /// (at-least-once); at-most-once reads the subscriber's count if
+    /// `look` (else the estimate stands, never below the truth).
+    fn in_flight(&mut self, held: usize, look: bool) -> u64 {
+        match &self.done {
+            None => held as u64,
+            Some(done) => {
+                if look {
+                    self.seen_done = done.0.load(Ordering::Acquire);
+                }
+                self.sent.saturating_sub(self.seen_done)
+            }
+        }
+    }
+
     /// Whether `len` more messages may go out, given `held` messages
     /// waiting for an acknowledgement (at-least-once). One batch may
     /// always go when nothing is in flight, however large.
     pub(crate) fn admits(&mut self, len: usize, held: usize) -> bool {
-        let in_flight = match &self.done {
-            None => held as u64,
-            Some(done) => {
-                if self.estimate().saturating_add(len as u64) > self.limit as u64 {
-                    self.seen_done = done.0.load(Ordering::Acquire);
-                }
-                self.estimate()
-            }
-        };
-        in_flight == 0 || in_flight.saturating_add(len as u64) <= self.limit as u64
+        let len = len as u64;
+        let mut in_flight = self.in_flight(held, false);
+        if in_flight.saturating_add(len) > self.limit as u64 {
+            in_flight = self.in_flight(held, true);
+        }
+        in_flight == 0 || in_flight.saturating_add(len) <= self.limit as u64
     }
 
     /// How many messages may go out now, given `held` messages waiting for
@@ -83,13 +96,7 @@ impl Window {
     /// subscriber's count: for the slow path, where queued deliveries are
     /// sized to the window.
     pub(crate) fn room(&mut self, held: usize) -> usize {
-        let in_flight = match &self.done {
-            None => held as u64,
-            Some(done) => {
-                self.seen_done = done.0.load(Ordering::Acquire);
-                self.estimate()
-            }
-        };
+        let in_flight = self.in_flight(held, true);
         if in_flight == 0 {
             return usize::MAX;
         }
@@ -104,10 +111,27 @@ impl Window {
         self.sent += len as u64;
         Some(done.clone())
     }
+}
 
-    /// Handed over and not known to be finished, at most-once.
-    fn estimate(&self) -> u64 {
-        self.sent.saturating_sub(self.seen_done)
+impl<M> Sub<M> {
+    /// Whether a batch of `len` fits its window now; at-least-once answers
+    /// that came in since the last check count.
+    pub(crate) fn admits(&mut self, len: usize) -> bool {
+        let held = self.unacked.as_ref().map_or(0, Unacked::held);
+        if self.window.admits(len, held) {
+            return true;
+        }
+        let Some(unacked) = &mut self.unacked else {
+            return false;
+        };
+        let held = unacked.release_acked();
+        self.window.admits(len, held)
+    }
+
+    /// How many messages its window takes now.
+    pub(crate) fn room(&mut self) -> usize {
+        let held = self.unacked.as_mut().map_or(0, Unacked::release_acked);
+        self.window.room(held)
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Each shard collects what it gives up in a local [`UndeliveredStore`]
 //! (bounded the same way) and posts the whole store to this agent in one
-//! message at the end of a drain cycle, or a timer tick that gave something
+//! message at the end of a turn, or a timer tick that gave something
 //! up. So dead-lettering costs one message per cycle, not one per envelope,
 //! and a storm of overflows from a stalled subscriber does not flood the
 //! agent. One agent serves every shard of a router, so its answers cover

@@ -96,7 +96,7 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
         let capacity = config.undelivered;
         let stats = Arc::new(RouterStats::new(shards.max(1)));
         let kept = stats.clone();
-        // Posts are one message per shard per drain cycle: a roomy mailbox
+        // Posts are one message per shard per turn: a roomy mailbox
         // keeps them from waiting in the shards.
         let dead_letters = (swarm.agent(move || DeadLetters::new(capacity, kept.clone())))
             .mailbox(DEAD_LETTER_MAILBOX)

@@ -30,21 +30,18 @@
 use std::{
     cell::RefCell,
     collections::BTreeSet,
-    future::Future,
-    pin::Pin,
     sync::atomic::{AtomicU64, Ordering},
-    task::{Context, Poll, Waker},
+    task::Waker,
     time::Duration,
 };
 
 use slotmap::{DefaultKey, SlotMap};
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
+
+use super::FAR;
 
 /// Bucket width, and the least time between two stamps.
 const TICK: Duration = Duration::from_millis(1);
-
-/// "Never", for deadlines too long to represent.
-const FAR: Duration = Duration::from_secs(86_400 * 365);
 
 /// Distinguishes the wheels of different threads and systems.
 static NEXT_WHEEL: AtomicU64 = AtomicU64::new(1);
@@ -106,9 +103,7 @@ impl Wheel {
     }
 
     fn due_until(&self, now: Instant) -> u64 {
-        let since = now.saturating_duration_since(self.origin);
-        let whole = since.as_secs().saturating_mul(1000);
-        whole.saturating_add(u64::from(since.subsec_millis()))
+        millis_since(self.origin, now, false)
     }
 
     fn instant_of(&self, bucket: u64) -> Instant {
@@ -124,8 +119,9 @@ impl Wheel {
             && let Some(entry) = self.entries.get_mut(last)
             && entry.after == after
             && entry.waker.will_wake(waker)
+            && let Some(holders) = entry.holders.checked_add(1)
         {
-            entry.holders += 1;
+            entry.holders = holders;
             return last;
         }
         let key = self.entries.insert(Entry {
@@ -202,7 +198,8 @@ impl Wheel {
                 continue;
             }
             let at = now.checked_add(entry.after).unwrap_or_else(|| now + FAR);
-            let bucket = bucket_of(self.origin, at);
+            // Rounded up, so no entry fires before its deadline.
+            let bucket = millis_since(self.origin, at, true);
             entry.bucket = Some(bucket);
             self.due.insert((bucket, key));
         }
@@ -225,12 +222,17 @@ impl Wheel {
     }
 }
 
-/// The 1 ms bucket after `origin` that `at` falls in, rounded up, so no
-/// entry fires before its deadline.
-fn bucket_of(origin: Instant, at: Instant) -> u64 {
+/// Whole milliseconds from `origin` to `at`, rounded up or down.
+fn millis_since(origin: Instant, at: Instant, up: bool) -> u64 {
     let since = at.saturating_duration_since(origin);
     let whole = since.as_secs().saturating_mul(1000);
-    whole.saturating_add(u64::from(since.subsec_nanos().div_ceil(1_000_000)))
+    let nanos = since.subsec_nanos();
+    let part = if up {
+        nanos.div_ceil(1_000_000)
+    } else {
+        nanos / 1_000_000
+    };
+    whole.saturating_add(u64::from(part))
 }
 
 /// The current actix system's id, if any.
@@ -332,75 +334,9 @@ pub(crate) fn entries() -> usize {
     WHEEL.with(|cell| cell.borrow().as_ref().map_or(0, |w| w.entries.len()))
 }
 
-/// The ticker of one thread.
-struct TickerTask {
-    sleep: Pin<Box<Sleep>>,
-    /// Returned `Ready`: it ended because nothing was pending.
-    done: bool,
-}
+mod ticker;
 
-impl TickerTask {
-    fn new() -> Self {
-        Self {
-            sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
-            done: false,
-        }
-    }
-}
-
-impl Future for TickerTask {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut woken = Vec::new();
-        loop {
-            let now = Instant::now();
-            let next = WHEEL.try_with(|cell| {
-                let mut slot = cell.borrow_mut();
-                let wheel = slot.as_mut()?;
-                let next = wheel.turn(now, &mut woken);
-                wheel.ticker = match next {
-                    Some(_) => Ticker::On {
-                        waker: Some(cx.waker().clone()),
-                    },
-                    None => Ticker::Off,
-                };
-                next
-            });
-            // Wake outside the borrow: a waker may run code that joins again.
-            for waker in woken.drain(..) {
-                waker.wake();
-            }
-            let Ok(Some(next)) = next else {
-                self.done = true;
-                return Poll::Ready(());
-            };
-            self.sleep.as_mut().reset(next);
-            if self.sleep.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-        }
-    }
-}
-
-impl Drop for TickerTask {
-    fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        // Dropped unfinished: its runtime (the actix system, or this
-        // arbiter) is going away, and with it every task whose deadline is
-        // here. The wheel goes too; a later system starts a fresh one.
-        let _ = WHEEL.try_with(|cell| {
-            if let Ok(mut slot) = cell.try_borrow_mut() {
-                let wheel = slot.take();
-                drop(slot);
-                // Dropped outside the borrow: dropping a waker can drop a task.
-                drop(wheel);
-            }
-        });
-    }
-}
+use ticker::TickerTask;
 
 #[cfg(test)]
 mod tests;

@@ -9,8 +9,9 @@ use crate::{DeadLetterLog, DeadLetterSink, Intensity};
 pub const MAX_MAILBOX: usize = 1 << 24;
 /// The largest number of arbiters accepted.
 pub const MAX_ARBITERS: usize = 1024;
-/// Messages an agent handles in one turn before its arbiter's other tasks
-/// run, unless it or the swarm sets another ([`SwarmConfig::budget`]).
+/// Messages an agent handles in one turn on its arbiter (which also ends
+/// after about [`TURN_SLICE`](crate::TURN_SLICE)), unless it or the swarm
+/// sets another ([`SwarmConfig::budget`]).
 pub const DEFAULT_BUDGET: usize = 256;
 
 /// How a swarm runs. `SwarmConfig::default()` is the embedded default: one

@@ -2,7 +2,7 @@ use std::{
     future::poll_fn,
     sync::{
         Arc,
-        atomic::{AtomicU32, Ordering::SeqCst},
+        atomic::{AtomicBool, AtomicU32, Ordering::SeqCst},
         mpsc,
     },
 };
@@ -29,35 +29,39 @@ fn a_task_woken_from_another_thread_waits_at_most_a_turn_of_a_busy_one() {
     on_arbiter(async {
         let turns = Arc::new(AtomicU32::new(0));
         spawn(busy(turns.clone()));
-        // Hands its waker to another thread, which wakes it after a while;
-        // reports how many busy turns went by from that wake to its turn.
+        // Hands its waker to another thread, which wakes it once the busy
+        // task is going; reports the busy turns counted at its turn.
         let (waker_tx, waker_rx) = mpsc::channel::<Waker>();
-        let (lag_tx, lag_rx) = tokio::sync::oneshot::channel();
-        let mut lag_tx = Some(lag_tx);
-        let woken_at = Arc::new(AtomicU32::new(u32::MAX));
-        let (seen, at) = (turns.clone(), woken_at.clone());
+        let (turn_tx, turn_rx) = tokio::sync::oneshot::channel();
+        let mut turn_tx = Some(turn_tx);
+        let woken = Arc::new(AtomicBool::new(false));
+        let (seen, flag) = (turns.clone(), woken.clone());
         spawn(poll_fn(move |cx| {
-            let at = at.load(SeqCst);
-            if at == u32::MAX {
+            if !flag.load(SeqCst) {
                 let _ = waker_tx.send(cx.waker().clone());
                 return Poll::Pending;
             }
-            if let Some(tx) = lag_tx.take() {
-                let _ = tx.send(seen.load(SeqCst) - at);
+            if let Some(tx) = turn_tx.take() {
+                let _ = tx.send(seen.load(SeqCst));
             }
             Poll::Ready(())
         }));
-        let (seen, at) = (turns.clone(), woken_at.clone());
-        std::thread::spawn(move || {
+        let (seen, flag) = (turns.clone(), woken.clone());
+        let waking = std::thread::spawn(move || {
             let waker = waker_rx.recv().unwrap();
-            // Let the busy task get going first.
             while seen.load(SeqCst) < 10_000 {
                 std::thread::yield_now();
             }
-            at.store(seen.load(SeqCst), SeqCst);
+            flag.store(true, SeqCst);
             waker.wake();
+            // Counted once the wake has landed in the scheduler's queue.
+            seen.load(SeqCst)
         });
-        let lag = lag_rx.await.unwrap();
+        let at_turn = turn_rx.await.unwrap();
+        let at_wake = tokio::task::spawn_blocking(move || waking.join().unwrap())
+            .await
+            .unwrap();
+        let lag = at_turn.saturating_sub(at_wake);
         // tokio's LocalSet would let the self-waking task run up to 31
         // times before taking a task woken from elsewhere.
         assert!(lag <= 2, "{lag} busy turns went by before the woken task's");
