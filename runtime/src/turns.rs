@@ -150,9 +150,13 @@ pub(crate) fn spawn(future: impl Future<Output = ()> + 'static) {
                 tasks: RefCell::new(SlotMap::new()),
                 ready: RefCell::new(VecDeque::new()),
             });
-            actix_rt::spawn(Scheduler {
+            // tokio's cooperative budget is per task poll, and the whole
+            // scheduler is one task: its agents would share one budget of
+            // 128 tokio operations per scheduler poll, and the later ones
+            // see spurious `Pending`s. Turns and yields bound them instead.
+            actix_rt::spawn(tokio::task::coop::unconstrained(Scheduler {
                 local: local.clone(),
-            });
+            }));
             local
         });
         local.clone()
@@ -165,11 +169,7 @@ pub(crate) fn spawn(future: impl Future<Output = ()> + 'static) {
             shared,
         });
         Some(Entry {
-            // tokio's cooperative budget is per task poll, and this whole
-            // scheduler is one task: without this, its agents would share
-            // one budget of 128 tokio operations per scheduler poll, and
-            // the later ones see spurious `Pending`s. Turns bound them.
-            future: Box::pin(tokio::task::coop::unconstrained(future)),
+            future: Box::pin(future),
             waker: Waker::from(slot.clone()),
             slot,
         })
