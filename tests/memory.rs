@@ -66,6 +66,7 @@ fn asks_with_distinct_deadlines(count: u64) {
         });
         let released = released.await.is_ok();
         let held = live() - before;
+        eprintln!("{count} answered asks with distinct deadlines hold {held} bytes");
         assert!(
             released,
             "{count} answered asks with distinct deadlines still hold {held} bytes"
@@ -86,6 +87,7 @@ fn systems_and_completed_asks_leave_nothing_behind() {
         one_system();
     }
     let per_system = (live() - before) / SYSTEMS;
+    eprintln!("each actix system with a swarm left {per_system} bytes behind");
     assert!(
         per_system < 512,
         "each actix system with a swarm left {per_system} bytes behind"
