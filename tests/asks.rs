@@ -109,7 +109,7 @@ async fn a_handler_error_reaches_the_caller_typed_and_the_agent_keeps_running() 
 async fn a_stuck_agent_cannot_hang_its_caller_the_ask_times_out() {
     let swarm = swarm();
     let ledger = swarm.spawn("stuck-ledger", Ledger::default).await.unwrap();
-    let (_never_opened, gate) = oneshot::channel();
+    let (open, gate) = oneshot::channel();
     ledger.tell(Hold { gate }).unwrap();
     let err = ledger.deposit(1).await.unwrap_err();
     let AskError::Timeout { agent, after } = &err else {
@@ -122,6 +122,8 @@ async fn a_stuck_agent_cannot_hang_its_caller_the_ask_times_out() {
         "the agent's default deadline"
     );
     assert!(err.to_string().contains("no reply within 50ms"), "{err}");
+    // A stop lets the hold finish: open it, or the shutdown waits it out.
+    drop(open);
     swarm.shutdown().await.unwrap();
 }
 
@@ -132,7 +134,7 @@ async fn an_explicit_timeout_overrides_the_default_deadline() {
         .agent(Ledger::default)
         .ask_timeout(Duration::from_secs(60));
     let ledger = ledger.spawn().await.unwrap();
-    let (_never_opened, gate) = oneshot::channel();
+    let (open, gate) = oneshot::channel();
     ledger.tell(Hold { gate }).unwrap();
     let err = ledger
         .deposit(1)
@@ -140,6 +142,7 @@ async fn an_explicit_timeout_overrides_the_default_deadline() {
         .await
         .unwrap_err();
     assert!(matches!(err, AskError::Timeout { after, .. } if after == Duration::from_millis(20)));
+    drop(open);
     swarm.shutdown().await.unwrap();
 }
 

@@ -86,7 +86,11 @@ impl Asker {
 
 #[agentix::test]
 async fn a_deadline_is_late_only_by_the_turns_that_block_its_thread() {
-    let swarm = Swarm::start(SwarmConfig::default().arbiters(2)).unwrap();
+    // Sleepy's naps never end: the shutdown abandons them after this.
+    let config = SwarmConfig::default()
+        .arbiters(2)
+        .shutdown_timeout(Duration::from_millis(10));
+    let swarm = Swarm::start(config).unwrap();
     let sleepy = swarm
         .agent(Sleepy::default)
         .on_arbiter(1)

@@ -37,7 +37,12 @@ impl Echo {
 /// left pending, shutdown.
 fn one_system() {
     actix::System::new().block_on(async {
-        let swarm = Swarm::start(SwarmConfig::default().arbiters(1)).unwrap();
+        // The nap outlives its ask: the shutdown waits this long for it,
+        // then abandons it.
+        let config = SwarmConfig::default()
+            .arbiters(1)
+            .shutdown_timeout(Duration::from_millis(5));
+        let swarm = Swarm::start(config).unwrap();
         let echo = swarm.spawn("echo", Echo::default).await.unwrap();
         for n in 0..100 {
             assert_eq!(echo.back(n).await.unwrap(), n);

@@ -27,7 +27,12 @@ impl Sink {
 
     /// Holds the mailbox until the gate opens (or is dropped).
     #[handle]
-    fn hold(&mut self, gate: oneshot::Receiver<()>) -> impl Future<Output = ()> + 'static {
+    fn hold(
+        &mut self,
+        entered: oneshot::Sender<()>,
+        gate: oneshot::Receiver<()>,
+    ) -> impl Future<Output = ()> + 'static {
+        let _ = entered.send(());
         async move {
             let _ = gate.await;
         }
@@ -43,10 +48,12 @@ async fn held_sink(swarm: &Swarm, capacity: usize) -> (SinkRef, oneshot::Sender<
     let sink = swarm.agent(Sink::default).name("sink").mailbox(capacity);
     let sink = sink.spawn().await.unwrap();
     let (open, gate) = oneshot::channel();
-    // An ask, so the hold is being handled (its slot free again) on return.
-    let holding = sink.hold(gate);
-    let waited = tokio::time::timeout(Duration::from_millis(20), holding).await;
-    assert!(waited.is_err(), "hold must still be pending");
+    let (entered, holding) = oneshot::channel();
+    sink.tell(Hold { entered, gate }).unwrap();
+    // Being handled: its slot in the mailbox is free again.
+    support::within(support::PROMPTLY, "the hold to start", holding)
+        .await
+        .unwrap();
     (sink, open)
 }
 
@@ -102,7 +109,7 @@ async fn a_waiting_tell_gets_room_once_the_agent_catches_up() {
 #[agentix::test]
 async fn a_waiting_tell_times_out_and_hands_the_message_back() {
     let swarm = swarm();
-    let (sink, _open) = held_sink(&swarm, 1).await;
+    let (sink, open) = held_sink(&swarm, 1).await;
     sink.tell(Put { n: 1 }).unwrap();
     let err = sink
         .tell_wait(Put { n: 2 })
@@ -112,15 +119,20 @@ async fn a_waiting_tell_times_out_and_hands_the_message_back() {
     assert_eq!(err.kind(), SendErrorKind::Timeout);
     assert!(err.to_string().contains("stayed full for 20ms"), "{err}");
     assert_eq!(err.into_inner().n, 2);
+    drop(open);
     swarm.shutdown().await.unwrap();
 }
 
 #[agentix::test]
 async fn a_waiting_tell_to_an_agent_that_stops_hands_the_message_back() {
     let swarm = swarm();
-    let (sink, _open) = held_sink(&swarm, 1).await;
+    let (sink, open) = held_sink(&swarm, 1).await;
     sink.tell(Put { n: 1 }).unwrap();
-    let (sent, ()) = tokio::join!(sink.tell_wait(Put { n: 2 }), async { sink.stop() });
+    // The stop lets the hold finish; nothing queued is handled after it.
+    let (sent, ()) = tokio::join!(sink.tell_wait(Put { n: 2 }), async {
+        sink.stop();
+        drop(open);
+    });
     let err = sent.unwrap_err();
     assert!(err.is_closed(), "{err:?}");
     assert_eq!(err.into_inner().n, 2);

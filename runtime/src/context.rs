@@ -77,6 +77,9 @@ pub(crate) struct Core<A: actix::Actor> {
     /// next: actix ends an actor nobody holds an address to as soon as it
     /// stops taking mail, and it must not while mail is queued.
     pub(crate) keepalive: Cell<Option<Addr<A>>>,
+    /// Replies of async handlers still awaiting (serial or concurrent): a
+    /// stop waits for them, up to the agent's shutdown timeout.
+    pub(crate) replies_pending: u32,
     /// A fault plan's panic, armed for the message being handled.
     #[cfg(feature = "testkit")]
     pub(crate) armed_panic: bool,

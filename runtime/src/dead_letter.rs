@@ -150,11 +150,12 @@ impl fmt::Debug for DeadLetter {
 /// let kept = Arc::new(Keep::default());
 /// let swarm = Swarm::start(SwarmConfig::default().arbiters(1).dead_letters(kept.clone()))?;
 /// let worker = swarm.spawn("worker", Worker::default).await?;
-/// let (_resume, until) = oneshot::channel();
+/// let (resume, until) = oneshot::channel();
 /// worker.tell(Pause { until })?;
 /// worker.tell(Job { id: 1 })?;
 /// worker.tell(Job { id: 2 })?;
-/// worker.stop(); // the jobs behind the pause are never handled
+/// worker.stop(); // the pause may finish; the jobs behind it are never handled
+/// drop(resume);
 /// worker.stopped().await;
 /// let letters = std::mem::take(&mut *kept.0.lock().unwrap());
 /// let jobs: Vec<u32> = letters
@@ -234,7 +235,10 @@ pub(crate) fn dropped_unhandled<M: Send + 'static>(msg: M) {
         .flatten();
     match scope {
         Some((agent, sink)) => {
-            sink.dead_letter(DeadLetter::new(agent, DeadLetterReason::AgentStopped, msg));
+            hand_over(
+                &*sink,
+                DeadLetter::new(agent, DeadLetterReason::AgentStopped, msg),
+            );
         }
         // Only reachable if actix drops an envelope outside an agent task;
         // still not silent.
@@ -242,5 +246,27 @@ pub(crate) fn dropped_unhandled<M: Send + 'static>(msg: M) {
             message = std::any::type_name::<M>(),
             "message dropped outside any agent's mailbox"
         ),
+    }
+}
+
+/// Gives `letter` to `sink`, each letter its own panic boundary: a sink that
+/// panics, or a message whose `Drop` panics when the sink lets it go, must
+/// not stop a mailbox's drain half-way (the letters after it would be lost,
+/// and dropped later on whatever thread let the mailbox go).
+pub(crate) fn hand_over(sink: &dyn DeadLetterSink, letter: DeadLetter) {
+    let agent = letter.agent.clone();
+    let message = letter.message_type;
+    let handed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        sink.dead_letter(letter);
+    }));
+    if let Err(payload) = handed {
+        let text = crate::failure::panic_text(&*payload);
+        crate::failure::discard(payload);
+        tracing::error!(
+            agent = %agent,
+            message,
+            panic = %text,
+            "a dead letter's hand-over panicked (in the sink, or in the message's Drop); the drain goes on"
+        );
     }
 }

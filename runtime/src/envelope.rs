@@ -23,7 +23,7 @@ use actix::{
 
 use crate::{
     Agent, AgentContext, CorrelationId, DeadLetter, DeadLetterReason, During, correlation,
-    dead_letter, fault,
+    dead_letter, fault, holding,
 };
 
 pub(crate) struct AgentEnvelope<M: Message + Send + 'static> {
@@ -64,11 +64,10 @@ where
             // work it no longer waits for, as actix does, but say so.
             let shared = &ctx.core.shared;
             shared.count_skipped();
-            shared.dead_letters.dead_letter(DeadLetter::new(
-                shared.name().clone(),
-                DeadLetterReason::RequesterGone,
-                msg,
-            ));
+            dead_letter::hand_over(
+                &*shared.dead_letters,
+                DeadLetter::new(shared.name().clone(), DeadLetterReason::RequesterGone, msg),
+            );
             return;
         }
         let timed = ctx.core.shared.count_handled();
@@ -78,13 +77,16 @@ where
         // wanting debug spans. The rest goes through `traced`, out of line,
         // so this path keeps its size.
         let plain = !timed && self.correlation.is_none() && !tracing::level_enabled!(Level::DEBUG);
-        let handled = if plain {
-            catch_unwind(AssertUnwindSafe(|| {
-                <A as Handler<M>>::handle(act, msg, ctx)
-            }))
-        } else {
-            traced(self.correlation, timed, act, msg, ctx)
-        };
+        let held = holding::key(&ctx.core.shared);
+        let handled = holding::holding(held, || {
+            if plain {
+                catch_unwind(AssertUnwindSafe(|| {
+                    <A as Handler<M>>::handle(act, msg, ctx)
+                }))
+            } else {
+                traced(self.correlation, timed, act, msg, ctx)
+            }
+        });
         if faulty {
             fault::after_handle(ctx, std::any::type_name::<M>());
         }
@@ -95,6 +97,7 @@ where
                     message: std::any::type_name::<M>(),
                 };
                 ctx.fail_with_panic(during, &*payload);
+                crate::failure::discard(payload);
                 // `tx` drops here: the caller sees the agent closed. Generated
                 // handlers never get here; they reply with the failure.
             }

@@ -89,6 +89,17 @@ pub enum AskError<E = Infallible> {
         /// The agent asked.
         agent: AgentName,
     },
+    /// An agent's handler awaited an ask to its own agent while holding its
+    /// mailbox (a sync handler, or a serial async handler): the reply could
+    /// only come after the handler returns, so the ask fails at once rather
+    /// than at its deadline (or never, for a handler blocking its thread).
+    /// The message stays queued and is skipped as a dead letter
+    /// ([`RequesterGone`](crate::DeadLetterReason::RequesterGone)). Ask
+    /// yourself from a `#[handle(concurrent)]` handler, or use `tell`.
+    OwnMailbox {
+        /// The agent asked (and asking).
+        agent: AgentName,
+    },
 }
 
 impl<E> AskError<E> {
@@ -98,7 +109,8 @@ impl<E> AskError<E> {
             Self::Timeout { agent, .. }
             | Self::Closed { agent }
             | Self::Handler { agent, .. }
-            | Self::NoTimer { agent } => agent,
+            | Self::NoTimer { agent }
+            | Self::OwnMailbox { agent } => agent,
             Self::Panicked(failure) => failure.agent(),
         }
     }
@@ -127,6 +139,7 @@ impl<E> AskError<E> {
                 error: f(error),
             },
             Self::NoTimer { agent } => AskError::NoTimer { agent },
+            Self::OwnMailbox { agent } => AskError::OwnMailbox { agent },
         }
     }
 }
@@ -150,6 +163,10 @@ impl<E: fmt::Display> fmt::Display for AskError<E> {
             Self::NoTimer { agent } => write!(
                 f,
                 "ask to agent `{agent}` cannot enforce its deadline: await it inside an actix or tokio runtime with timers"
+            ),
+            Self::OwnMailbox { agent } => write!(
+                f,
+                "agent `{agent}` asked itself from a handler holding its mailbox; the reply could only come after that handler returns (ask from a concurrent handler, or tell)"
             ),
         }
     }

@@ -119,8 +119,15 @@ impl std::error::Error for Failure {}
 pub enum ExitReason {
     /// The agent stopped itself (`ctx.stop()`), or every address to it was dropped.
     Normal,
-    /// The swarm (or later, its supervisor) asked it to stop.
+    /// The swarm, its supervisor or a caller of `stop()` asked it to stop,
+    /// and it did, after the message it was handling finished.
     Shutdown,
+    /// It was asked to stop and did not finish within its shutdown timeout,
+    /// so it was stopped by force: the messages it was still handling (an
+    /// async handler awaiting, or a handler that never returned) were
+    /// abandoned, and their callers got
+    /// [`AskError::Closed`](crate::AskError::Closed). Never restarted.
+    Killed,
     /// It panicked.
     Failed(Failure),
     /// It is a supervisor, and gave up: a child needed more restarts than
@@ -133,7 +140,7 @@ impl ExitReason {
     pub fn failure(&self) -> Option<&Failure> {
         match self {
             Self::Failed(failure) => Some(failure),
-            Self::Normal | Self::Shutdown | Self::Escalated(_) => None,
+            Self::Normal | Self::Shutdown | Self::Killed | Self::Escalated(_) => None,
         }
     }
 
@@ -206,6 +213,7 @@ impl fmt::Display for ExitReason {
         match self {
             Self::Normal => f.write_str("stopped normally"),
             Self::Shutdown => f.write_str("shut down"),
+            Self::Killed => f.write_str("stopped by force after its shutdown timeout"),
             Self::Failed(failure) => fmt::Display::fmt(failure, f),
             Self::Escalated(escalation) => fmt::Display::fmt(escalation, f),
         }
@@ -220,6 +228,19 @@ pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {
         text.clone()
     } else {
         "panic with a non-string payload".to_owned()
+    }
+}
+
+/// Drops a caught panic's payload, which may panic itself (a payload type
+/// whose `Drop` panics): that second panic must not escape where the first
+/// was caught, or a reply meant to carry the failure would be lost. A third
+/// payload is leaked rather than risk an abort.
+pub(crate) fn discard(payload: Box<dyn Any + Send>) {
+    if let Err(again) =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)))
+    {
+        tracing::error!("a panic payload's Drop panicked; its payload is leaked");
+        std::mem::forget(again);
     }
 }
 

@@ -26,6 +26,7 @@ mod envelope;
 mod error;
 mod failure;
 mod fault;
+mod holding;
 mod metrics;
 mod name;
 #[doc(hidden)]

@@ -53,6 +53,8 @@ pub fn stopped<A: Agent>(act: &mut A, ctx: &mut AgentContext<A>) {
 /// `Supervised::restarting` of a derived agent: swap in the fresh state the
 /// agent's task built, then tell the new incarnation why it exists.
 pub fn restarting<A: Agent>(act: &mut A, ctx: &mut AgentContext<A>) {
+    // The old incarnation's futures are gone with it.
+    ctx.core.replies_pending = 0;
     if let Some(fresh) = ctx.core.fresh.take() {
         *act = fresh;
     }
@@ -102,7 +104,9 @@ pub fn panicked<A: Agent, M: 'static>(ctx: &mut AgentContext<A>, panic: Panic) -
     let during = During::Handler {
         message: std::any::type_name::<M>(),
     };
-    ctx.fail_with_panic(during, &*panic.0)
+    let failure = ctx.fail_with_panic(during, &*panic.0);
+    crate::failure::discard(panic.0);
+    failure
 }
 
 /// The reply of a generated async handler.
@@ -140,13 +144,23 @@ where
                 let _ = tx.send(result);
             }
         };
-        match self.0 {
-            Reply::Ready(result) => reply(result),
-            // `wait` holds the mailbox until the future completes: serial.
-            Reply::Serial(fut) => ctx.wait(fut.map(move |result, _, _| reply(result))),
-            Reply::Concurrent(fut) => {
-                ctx.spawn(fut.map(move |result, _, _| reply(result)));
-            }
+        let (fut, serial) = match self.0 {
+            Reply::Ready(result) => return reply(result),
+            Reply::Serial(fut) => (fut, true),
+            Reply::Concurrent(fut) => (fut, false),
+        };
+        // Counted while awaiting, so that a stop lets them finish; a restart
+        // drops them all and resets the count (`restarting`).
+        ctx.core.replies_pending += 1;
+        let settled = fut.map(move |result, _, ctx: &mut AgentContext<A>| {
+            ctx.core.replies_pending = ctx.core.replies_pending.saturating_sub(1);
+            reply(result);
+        });
+        if serial {
+            // `wait` holds the mailbox until the future completes.
+            ctx.wait(settled);
+        } else {
+            ctx.spawn(settled);
         }
     }
 }
@@ -179,6 +193,7 @@ where
 {
     let guarded = Box::pin(Guarded::<F, M> {
         fut,
+        serial: !concurrent,
         _message: PhantomData,
     });
     AsyncReply(if concurrent {
@@ -193,6 +208,8 @@ pin_project! {
     struct Guarded<F, M> {
         #[pin]
         fut: F,
+        // Holds the mailbox while it awaits, as its handler did.
+        serial: bool,
         _message: PhantomData<fn() -> M>,
     }
 }
@@ -212,14 +229,27 @@ where
         task: &mut Context<'_>,
     ) -> Poll<Self::Output> {
         let this = self.project();
-        match catch_unwind(AssertUnwindSafe(|| this.fut.poll(act, ctx, task))) {
+        let held = crate::holding::key(&ctx.core.shared);
+        let fut = this.fut;
+        let polled = if *this.serial {
+            crate::holding::holding(held, || {
+                catch_unwind(AssertUnwindSafe(|| fut.poll(act, ctx, task)))
+            })
+        } else {
+            crate::holding::releasing(|| {
+                catch_unwind(AssertUnwindSafe(|| fut.poll(act, ctx, task)))
+            })
+        };
+        match polled {
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(payload) => {
                 let during = During::AsyncHandler {
                     message: std::any::type_name::<M>(),
                 };
-                Poll::Ready(Err(ctx.fail_with_panic(during, &*payload)))
+                let failure = ctx.fail_with_panic(during, &*payload);
+                crate::failure::discard(payload);
+                Poll::Ready(Err(failure))
             }
         }
     }

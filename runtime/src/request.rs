@@ -125,6 +125,11 @@ where
                 agent: agent(),
                 after: this.deadline.after(),
             })),
+            // Asked from code that holds the agent's own mailbox: no reply
+            // can come before that code returns, and it waits for this one.
+            Poll::Pending if crate::holding::holds(this.shared) => {
+                Poll::Ready(Err(AskError::OwnMailbox { agent: agent() }))
+            }
             Poll::Pending => match this.deadline.poll_elapsed(cx) {
                 Poll::Pending => Poll::Pending,
                 Poll::Ready(Ok(())) => Poll::Ready(Err(AskError::Timeout {
@@ -178,7 +183,9 @@ where
     /// #     }
     /// # }
     /// # #[agentix::main] async fn main() -> agentix::Result<()> {
-    /// # let swarm = Swarm::start(SwarmConfig::default().arbiters(1))?;
+    /// # // The shutdown gives the unfinished nap this long, then abandons it.
+    /// # let config = SwarmConfig::default().shutdown_timeout(Duration::from_millis(10));
+    /// # let swarm = Swarm::start(config.arbiters(1))?;
     /// let sleepy = swarm.spawn("sleepy", Sleepy::default).await?;
     /// let err = sleepy.nap().timeout(Duration::from_millis(20)).await.unwrap_err();
     /// assert!(err.is_timeout());

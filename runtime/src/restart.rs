@@ -38,10 +38,10 @@ pub enum Restart {
 impl Restart {
     /// Whether an incarnation that ended for `reason` is replaced.
     ///
-    /// A shutdown is never followed by a restart.
+    /// A shutdown (clean or forced) is never followed by a restart.
     pub fn restarts_after(self, reason: &ExitReason) -> bool {
         match (self, reason) {
-            (_, ExitReason::Shutdown) | (Self::Temporary, _) => false,
+            (_, ExitReason::Shutdown | ExitReason::Killed) | (Self::Temporary, _) => false,
             (Self::Permanent, _) => true,
             (Self::Transient, reason) => reason.is_failure(),
         }

@@ -36,7 +36,7 @@ use crate::AgentName;
 /// # #[agentix::main] async fn main() -> agentix::Result<()> {
 /// # let swarm = Swarm::start(SwarmConfig::default().arbiters(1))?;
 /// let slow = swarm.spawn("slow", Slow::default).await?;
-/// let (_done, until) = oneshot::channel();
+/// let (done, until) = oneshot::channel();
 /// slow.tell(Busy { until })?;
 /// let mut handed_back = None;
 /// for n in 0..10 {
@@ -47,6 +47,7 @@ use crate::AgentName;
 ///     }
 /// }
 /// assert!(handed_back.is_some());
+/// # drop(done); // a shutdown lets `busy` finish (up to its timeout)
 /// # swarm.shutdown().await?;
 /// # Ok(()) }
 /// ```

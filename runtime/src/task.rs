@@ -27,6 +27,7 @@ use crate::{
     supervision::{ChildExit, Link},
 };
 
+mod drain;
 mod exit;
 mod launch;
 
@@ -45,9 +46,13 @@ enum Phase {
 struct AgentTask<A: Agent> {
     fut: Option<ContextFut<A, AgentContext<A>>>,
     phase: Phase,
-    /// The backoff timer: allocated at the first backoff, reset for later
-    /// ones. Outside `Phase` so that an idle agent's task stays small.
-    backoff: Option<Pin<Box<Sleep>>>,
+    /// The backoff delay between incarnations, or the grace a stop gives
+    /// the async handlers still awaiting: allocated at first use, reset for
+    /// later ones. Outside `Phase` so that an idle agent's task stays small.
+    timer: Option<Pin<Box<Sleep>>>,
+    /// How long a stop waits for async handlers still awaiting before it
+    /// abandons them (the agent's shutdown timeout).
+    grace: Duration,
     restart: Restart,
     owner: Owner,
     shared: Arc<AgentShared>,
@@ -57,6 +62,11 @@ struct AgentTask<A: Agent> {
     stopping: bool,
     /// The current incarnation was asked to end by a supervisor directive.
     parking: bool,
+    /// Asked to end (`stopping` or `parking`), the context lets its async
+    /// handlers finish; `false` once it has been told to stop.
+    draining: bool,
+    /// The grace ran out with handlers still awaiting: they were abandoned.
+    forced: bool,
     /// A panic escaped the current incarnation; a second one ends it at once.
     panicked: bool,
     exit: Option<(AgentStatus, ExitReason)>,
@@ -107,7 +117,7 @@ impl<A: Agent> Future for AgentTask<A> {
                 return Poll::Ready(());
             }
             if this.shared.kill_requested() {
-                this.exit = Some((AgentStatus::Stopped, ExitReason::Shutdown));
+                this.exit = Some((AgentStatus::Stopped, ExitReason::Killed));
                 if let Some(fut) = this.fut.as_mut() {
                     // Marks the context stopped, so dropping it runs no hook.
                     fut.ctx().terminate();
@@ -141,7 +151,7 @@ impl<A: Agent> Future for AgentTask<A> {
                             Some(Directive::Restart { delay }) => Next::Restart { delay },
                             None => continue,
                         }
-                    } else if this.backoff.as_mut().is_none_or(elapsed) {
+                    } else if this.timer.as_mut().is_none_or(elapsed) {
                         Next::Resume
                     } else {
                         return Poll::Pending;
@@ -168,10 +178,7 @@ impl<A: Agent> Future for AgentTask<A> {
                         }
                     } else {
                         let until = Instant::now() + delay;
-                        match this.backoff.as_mut() {
-                            Some(sleep) => sleep.as_mut().reset(until),
-                            None => this.backoff = Some(Box::pin(tokio::time::sleep_until(until))),
-                        }
+                        this.set_timer(until);
                         this.phase = Phase::Backoff;
                     }
                 }
@@ -194,17 +201,20 @@ impl<A: Agent> AgentTask<A> {
     /// Polls the running incarnation; `Some` once it has ended.
     fn poll_incarnation(&mut self, cx: &mut Context<'_>) -> Option<Next> {
         loop {
-            let fut = self.fut.as_mut()?;
             if !self.stopping && self.shared.stop_requested() {
                 self.stopping = true;
                 self.shared.set_status(AgentStatus::Stopping);
-                fut.ctx().stop();
+                self.begin_draining();
             }
             if !self.parking && self.shared.directive_pending() {
                 // The directive is read once the incarnation has ended.
                 self.parking = true;
-                fut.ctx().stop();
+                self.begin_draining();
             }
+            if self.draining {
+                self.drain(cx);
+            }
+            let fut = self.fut.as_mut()?;
             let core = &fut.ctx().core;
             core.turn.start();
             drop(core.keepalive.take());
@@ -223,7 +233,9 @@ impl<A: Agent> AgentTask<A> {
                     // mailbox; act on it now rather than on a later wake.
                     let unseen_stop = !self.stopping && self.shared.stop_requested();
                     let unseen_directive = !self.parking && self.shared.directive_pending();
-                    if unseen_stop || unseen_directive {
+                    // The last awaited reply just went out: stop now.
+                    let drained = self.draining && fut.ctx().core.replies_pending == 0;
+                    if unseen_stop || unseen_directive || drained {
                         continue;
                     }
                     return None;
@@ -231,6 +243,7 @@ impl<A: Agent> AgentTask<A> {
                 Ok(Poll::Ready(())) => {}
                 Err(payload) => {
                     fut.ctx().fail_with_panic(During::Lifecycle, &*payload);
+                    crate::failure::discard(payload);
                     if !std::mem::replace(&mut self.panicked, true) {
                         // Poll again so the stopping hooks run.
                         continue;
@@ -266,6 +279,7 @@ impl<A: Agent> AgentTask<A> {
                 Err(payload) => {
                     let failure =
                         Failure::from_panic(ctx.name().clone(), During::Factory, &*payload);
+                    crate::failure::discard(payload);
                     tracing::error!(agent = %ctx.name(), "{failure}");
                     self.exit = Some((AgentStatus::Failed, ExitReason::Failed(failure)));
                     return false;
@@ -284,6 +298,7 @@ impl<A: Agent> AgentTask<A> {
                 // The `restarted` hook panicked: the new incarnation fails
                 // like any other and comes back through here.
                 fut.ctx().fail_with_panic(During::Lifecycle, &*payload);
+                crate::failure::discard(payload);
                 true
             }
         }
@@ -304,7 +319,9 @@ impl<A: Agent> AgentTask<A> {
             fut.ctx().stop();
             let shared = &self.shared;
             dead_letter::draining(shared.name(), &shared.dead_letters, || {
-                let _ = catch_unwind(AssertUnwindSafe(|| drop(fut)));
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(fut))) {
+                    crate::failure::discard(payload);
+                }
             });
         }
         // Leave the swarm's roster before waking waiters, so whoever awaited

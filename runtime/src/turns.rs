@@ -270,14 +270,17 @@ impl Local {
             }
             return again;
         }
-        if polled.is_err() {
+        if let Err(payload) = polled {
+            crate::failure::discard(payload);
             tracing::error!("an agent's task panicked outside its handlers and was dropped");
         }
         self.tasks.borrow_mut().remove(key);
         // Dropped outside the borrow (ending an agent wakes others) and
         // under the guard: a panic here must not take the scheduler, and
         // every agent of the arbiter, with it.
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(entry)));
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(entry))) {
+            crate::failure::discard(payload);
+        }
         false
     }
 }

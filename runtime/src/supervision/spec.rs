@@ -224,6 +224,7 @@ impl<A: Agent> AgentChild for Typed<A> {
             .named(self.id.clone())
             .restart(self.restart)
             .supervised(link)
+            .grace(self.shutdown_timeout)
             .on_arbiter(arbiter);
         if let Some(capacity) = self.mailbox {
             spawn = spawn.mailbox(capacity);

@@ -70,9 +70,12 @@ impl Swarm {
     ///    level in reverse start order, every child within its shutdown
     ///    timeout or by force;
     /// 2. agents spawned without a supervisor, newest first, within the
-    ///    swarm's shutdown timeout (those left are dropped with their
-    ///    arbiter: stopping hooks still run, queued messages become dead
-    ///    letters);
+    ///    swarm's shutdown timeout: each finishes the message it is handling
+    ///    (an async handler may await until the timeout), then its stopping
+    ///    hooks run and its queued messages become dead letters; one still
+    ///    busy at the timeout is stopped by force, ends with
+    ///    [`ExitReason::Killed`] and is listed in
+    ///    [`ShutdownReport::forced`];
     /// 3. the arbiters.
     ///
     /// Returns what stopped cleanly and what was forced. If a root
@@ -114,8 +117,14 @@ impl Swarm {
         let deadline = tokio::time::Instant::now() + inner.config.shutdown_timeout;
         for agent in &loose {
             match tokio::time::timeout_at(deadline, agent.ended()).await {
+                Ok(ExitReason::Killed) => report.forced.push(agent.name().clone()),
                 Ok(_) => report.stopped.push(agent.name().clone()),
-                Err(_) => report.forced.push(agent.name().clone()),
+                Err(_) => {
+                    // Ends at its task's next poll, abandoning what it was
+                    // handling; one stuck in a handler goes with its arbiter.
+                    agent.kill();
+                    report.forced.push(agent.name().clone());
+                }
             }
         }
         // A supervised agent still running (its supervisor was stuck) goes

@@ -52,6 +52,7 @@ pub struct Spawn<'s, A: Agent> {
     restart: Option<Restart>,
     intensity: Option<Intensity>,
     ask_timeout: Option<Duration>,
+    grace: Option<Duration>,
     link: Option<Link>,
     extension: Option<Arc<dyn Any + Send + Sync>>,
     also_on_end: Option<Box<dyn FnOnce() + Send>>,
@@ -69,6 +70,7 @@ impl<'s, A: Agent> Spawn<'s, A> {
             restart: None,
             intensity: None,
             ask_timeout: None,
+            grace: None,
             link: None,
             extension: None,
             also_on_end: None,
@@ -85,6 +87,13 @@ impl<'s, A: Agent> Spawn<'s, A> {
     /// its end is woken.
     pub(crate) fn on_end(mut self, f: Box<dyn FnOnce() + Send>) -> Self {
         self.also_on_end = Some(f);
+        self
+    }
+
+    /// How long a stop lets async handlers finish (a child's shutdown
+    /// timeout); default the swarm's shutdown timeout.
+    pub(crate) fn grace(mut self, grace: Duration) -> Self {
+        self.grace = Some(grace);
         self
     }
 
@@ -215,6 +224,7 @@ impl<'s, A: Agent> Spawn<'s, A> {
                 restart: self.restart.unwrap_or(A::RESTART),
                 intensity,
             },
+            grace: self.grace.unwrap_or(config.shutdown_timeout),
             started_tx: started,
             on_end: self.also_on_end,
             link: self.link,

@@ -59,8 +59,11 @@ impl<A: Agent> AgentTask<A> {
         let ctx = fut.ctx();
         let stopping = std::mem::take(&mut self.stopping);
         let parking = std::mem::take(&mut self.parking);
+        let forced = std::mem::take(&mut self.forced);
+        self.draining = false;
         let reason = match ctx.core.exit.take() {
             Some(reason) => reason,
+            None if forced => ExitReason::Killed,
             None if stopping || parking => ExitReason::Shutdown,
             None => ExitReason::Normal,
         };

@@ -29,6 +29,8 @@ pub(crate) struct Launch<A: Agent> {
     /// Messages per turn (at least 1).
     pub(crate) budget: usize,
     pub(crate) policy: Policy,
+    /// How long a stop waits for async handlers still awaiting.
+    pub(crate) grace: std::time::Duration,
     pub(crate) started_tx: StartSlot,
     /// Run when the agent ends, before it leaves the swarm's roster.
     pub(crate) on_end: Option<Box<dyn FnOnce() + Send>>,
@@ -45,6 +47,7 @@ impl<A: Agent> Launch<A> {
             factory,
             budget,
             policy,
+            grace,
             started_tx,
             on_end,
             link,
@@ -58,6 +61,7 @@ impl<A: Agent> Launch<A> {
             started_tx: Some(started_tx),
             turn: crate::budget::Turn::new(budget),
             keepalive: std::cell::Cell::new(None),
+            replies_pending: 0,
             #[cfg(feature = "testkit")]
             armed_panic: false,
         };
@@ -74,13 +78,16 @@ impl<A: Agent> Launch<A> {
                 crate::turns::spawn(AgentTask {
                     fut: ctx.into_future(act),
                     phase: Phase::Running,
-                    backoff: None,
+                    timer: None,
+                    grace,
                     restart: policy.restart,
                     owner,
                     shared,
                     task_waker: None,
                     stopping: false,
                     parking: false,
+                    draining: false,
+                    forced: false,
                     panicked: false,
                     exit: None,
                     on_end,
@@ -89,6 +96,7 @@ impl<A: Agent> Launch<A> {
             Err(payload) => {
                 let failure =
                     Failure::from_panic(shared.name().clone(), During::Factory, &*payload);
+                crate::failure::discard(payload);
                 tracing::error!(agent = %shared.name(), "{failure}");
                 let reason = ExitReason::Failed(failure);
                 let started_tx = ctx.core.started_tx.take();

@@ -7,7 +7,7 @@ use std::{any::Any, sync::Arc, time::Duration};
 
 use super::{SupervisorRef, batch::start_children, handle::StopReport};
 use crate::{
-    AgentName, AgentStatus, SpawnError, Swarm, TreeError,
+    AgentName, AgentStatus, ExitReason, SpawnError, Swarm, TreeError,
     shared::{AgentShared, Directive},
     supervision::{ErasedChild, children::ChildEntry, core::SupervisorCore, layers::layers},
 };
@@ -189,17 +189,20 @@ pub(crate) async fn stop_in_order(core: &SupervisorCore, children: &[Snapshot]) 
         }
         child.shared.request_stop();
         let ended = tokio::time::timeout(child.shutdown_timeout, child.shared.ended()).await;
-        if ended.is_ok() {
-            report.stopped.push(child.id.clone());
-        } else {
-            tracing::warn!(
-                supervisor = %core.name,
-                agent = %child.id,
-                timeout = ?child.shutdown_timeout,
-                "child did not stop in time; stopping it by force"
-            );
-            child.shared.kill();
-            report.forced.push(child.id.clone());
+        match ended {
+            // Abandoned its handlers at its own timeout, a hair before ours.
+            Ok(ExitReason::Killed) => report.forced.push(child.id.clone()),
+            Ok(_) => report.stopped.push(child.id.clone()),
+            Err(_) => {
+                tracing::warn!(
+                    supervisor = %core.name,
+                    agent = %child.id,
+                    timeout = ?child.shutdown_timeout,
+                    "child did not stop in time; stopping it by force"
+                );
+                child.shared.kill();
+                report.forced.push(child.id.clone());
+            }
         }
     }
     report
