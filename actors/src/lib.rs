@@ -26,9 +26,12 @@ pub mod __private {
 /// Makes an agent a subscriber that handles one delivery at a time: it
 /// implements the batch handler by calling `method(&envelope, ctx)` for
 /// each delivery in order (with the delivery's correlation id current, so
-/// what `method` sends carries it), then acknowledges the batch. A panic in
-/// `method` leaves the batch unanswered, so at-least-once subscriptions get
-/// it again.
+/// what `method` sends carries it), acknowledging each delivery as `method`
+/// returns ([`Batch::ack_first`](router::Batch::ack_first)). A panic in
+/// `method` leaves the deliveries before it acknowledged: under
+/// at-least-once only the one it panicked on counts a failed attempt, and
+/// those after it come again untried, so a message that always panics (a
+/// poison message) is the only one given up.
 ///
 /// ```
 /// use agentix::{actors::handle_deliveries, prelude::*};
@@ -58,7 +61,7 @@ macro_rules! handle_deliveries {
                 batch: $crate::router::Batch<$payload>,
                 ctx: &mut $crate::__private::AgentContext<Self>,
             ) {
-                for envelope in batch.iter() {
+                batch.handle_each(|envelope| {
                     // What the method sends carries the delivery's id.
                     match envelope.correlation() {
                         Some(id) => $crate::__private::correlation::scope(id, || {
@@ -66,8 +69,7 @@ macro_rules! handle_deliveries {
                         }),
                         None => self.$method(envelope, ctx),
                     }
-                }
-                batch.ack();
+                });
             }
         }
     };

@@ -5,7 +5,7 @@ use std::{
     collections::VecDeque,
     sync::{
         Arc,
-        atomic::{AtomicU8, Ordering},
+        atomic::{AtomicU8, AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -88,7 +88,12 @@ const FAILED: u8 = 2;
 
 /// The answer to one batch, shared by the batch and the router.
 #[derive(Debug, Default)]
-pub(crate) struct AckCell(AtomicU8);
+pub(crate) struct AckCell {
+    answer: AtomicU8,
+    /// 0 while the subscriber acknowledges whole batches; `n + 1` once it
+    /// has acknowledged the first `n` deliveries one by one.
+    progress: AtomicUsize,
+}
 
 /// What became of a batch in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,12 +108,24 @@ impl AckCell {
     pub(crate) fn answer(&self, acked: bool) {
         let answer = if acked { ACKED } else { FAILED };
         let _ = self
-            .0
+            .answer
             .compare_exchange(PENDING, answer, Ordering::AcqRel, Ordering::Acquire);
     }
 
+    /// The first `count` deliveries are handled (never fewer than before).
+    pub(crate) fn handled(&self, count: usize) {
+        self.progress
+            .fetch_max(count.saturating_add(1), Ordering::AcqRel);
+    }
+
+    /// How many deliveries from the front were acknowledged one by one, if
+    /// the subscriber acknowledges that way.
+    pub(crate) fn progress(&self) -> Option<usize> {
+        self.progress.load(Ordering::Acquire).checked_sub(1)
+    }
+
     pub(crate) fn get(&self) -> Answer {
-        match self.0.load(Ordering::Acquire) {
+        match self.answer.load(Ordering::Acquire) {
             PENDING => Answer::Pending,
             ACKED => Answer::Acked,
             _ => Answer::Failed,
@@ -202,21 +219,43 @@ impl<M> Unacked<M> {
         let (mut acked, mut failed, mut timed_out) = (released, 0, 0);
         let policy = self.retry;
         self.in_flight.retain(|flight| {
-            let count = flight.items.len();
-            match flight.cell.get() {
-                Answer::Acked => {
-                    acked += count;
-                    return false;
-                }
-                Answer::Failed => failed += count,
-                Answer::Pending
-                    if now.saturating_duration_since(flight.sent_at) >= policy.ack_timeout =>
-                {
-                    timed_out += count;
-                }
-                Answer::Pending => return true,
+            let answer = flight.cell.get();
+            if answer == Answer::Acked {
+                acked += flight.items.len();
+                return false;
             }
-            for item in flight.items.iter() {
+            let late = now.saturating_duration_since(flight.sent_at) >= policy.ack_timeout;
+            if answer == Answer::Pending && !late {
+                return true;
+            }
+            // Acknowledged one by one: those before the one it failed on
+            // are done, and those after it were never tried.
+            let progress = flight.cell.progress();
+            let done = progress.unwrap_or(0).min(flight.items.len());
+            let tried = if progress.is_some() {
+                flight.items.len().min(done + 1)
+            } else {
+                flight.items.len()
+            };
+            acked += done;
+            if answer == Answer::Failed {
+                failed += tried - done;
+            } else {
+                timed_out += tried - done;
+            }
+            // The untried follow the failed one, or go at once if it is
+            // out of attempts.
+            let first_due = flight
+                .items
+                .get(done)
+                .filter(|item| item.attempt() <= policy.retries)
+                .map_or(now, |item| now + policy.delay(item.attempt()));
+            for (at, item) in flight.items.iter().enumerate().skip(done) {
+                if at >= tried {
+                    // Not tried: goes again with the failed one, uncounted.
+                    scheduled.push((first_due, item.clone()));
+                    continue;
+                }
                 // `attempt` counts the first delivery as 1.
                 let retry = item.attempt();
                 if retry > policy.retries {

@@ -54,6 +54,75 @@ impl<M> Batch<M> {
         }
     }
 
+    /// The first `count` deliveries are handled, whatever becomes of the
+    /// rest: acknowledges per delivery rather than per batch. Should the
+    /// batch then fail (its handler panics, refuses it, or runs past the
+    /// ack timeout), those stay delivered, the delivery after them counts
+    /// one failed attempt, and the ones behind it, never tried, are sent
+    /// again with it without counting an attempt. So one message that
+    /// always fails (a poison message) is the only one given up as
+    /// `RetriesExhausted`. Acknowledging all of them acknowledges the batch.
+    /// Under at-most-once it does nothing.
+    pub fn ack_first(&self, count: usize) {
+        if let Some(cell) = &self.ack {
+            if count >= self.deliveries.len() {
+                cell.answer(true);
+            } else {
+                cell.handled(count);
+            }
+        }
+    }
+
+    /// Runs `handle` on each delivery in order, acknowledging each one as
+    /// `handle` returns ([`ack_first`](Self::ack_first)), and the whole batch
+    /// at the end. A panic in `handle` leaves the deliveries before it
+    /// acknowledged: only the one it panicked on counts a failed attempt.
+    ///
+    /// ```
+    /// use agentix::prelude::*;
+    /// use agentix::actors::router::{
+    ///     Batch, DeliveryMode, Retry, RouterConfig, RouterRef, SubscribeOptions,
+    /// };
+    ///
+    /// #[derive(Agent, Default)]
+    /// struct Auditor {
+    ///     seen: Vec<u32>,
+    /// }
+    ///
+    /// #[handlers]
+    /// impl Auditor {
+    ///     #[handle]
+    ///     fn audit(&mut self, batch: Batch<u32>) {
+    ///         batch.handle_each(|delivery| self.seen.push(*delivery.payload()));
+    ///     }
+    ///
+    ///     #[handle]
+    ///     fn seen(&mut self) -> Vec<u32> {
+    ///         self.seen.clone()
+    ///     }
+    /// }
+    ///
+    /// # #[agentix::main] async fn main() -> agentix::Result<()> {
+    /// let swarm = Swarm::start(SwarmConfig::default().arbiters(1))?;
+    /// let router = RouterRef::<u32>::start(&swarm, RouterConfig::default()).await?;
+    /// let auditor = swarm.spawn("auditor", Auditor::default).await?;
+    /// let options = SubscribeOptions::default().delivery(DeliveryMode::AtLeastOnce(Retry::default()));
+    /// router.subscribe_as("ledger.>", &auditor, |batch| Audit { batch }, options).await?;
+    /// router.publish("ledger.entry", 7)?;
+    /// # agentix::testkit::eventually(std::time::Duration::from_secs(5), async || {
+    /// #     auditor.seen().await.is_ok_and(|seen| seen == [7])
+    /// # }).await;
+    /// # swarm.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn handle_each(&self, mut handle: impl FnMut(&Envelope<M>)) {
+        for (done, delivery) in self.deliveries.iter().enumerate() {
+            handle(delivery);
+            self.ack_first(done + 1);
+        }
+        self.ack();
+    }
+
     /// Not handled: the router sends it again after its backoff (or gives it
     /// up, out of retries).
     pub fn nack(&self) {

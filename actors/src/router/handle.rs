@@ -195,7 +195,49 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
     }
 
     /// Subscribes `agent`, handing it each batch as `wrap(batch)`: the
-    /// message of a `#[handle]` method taking the batch, say.
+    /// message of a `#[handle]` method taking the batch, say, so that a
+    /// subscriber needs no hand-written `Handler<Batch<M>>`. What the
+    /// handler returns is not waited for (each batch is a tell); under
+    /// at-least-once, a generated handler that returns without panicking
+    /// has not acknowledged anything by that alone: call
+    /// [`Batch::ack`] or [`Batch::handle_each`].
+    ///
+    /// ```
+    /// use agentix::prelude::*;
+    /// use agentix::actors::router::{Batch, RouterConfig, RouterRef, SubscribeOptions};
+    ///
+    /// #[derive(Agent, Default)]
+    /// struct Tally {
+    ///     total: u64,
+    /// }
+    ///
+    /// #[handlers]
+    /// impl Tally {
+    ///     #[handle]
+    ///     fn count(&mut self, batch: Batch<u64>) {
+    ///         self.total += batch.payloads().sum::<u64>();
+    ///     }
+    ///
+    ///     #[handle]
+    ///     fn total(&mut self) -> u64 {
+    ///         self.total
+    ///     }
+    /// }
+    ///
+    /// # #[agentix::main] async fn main() -> agentix::Result<()> {
+    /// let swarm = Swarm::start(SwarmConfig::default().arbiters(1))?;
+    /// let router = RouterRef::<u64>::start(&swarm, RouterConfig::default()).await?;
+    /// let tally = swarm.spawn("tally", Tally::default).await?;
+    /// let options = SubscribeOptions::default();
+    /// router.subscribe_as("sales.>", &tally, |batch| Count { batch }, options).await?;
+    /// router.publish("sales.eu", 5)?;
+    /// router.publish("sales.us", 7)?;
+    /// # agentix::testkit::eventually(std::time::Duration::from_secs(5), async || {
+    /// #     tally.total().await.is_ok_and(|total| total == 12)
+    /// # }).await;
+    /// # swarm.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn subscribe_as<A, Msg>(
         &self,
         pattern: &str,
@@ -205,7 +247,8 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
     ) -> Result<SubscriptionId, SubscribeError>
     where
         A: Agent + Handler<Msg>,
-        Msg: actix::Message<Result = ()> + Send + 'static,
+        Msg: actix::Message + Send + 'static,
+        Msg::Result: Send,
     {
         let pattern = TopicPattern::new(pattern).map_err(SubscribeError::Pattern)?;
         let id = self.shards.next_sub.fetch_add(1, Ordering::Relaxed) + 1;

@@ -32,7 +32,8 @@ where
     M: Send + Sync + 'static,
     A: Agent + actix::Handler<Msg>,
     W: Fn(Batch<M>) -> Msg + Send + 'static,
-    Msg: actix::Message<Result = ()> + Send + 'static,
+    Msg: actix::Message + Send + 'static,
+    Msg::Result: Send,
 {
     fn deliver(&self, batch: Batch<M>) -> Result<(), Refused> {
         #[cfg(feature = "testkit")]
