@@ -183,11 +183,14 @@ impl<A: actix::Actor<Context = Self>> ActorContext for AgentContext<A> {
 }
 
 impl<A: actix::Actor<Context = Self>> AsyncContext<A> for AgentContext<A> {
+    /// A spawned future runs beside the mailbox, not holding it (unlike a
+    /// handler, a hook or a `wait` future): an ask to the agent itself may
+    /// be awaited there (`crate::holding`).
     fn spawn<F>(&mut self, fut: F) -> SpawnHandle
     where
         F: ActorFuture<A, Output = ()> + 'static,
     {
-        self.parts.spawn(fut)
+        self.parts.spawn(crate::holding::Beside { fut })
     }
 
     fn wait<F>(&mut self, fut: F)

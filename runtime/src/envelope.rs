@@ -23,7 +23,7 @@ use actix::{
 
 use crate::{
     Agent, AgentContext, CorrelationId, DeadLetter, DeadLetterReason, During, correlation,
-    dead_letter, fault, holding,
+    dead_letter, fault,
 };
 
 pub(crate) struct AgentEnvelope<M: Message + Send + 'static> {
@@ -77,16 +77,13 @@ where
         // wanting debug spans. The rest goes through `traced`, out of line,
         // so this path keeps its size.
         let plain = !timed && self.correlation.is_none() && !tracing::level_enabled!(Level::DEBUG);
-        let held = holding::key(&ctx.core.shared);
-        let handled = holding::holding(held, || {
-            if plain {
-                catch_unwind(AssertUnwindSafe(|| {
-                    <A as Handler<M>>::handle(act, msg, ctx)
-                }))
-            } else {
-                traced(self.correlation, timed, act, msg, ctx)
-            }
-        });
+        let handled = if plain {
+            catch_unwind(AssertUnwindSafe(|| {
+                <A as Handler<M>>::handle(act, msg, ctx)
+            }))
+        } else {
+            traced(self.correlation, timed, act, msg, ctx)
+        };
         if faulty {
             fault::after_handle(ctx, std::any::type_name::<M>());
         }

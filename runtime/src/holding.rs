@@ -1,19 +1,29 @@
-//! Which agent's mailbox the code running on this thread holds: set around
-//! a handler's body and each poll of a serial async handler's future. An
-//! ask to that same agent awaited there could only be answered after the
-//! handler returns, so it fails at once ([`AskError::OwnMailbox`]) instead
-//! of at its deadline, or never (a handler blocking its thread on it).
+//! Which agent's mailbox the code running on this thread holds: everything
+//! an agent's turn runs (its hooks, its handlers, the futures of serial
+//! async handlers and of `ctx.wait`), except the futures it spawned
+//! (concurrent handlers, `ctx.spawn`, timers), which run beside the
+//! mailbox. An ask to that same agent awaited where it is held could only
+//! be answered after the code returns, so it fails at once
+//! ([`AskError::OwnMailbox`]) instead of at its deadline, or never (a
+//! handler blocking its thread on it). Set once per turn and per poll of a
+//! spawned future: nothing per message.
 //!
 //! [`AskError::OwnMailbox`]: crate::AskError::OwnMailbox
 
-use std::cell::Cell;
+use std::{
+    cell::Cell,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use actix::{Actor, fut::ActorFuture};
+use pin_project_lite::pin_project;
 
 use crate::shared::AgentShared;
 
 thread_local! {
     /// The holding agent's address in memory (0: none). A plain `Cell` with a
-    /// const initializer: one thread-relative load or store, no lazy init,
-    /// on the path of every message.
+    /// const initializer: one thread-relative load or store, no lazy init.
     static HELD: Cell<usize> = const { Cell::new(0) };
 }
 
@@ -32,18 +42,29 @@ pub(crate) fn holding<R>(agent: usize, f: impl FnOnce() -> R) -> R {
     result
 }
 
-/// Runs `f` as code that holds no mailbox (a concurrent handler's future,
-/// polled from within the agent's turn).
-#[inline]
-pub(crate) fn releasing<R>(f: impl FnOnce() -> R) -> R {
-    let previous = HELD.replace(0);
-    let result = f();
-    HELD.set(previous);
-    result
-}
-
 /// Whether the code running here holds `agent`'s mailbox.
 #[inline]
 pub(crate) fn holds(agent: &AgentShared) -> bool {
     HELD.get() == key(agent)
+}
+
+pin_project! {
+    /// A future an agent spawned: polled as code that holds no mailbox.
+    pub(crate) struct Beside<F> {
+        #[pin]
+        pub(crate) fut: F,
+    }
+}
+
+impl<A: Actor, F: ActorFuture<A>> ActorFuture<A> for Beside<F> {
+    type Output = F::Output;
+
+    fn poll(
+        self: Pin<&mut Self>,
+        act: &mut A,
+        ctx: &mut A::Context,
+        task: &mut Context<'_>,
+    ) -> Poll<F::Output> {
+        holding(0, || self.project().fut.poll(act, ctx, task))
+    }
 }

@@ -193,7 +193,6 @@ where
 {
     let guarded = Box::pin(Guarded::<F, M> {
         fut,
-        serial: !concurrent,
         _message: PhantomData,
     });
     AsyncReply(if concurrent {
@@ -208,8 +207,6 @@ pin_project! {
     struct Guarded<F, M> {
         #[pin]
         fut: F,
-        // Holds the mailbox while it awaits, as its handler did.
-        serial: bool,
         _message: PhantomData<fn() -> M>,
     }
 }
@@ -229,18 +226,7 @@ where
         task: &mut Context<'_>,
     ) -> Poll<Self::Output> {
         let this = self.project();
-        let held = crate::holding::key(&ctx.core.shared);
-        let fut = this.fut;
-        let polled = if *this.serial {
-            crate::holding::holding(held, || {
-                catch_unwind(AssertUnwindSafe(|| fut.poll(act, ctx, task)))
-            })
-        } else {
-            crate::holding::releasing(|| {
-                catch_unwind(AssertUnwindSafe(|| fut.poll(act, ctx, task)))
-            })
-        };
-        match polled {
+        match catch_unwind(AssertUnwindSafe(|| this.fut.poll(act, ctx, task))) {
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(payload) => {

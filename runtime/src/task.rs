@@ -219,7 +219,10 @@ impl<A: Agent> AgentTask<A> {
             core.turn.start();
             drop(core.keepalive.take());
             self.shared.step_activity();
-            let polled = catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *fut).poll(cx)));
+            let held = crate::holding::key(&self.shared);
+            let polled = crate::holding::holding(held, || {
+                catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *fut).poll(cx)))
+            });
             self.shared.step_activity();
             match polled {
                 Ok(Poll::Pending) => {
@@ -344,9 +347,16 @@ impl<A: Agent> AgentTask<A> {
 
 impl<A: Agent> Drop for AgentTask<A> {
     fn drop(&mut self) {
-        // Dropped while still running: its arbiter is being torn down.
+        // Dropped while still running: its arbiter is being torn down. Told
+        // to stop by force, or still finishing a handler: that is forced.
         if self.fut.is_some() {
-            self.exit = Some((AgentStatus::Stopped, ExitReason::Shutdown));
+            let forced = self.draining || self.shared.kill_requested();
+            let reason = if forced {
+                ExitReason::Killed
+            } else {
+                ExitReason::Shutdown
+            };
+            self.exit = Some((AgentStatus::Stopped, reason));
             self.finish();
         }
     }
