@@ -268,3 +268,22 @@ async fn an_invalid_queue_group_name_is_refused_with_a_typed_error() {
         .unwrap();
     swarm.shutdown().await.unwrap();
 }
+
+#[agentix::test]
+async fn undelivered_counts_are_a_map_with_every_reason() {
+    let swarm = support::swarm();
+    let router = RouterRef::<u64>::start(&swarm, RouterConfig::default())
+        .await
+        .unwrap();
+    router.publish("nobody", 1).unwrap();
+    router.publish("nobody", 2).unwrap();
+    let counts = router.undelivered_counts().await.unwrap();
+    assert_eq!(
+        counts.keys().copied().collect::<Vec<_>>(),
+        UndeliveredReason::ALL,
+        "every reason, in a fixed order"
+    );
+    assert_eq!(counts[&UndeliveredReason::NoSubscriber], 2);
+    assert_eq!(counts.values().sum::<u64>(), 2);
+    swarm.shutdown().await.unwrap();
+}

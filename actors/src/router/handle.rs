@@ -2,6 +2,7 @@
 //! what it could not deliver.
 
 use std::{
+    collections::BTreeMap,
     fmt,
     marker::PhantomData,
     sync::{
@@ -260,8 +261,25 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
         self.shards.dead_letters.call(query).await
     }
 
-    /// How many messages were not delivered, by reason, kept or not.
-    pub async fn undelivered_counts(&self) -> Result<Vec<(UndeliveredReason, u64)>, AskError> {
+    /// How many messages were not delivered, by reason, kept or not:
+    /// every [`UndeliveredReason`] is a key, 0 when none was given up for
+    /// it, so `counts[&reason]` never misses.
+    ///
+    /// ```
+    /// # use agentix::prelude::*;
+    /// # use agentix::actors::router::{RouterConfig, RouterRef, UndeliveredReason};
+    /// # #[agentix::main]
+    /// # async fn main() -> agentix::Result<()> {
+    /// # let swarm = Swarm::start(SwarmConfig::default())?;
+    /// let router = RouterRef::<u64>::start(&swarm, RouterConfig::default()).await?;
+    /// router.publish("nobody.listens", 7)?;
+    /// let counts = router.undelivered_counts().await?;
+    /// assert_eq!(counts[&UndeliveredReason::NoSubscriber], 1);
+    /// assert_eq!(counts[&UndeliveredReason::Overflow], 0);
+    /// # swarm.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn undelivered_counts(&self) -> Result<BTreeMap<UndeliveredReason, u64>, AskError> {
         self.post_undelivered().await?;
         self.shards.dead_letters.call(Counts).await
     }

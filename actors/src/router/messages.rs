@@ -1,7 +1,7 @@
 //! The messages a router handles: publish, subscribe, unsubscribe, and the
 //! questions about what it could not deliver.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use agentix_runtime::{AgentName, AgentRef, CorrelationId};
 use tokio::time::Instant;
@@ -264,5 +264,5 @@ impl actix::Message for PostUndelivered {
 pub(crate) struct Counts;
 
 impl actix::Message for Counts {
-    type Result = Vec<(UndeliveredReason, u64)>;
+    type Result = BTreeMap<UndeliveredReason, u64>;
 }
