@@ -67,7 +67,9 @@ impl From<SubscribeError> for agentix_runtime::Error {
 pub enum SubscribeError {
     /// The pattern is not valid.
     Pattern(TopicError),
-    /// The queue-group name ([`SubscribeOptions::group`]) is not valid.
+    /// The queue-group name
+    /// ([`SubscribeOptions::group`](super::SubscribeOptions::group)) is
+    /// not valid.
     Group(GroupNameError),
     /// The router did not answer.
     Router(AskError),
