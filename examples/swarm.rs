@@ -297,7 +297,7 @@ async fn settle(router: &RouterRef<u64>, tally: &Tally, lost_in_panics: u64) -> 
     let start = Instant::now();
     loop {
         let undelivered: u64 = match router.undelivered_counts().await {
-            Ok(counts) => counts.iter().map(|(_, n)| n).sum(),
+            Ok(counts) => counts.values().sum(),
             Err(_) => 0,
         };
         let jobs = tally.jobs_sent.load(Relaxed);

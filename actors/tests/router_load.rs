@@ -196,10 +196,7 @@ async fn a_drop_oldest_subscriber_gets_the_freshest_messages_after_a_stall() {
     let overflow = || async {
         // Asks every shard to flush and post first: all is routed by then.
         let counts = router.undelivered_counts().await.unwrap();
-        let found = counts
-            .iter()
-            .find(|(r, _)| *r == UndeliveredReason::Overflow);
-        found.map_or(0, |(_, n)| *n)
+        counts[&UndeliveredReason::Overflow]
     };
     wait_until("every publish routed", || {
         router.stats().counts().published == MESSAGES

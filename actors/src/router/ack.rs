@@ -12,7 +12,7 @@ use std::{
 
 use tokio::time::Instant;
 
-use super::Envelope;
+use super::{Envelope, MAX_DURATION, config::later};
 
 /// How a subscription's deliveries are guaranteed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -55,9 +55,13 @@ impl Default for Retry {
 }
 
 impl Retry {
-    /// How long a subscriber has to acknowledge a batch.
+    /// How long a subscriber has to acknowledge a batch (default 5 s).
+    /// Longer than [`MAX_DURATION`] (about 30 years) is taken as
+    /// `MAX_DURATION`: never, in practice. [`Duration::ZERO`] times a batch
+    /// out at the first check after it is sent (within a millisecond or
+    /// so), so it goes again unless already acknowledged.
     pub fn ack_timeout(mut self, timeout: Duration) -> Self {
-        self.ack_timeout = timeout;
+        self.ack_timeout = timeout.min(MAX_DURATION);
         self
     }
 
@@ -67,10 +71,15 @@ impl Retry {
         self
     }
 
-    /// The wait before the first retry, doubling per retry up to `max`.
+    /// The wait before the first retry, doubling per retry up to `max`
+    /// (default 10 ms up to 1 s). A `max` below `min` is taken as `min`;
+    /// either longer than [`MAX_DURATION`] (about 30 years) is taken as
+    /// `MAX_DURATION`, so a retry is put off for that long (never, in
+    /// practice: the messages stay held for the subscription until it
+    /// ends), and no clock overflows.
     pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
-        self.backoff_min = min;
-        self.backoff_max = max.max(min);
+        self.backoff_min = min.min(MAX_DURATION);
+        self.backoff_max = max.max(min).min(MAX_DURATION);
         self
     }
 
@@ -261,7 +270,7 @@ impl<M> Unacked<M> {
                 if retry > policy.retries {
                     exhausted.push(item.clone());
                 } else {
-                    scheduled.push((now + policy.delay(retry), item.retry()));
+                    scheduled.push((later(now, policy.delay(retry)), item.retry()));
                 }
             }
             false

@@ -8,11 +8,13 @@ use std::{
 
 use actix::Handler;
 use agentix_runtime::{AgentContext, AgentRef, Lifecycle};
+use tokio::time::Instant;
 
 use super::{
-    DeadLetters, DedupWindow, DeliveryMode, EndReason, Envelope, RouterStats, SubscriberQueue,
-    Topic, TopicIndex, TopicPattern, UndeliveredReason, UndeliveredStore,
+    DeadLetters, DedupWindow, DeliveryMode, EndReason, Envelope, RouterConfig, RouterStats,
+    SubscriberQueue, Topic, TopicIndex, TopicPattern, UndeliveredReason, UndeliveredStore,
     ack::Unacked,
+    config::later,
     credit::Window,
     dead_letters::Reroute,
     ended::EndedLog,
@@ -22,67 +24,6 @@ use super::{
     stats::LATENCY_EVERY,
     target::Target,
 };
-
-/// How a router batches and what it keeps.
-#[derive(Debug, Clone, Copy)]
-pub struct RouterConfig {
-    pub(crate) max_batch: usize,
-    pub(crate) dedup_window: usize,
-    pub(crate) undelivered: usize,
-    pub(crate) budget: Option<usize>,
-}
-
-impl Default for RouterConfig {
-    fn default() -> Self {
-        Self {
-            // Per mailbox message, a subscriber pays one wake-up and one
-            // box; 256 deliveries share them (measured: 64 gave half the
-            // fan-out throughput of 256). At low load batches stay small
-            // anyway: they leave when the mailbox is drained.
-            max_batch: 256,
-            dedup_window: 0,
-            undelivered: 10_000,
-            budget: None,
-        }
-    }
-}
-
-impl RouterConfig {
-    /// At most `max` deliveries per batch (default 256, at least 1). A batch
-    /// also leaves at the end of the router's turn (its mailbox drained, or
-    /// its budget or slice spent), so at low load batches are small and
-    /// latency low.
-    pub fn max_batch(mut self, max: usize) -> Self {
-        self.max_batch = max.max(1);
-        self
-    }
-
-    /// Drop a message whose id was among the last `window` published
-    /// (counted as a duplicate); 0, the default, turns de-duplication off.
-    pub fn dedup_window(mut self, window: usize) -> Self {
-        self.dedup_window = window;
-        self
-    }
-
-    /// Publishes (and other messages) each shard handles in one turn
-    /// before it lets the other agents of its arbiter run, its subscribers
-    /// there among them; default: the swarm's
-    /// ([`SwarmConfig::budget`](agentix_runtime::SwarmConfig::budget)).
-    /// Open batches leave at the end of every turn, so a budget below
-    /// [`max_batch`](Self::max_batch) also caps the batches under load.
-    /// 0 fails the start with a [`ConfigError::ZeroBudget`](agentix_runtime::ConfigError::ZeroBudget).
-    pub fn budget(mut self, messages: usize) -> Self {
-        self.budget = Some(messages);
-        self
-    }
-
-    /// Keep the last `capacity` undelivered messages for queries and
-    /// redrive (default 10,000); all are counted.
-    pub fn undelivered(mut self, capacity: usize) -> Self {
-        self.undelivered = capacity.max(1);
-        self
-    }
-}
 
 /// One subscription.
 pub(crate) struct Sub<M> {
@@ -267,14 +208,15 @@ impl<M: Send + Sync + 'static> Handler<Publish<M>> for Router<M> {
             self.next_id += 1;
             self.next_id
         });
-        let mut envelope =
-            Envelope::new(id, publish.topic, publish.payload).with_priority(publish.priority);
+        // A ttl counts from the publisher's call, stamped then.
+        let at = publish.published_at.unwrap_or_else(Instant::now);
+        let mut envelope = Envelope::published(id, publish.topic, publish.payload, at)
+            .with_priority(publish.priority);
         if id.is_multiple_of(LATENCY_EVERY) {
             envelope.sampled = Some(self.stats.clone());
         }
         if let Some(ttl) = publish.ttl {
-            let deadline = envelope.published_at() + ttl;
-            envelope = envelope.with_deadline(deadline);
+            envelope = envelope.with_deadline(later(at, ttl));
         }
         if let Some(correlation) = publish.correlation {
             envelope = envelope.with_correlation(correlation);

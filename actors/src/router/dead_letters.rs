@@ -11,7 +11,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use actix::{ActorFutureExt, Handler, ResponseActFuture, WrapFuture};
+use actix::{ActorFutureExt, Handler, MessageResult, ResponseActFuture, WrapFuture};
 use agentix_runtime::{AgentContext, AgentRef, SendError};
 
 use super::{
@@ -84,11 +84,11 @@ impl<M: Send + Sync + 'static> Handler<QueryUndelivered<M>> for DeadLetters<M> {
 }
 
 impl<M: Send + Sync + 'static> Handler<Counts> for DeadLetters<M> {
-    type Result = Vec<(UndeliveredReason, u64)>;
+    type Result = MessageResult<Counts>;
 
     fn handle(&mut self, _: Counts, _: &mut AgentContext<Self>) -> Self::Result {
         let count = |reason| (reason, self.store.count(reason));
-        UndeliveredReason::ALL.into_iter().map(count).collect()
+        MessageResult(UndeliveredReason::ALL.into_iter().map(count).collect())
     }
 }
 

@@ -2,6 +2,8 @@
 
 use std::collections::{HashSet, VecDeque};
 
+use super::MAX_DEDUP_WINDOW;
+
 /// The ids of the last `capacity` messages seen: a message whose id is in
 /// the window is a duplicate. Memory stays bounded: the oldest id leaves as
 /// a new one enters, so a duplicate older than the window gets through.
@@ -24,14 +26,28 @@ pub struct DedupWindow {
 }
 
 impl DedupWindow {
-    /// A window of the last `capacity` ids (at least 1).
+    /// A window of the last `capacity` ids, at least 1 and at most
+    /// [`MAX_DEDUP_WINDOW`]: a capacity outside is taken as the nearest
+    /// bound. Memory grows with the ids held, up to the capacity; nothing
+    /// is reserved up front.
+    ///
+    /// ```
+    /// use agentix_actors::router::{DedupWindow, MAX_DEDUP_WINDOW};
+    ///
+    /// assert_eq!(DedupWindow::new(usize::MAX).capacity(), MAX_DEDUP_WINDOW);
+    /// assert_eq!(DedupWindow::new(0).capacity(), 1);
+    /// ```
     pub fn new(capacity: usize) -> Self {
-        let capacity = capacity.max(1);
         Self {
-            seen: HashSet::with_capacity(capacity),
-            order: VecDeque::with_capacity(capacity),
-            capacity,
+            seen: HashSet::new(),
+            order: VecDeque::new(),
+            capacity: capacity.clamp(1, MAX_DEDUP_WINDOW),
         }
+    }
+
+    /// The most ids the window holds.
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 
     /// Records `id`; `false` if it is already in the window (a duplicate,
@@ -74,6 +90,17 @@ mod tests {
         assert_eq!(window.len(), 100);
         assert!(!window.first_time(950), "recent: still a duplicate");
         assert!(window.first_time(850), "older than the window");
+    }
+
+    #[test]
+    fn a_capacity_above_the_maximum_is_taken_as_the_maximum_and_nothing_is_reserved() {
+        for capacity in [MAX_DEDUP_WINDOW + 1, 1 << 40, usize::MAX] {
+            let mut window = DedupWindow::new(capacity);
+            assert_eq!(window.capacity(), MAX_DEDUP_WINDOW);
+            assert!(window.seen.capacity() < 1024, "grows on demand");
+            assert!(window.first_time(1));
+            assert!(!window.first_time(1));
+        }
     }
 
     #[test]

@@ -72,11 +72,16 @@ impl<M> Envelope<M> {
     /// A first delivery of `payload`, published now, normal priority, no
     /// deadline.
     pub fn new(id: u64, topic: Topic, payload: Arc<M>) -> Self {
+        Self::published(id, topic, payload, Instant::now())
+    }
+
+    /// A first delivery of `payload`, published at `at`.
+    pub(crate) fn published(id: u64, topic: Topic, payload: Arc<M>, at: Instant) -> Self {
         Self {
             id,
             topic,
             priority: Priority::Normal,
-            published_at: Instant::now(),
+            published_at: at,
             deadline: None,
             correlation: None,
             sender: None,

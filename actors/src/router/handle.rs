@@ -2,6 +2,7 @@
 //! what it could not deliver.
 
 use std::{
+    collections::BTreeMap,
     fmt,
     marker::PhantomData,
     sync::{
@@ -11,12 +12,14 @@ use std::{
 };
 
 use actix::Handler;
-use agentix_runtime::{Agent, AgentRef, AskError, ConfigError, SendError, SpawnError, Swarm};
+use agentix_runtime::{Agent, AgentRef, AskError, SpawnError, Swarm};
 
 use super::{
-    Batch, DeadLetters, Publish, Router, RouterConfig, RouterStats, SubscribeOptions,
-    SubscriptionId, Topic, TopicError, TopicPattern, Undelivered, UndeliveredFilter,
+    Batch, DeadLetters, Publish, PublishError, Router, RouterConfig, RouterStats, SubscribeError,
+    SubscribeOptions, SubscriptionId, Topic, TopicPattern, Undelivered, UndeliveredFilter,
     UndeliveredReason,
+    config::check_shards,
+    group_name,
     messages::{Counts, PostUndelivered, QueryUndelivered, Redrive, Subscribe, Unsubscribe},
     target::AgentTarget,
 };
@@ -71,13 +74,18 @@ struct Shards<M: Send + Sync + 'static> {
 }
 
 impl<M: Send + Sync + 'static> RouterRef<M> {
-    /// Starts a router agent in `swarm`, named `router-<n>`.
+    /// Starts a router agent in `swarm`, named `router-<n>`. A config
+    /// [`RouterConfig::validate`] refuses fails with
+    /// [`SpawnError::Config`], before any agent is started.
     pub async fn start(swarm: &Swarm, config: RouterConfig) -> Result<Self, SpawnError> {
         Self::start_sharded(swarm, config, 1).await
     }
 
-    /// Starts a router of `shards` agents (at least 1) on the swarm's
-    /// arbiters in turn, for when one arbiter cannot carry the publishing.
+    /// Starts a router of `shards` agents (at least 1, at most
+    /// [`MAX_SHARDS`](super::MAX_SHARDS)) on the swarm's arbiters in
+    /// turn, for when one arbiter cannot carry the publishing. More than
+    /// `MAX_SHARDS`, or a config [`RouterConfig::validate`] refuses, fails
+    /// with [`SpawnError::Config`] before any agent is started.
     ///
     /// Every subscription is made on every shard; each reference publishes
     /// through one shard, and each clone of a reference is given the next
@@ -90,9 +98,8 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
         config: RouterConfig,
         shards: usize,
     ) -> Result<Self, SpawnError> {
-        if config.budget == Some(0) {
-            return Err(SpawnError::Config(ConfigError::ZeroBudget));
-        }
+        config.validate()?;
+        check_shards(shards)?;
         let capacity = config.undelivered;
         let stats = Arc::new(RouterStats::new(shards.max(1)));
         let kept = stats.clone();
@@ -167,14 +174,18 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
         self.send(Publish::new(topic, payload))
     }
 
-    /// Publishes with options; returns at once.
-    pub fn send(&self, publish: Publish<M>) -> Result<(), PublishError<M>> {
+    /// Publishes with options; returns at once. A [`Publish::ttl`] counts
+    /// from this call.
+    pub fn send(&self, mut publish: Publish<M>) -> Result<(), PublishError<M>> {
+        publish.stamp();
         (self.agent().tell(publish)).map_err(|err| PublishError::Send(Box::new(err)))
     }
 
     /// Publishes with options, waiting for room in the router's mailbox
-    /// up to the router's ask deadline.
-    pub async fn send_wait(&self, publish: Publish<M>) -> Result<(), PublishError<M>> {
+    /// up to the router's ask deadline. A [`Publish::ttl`] counts from
+    /// this call: the wait for room is part of it.
+    pub async fn send_wait(&self, mut publish: Publish<M>) -> Result<(), PublishError<M>> {
+        publish.stamp();
         self.agent()
             .tell_wait(publish)
             .await
@@ -251,6 +262,9 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
         Msg::Result: Send,
     {
         let pattern = TopicPattern::new(pattern).map_err(SubscribeError::Pattern)?;
+        if let Some((name, _)) = &options.group {
+            group_name::check(name).map_err(SubscribeError::Group)?;
+        }
         let id = self.shards.next_sub.fetch_add(1, Ordering::Relaxed) + 1;
         for shard in self.shards.agents.iter() {
             let target = AgentTarget {
@@ -290,8 +304,25 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
         self.shards.dead_letters.call(query).await
     }
 
-    /// How many messages were not delivered, by reason, kept or not.
-    pub async fn undelivered_counts(&self) -> Result<Vec<(UndeliveredReason, u64)>, AskError> {
+    /// How many messages were not delivered, by reason, kept or not:
+    /// every [`UndeliveredReason`] is a key, 0 when none was given up for
+    /// it, so `counts[&reason]` never misses.
+    ///
+    /// ```
+    /// # use agentix::prelude::*;
+    /// # use agentix::actors::router::{RouterConfig, RouterRef, UndeliveredReason};
+    /// # #[agentix::main]
+    /// # async fn main() -> agentix::Result<()> {
+    /// # let swarm = Swarm::start(SwarmConfig::default())?;
+    /// let router = RouterRef::<u64>::start(&swarm, RouterConfig::default()).await?;
+    /// router.publish("nobody.listens", 7)?;
+    /// let counts = router.undelivered_counts().await?;
+    /// assert_eq!(counts[&UndeliveredReason::NoSubscriber], 1);
+    /// assert_eq!(counts[&UndeliveredReason::Overflow], 0);
+    /// # swarm.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn undelivered_counts(&self) -> Result<BTreeMap<UndeliveredReason, u64>, AskError> {
         self.post_undelivered().await?;
         self.shards.dead_letters.call(Counts).await
     }
@@ -341,94 +372,5 @@ impl<M: Send + Sync + 'static> fmt::Debug for RouterRef<M> {
             .field("shard", self.agent().name())
             .field("shards", &self.shards())
             .finish()
-    }
-}
-
-/// A publish that did not reach the router.
-#[non_exhaustive]
-pub enum PublishError<M> {
-    /// The topic is not valid.
-    Topic(TopicError),
-    /// The router's mailbox was full or closed; the message is handed back.
-    Send(Box<SendError<Publish<M>>>),
-}
-
-impl<M> fmt::Debug for PublishError<M> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Topic(err) => f.debug_tuple("Topic").field(err).finish(),
-            Self::Send(err) => f.debug_tuple("Send").field(err).finish(),
-        }
-    }
-}
-
-impl<M> fmt::Display for PublishError<M> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Topic(err) => write!(f, "cannot publish: {err}"),
-            Self::Send(err) => write!(f, "cannot publish: {err}"),
-        }
-    }
-}
-
-impl<M> std::error::Error for PublishError<M> {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Topic(err) => Some(err),
-            Self::Send(_) => None,
-        }
-    }
-}
-
-impl<M> From<PublishError<M>> for agentix_runtime::Error {
-    /// Drops the message handed back, as every conversion to this error does.
-    fn from(err: PublishError<M>) -> Self {
-        match err {
-            PublishError::Topic(err) => Self::Actor(Box::new(err)),
-            PublishError::Send(err) => Self::from(*err),
-        }
-    }
-}
-
-impl From<SubscribeError> for agentix_runtime::Error {
-    fn from(err: SubscribeError) -> Self {
-        match err {
-            SubscribeError::Router(err) => Self::from(err),
-            pattern => Self::Actor(Box::new(pattern)),
-        }
-    }
-}
-
-/// A subscription that could not be made.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum SubscribeError {
-    /// The pattern is not valid.
-    Pattern(TopicError),
-    /// The router did not answer.
-    Router(AskError),
-}
-
-impl From<AskError> for SubscribeError {
-    fn from(err: AskError) -> Self {
-        Self::Router(err)
-    }
-}
-
-impl fmt::Display for SubscribeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Pattern(err) => write!(f, "cannot subscribe: {err}"),
-            Self::Router(err) => write!(f, "cannot subscribe: {err}"),
-        }
-    }
-}
-
-impl std::error::Error for SubscribeError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Pattern(err) => Some(err),
-            Self::Router(err) => Some(err),
-        }
     }
 }

@@ -1,13 +1,14 @@
 //! The messages a router handles: publish, subscribe, unsubscribe, and the
 //! questions about what it could not deliver.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use agentix_runtime::{AgentName, AgentRef, CorrelationId};
+use tokio::time::Instant;
 
 use super::{
-    DEFAULT_IN_FLIGHT, DeliveryMode, GroupStrategy, OverflowPolicy, Priority, Router, Topic,
-    TopicPattern, Undelivered, UndeliveredFilter, UndeliveredReason, target::Target,
+    DEFAULT_IN_FLIGHT, DeliveryMode, GroupStrategy, MAX_DURATION, OverflowPolicy, Priority, Router,
+    Topic, TopicPattern, Undelivered, UndeliveredFilter, UndeliveredReason, target::Target,
 };
 
 /// A message to publish, with its options.
@@ -27,6 +28,12 @@ pub struct Publish<M> {
     pub(crate) payload: Arc<M>,
     pub(crate) priority: Priority,
     pub(crate) ttl: Option<Duration>,
+    /// When a publish with a ttl was made ([`RouterRef::send`]), so that
+    /// time spent in the router's mailbox counts against it. Without a ttl
+    /// the router's own clock reading serves, and the publisher pays none.
+    ///
+    /// [`RouterRef::send`]: super::RouterRef::send
+    pub(crate) published_at: Option<Instant>,
     pub(crate) id: Option<u64>,
     pub(crate) correlation: Option<CorrelationId>,
     pub(crate) sender: Option<AgentName>,
@@ -46,6 +53,7 @@ impl<M> Publish<M> {
             payload,
             priority: Priority::Normal,
             ttl: None,
+            published_at: None,
             id: None,
             correlation: agentix_runtime::correlation::current(),
             sender: None,
@@ -66,11 +74,29 @@ impl<M> Publish<M> {
         self
     }
 
-    /// Not delivered later than `ttl` after publishing; dead-lettered as
-    /// expired instead.
+    /// Not delivered later than `ttl` after publishing; kept as
+    /// undelivered ([`UndeliveredReason::Expired`]) instead.
+    ///
+    /// Publishing is the call to [`RouterRef::send`] or
+    /// [`send_wait`](super::RouterRef::send_wait): the time the message
+    /// then waits in the router's mailbox (and for room in it) counts. A
+    /// `Publish` told to the router agent directly counts from when the
+    /// router takes it. A `ttl` longer than [`MAX_DURATION`] (about 30
+    /// years) is taken as `MAX_DURATION`: no clock overflow, and no expiry
+    /// in practice; [`Duration::ZERO`] expires at once.
+    ///
+    /// [`RouterRef::send`]: super::RouterRef::send
     pub fn ttl(mut self, ttl: Duration) -> Self {
-        self.ttl = Some(ttl);
+        self.ttl = Some(ttl.min(MAX_DURATION));
         self
+    }
+
+    /// Stamps the publishing time when a ttl needs it: one clock reading,
+    /// on the publisher's thread, only for messages that can expire.
+    pub(crate) fn stamp(&mut self) {
+        if self.ttl.is_some() {
+            self.published_at = Some(Instant::now());
+        }
     }
 
     /// The message id, for de-duplication; by default the router numbers
@@ -177,6 +203,11 @@ impl SubscribeOptions {
     /// Joins the queue group `name` of this pattern: each message goes to
     /// one of its members, picked by `strategy` (the group's first member
     /// sets it). Without a group, the subscription gets every message.
+    ///
+    /// `name` is 1 to [`MAX_GROUP_NAME_LEN`](super::MAX_GROUP_NAME_LEN)
+    /// bytes of `A-Z a-z 0-9 - _ . :`; the subscription checks it, and
+    /// fails with [`SubscribeError::Group`](super::SubscribeError::Group)
+    /// otherwise.
     pub fn group(mut self, name: &str, strategy: GroupStrategy) -> Self {
         self.group = Some((Arc::from(name), strategy));
         self
@@ -233,5 +264,5 @@ impl actix::Message for PostUndelivered {
 pub(crate) struct Counts;
 
 impl actix::Message for Counts {
-    type Result = Vec<(UndeliveredReason, u64)>;
+    type Result = BTreeMap<UndeliveredReason, u64>;
 }

@@ -8,8 +8,9 @@ use tokio::time::Instant;
 
 use super::{Envelope, TopicPattern};
 
-/// Why a message was not delivered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Why a message was not delivered. Ordered as [`ALL`](Self::ALL) lists
+/// them, so that counts by reason keep a fixed order in a map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum UndeliveredReason {
     /// No subscription matched its topic.

@@ -245,6 +245,16 @@ pub enum ConfigError {
     },
     /// A restart intensity with an empty window.
     ZeroIntensityWindow,
+    /// A size or count above its documented maximum: the built-in actors'
+    /// settings (a router's de-duplication window or shard count, say).
+    TooLarge {
+        /// Which setting.
+        setting: &'static str,
+        /// The value asked for.
+        requested: usize,
+        /// The largest allowed.
+        max: usize,
+    },
     /// `Swarm::start` was called outside an actix system.
     NoSystem,
     /// The operating system refused to start an arbiter thread.
@@ -276,6 +286,14 @@ impl fmt::Display for ConfigError {
             Self::ZeroIntensityWindow => {
                 f.write_str("invalid config: the restart intensity window must be longer than zero")
             }
+            Self::TooLarge {
+                setting,
+                requested,
+                max,
+            } => write!(
+                f,
+                "invalid config: {setting} {requested} exceeds the maximum {max}"
+            ),
             Self::NoSystem => f.write_str(
                 "Swarm::start must run inside an actix system: use #[agentix::main] or #[agentix::test]",
             ),
