@@ -258,7 +258,7 @@ impl<M> Unacked<M> {
                 .items
                 .get(done)
                 .filter(|item| item.attempt() <= policy.retries)
-                .map_or(now, |item| now + policy.delay(item.attempt()));
+                .map_or(now, |item| later(now, policy.delay(item.attempt())));
             for (at, item) in flight.items.iter().enumerate().skip(done) {
                 if at >= tried {
                     // Not tried: goes again with the failed one, uncounted.
@@ -321,87 +321,4 @@ impl<M> Unacked<M> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::router::Topic;
-
-    fn items(ids: &[u64]) -> Arc<[Envelope<u64>]> {
-        let topic = Topic::new("t").unwrap();
-        ids.iter()
-            .map(|id| Envelope::new(*id, topic.clone(), Arc::new(*id)))
-            .collect()
-    }
-
-    fn policy() -> Retry {
-        Retry::default()
-            .ack_timeout(Duration::from_millis(100))
-            .retries(2)
-            .backoff(Duration::from_millis(10), Duration::from_millis(15))
-    }
-
-    #[test]
-    fn the_first_answer_counts() {
-        let cell = AckCell::default();
-        assert_eq!(cell.get(), Answer::Pending);
-        cell.answer(true);
-        cell.answer(false);
-        assert_eq!(cell.get(), Answer::Acked);
-    }
-
-    #[test]
-    fn backoff_doubles_up_to_its_cap() {
-        let retry = policy();
-        assert_eq!(retry.delay(1), Duration::from_millis(10));
-        assert_eq!(retry.delay(2), Duration::from_millis(15));
-        assert_eq!(retry.delay(u32::MAX), Duration::from_millis(15));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn acknowledged_batches_leave_and_failed_ones_come_back_after_the_backoff() {
-        let mut unacked = Unacked::new(policy());
-        let (acked, failed) = (Arc::new(AckCell::default()), Arc::new(AckCell::default()));
-        unacked.sent(acked.clone(), items(&[1, 2]), Instant::now());
-        unacked.sent(failed.clone(), items(&[3]), Instant::now());
-        acked.answer(true);
-        failed.answer(false);
-        let checked = unacked.check(Instant::now());
-        assert!(checked.again.is_empty(), "not before the backoff");
-        tokio::time::advance(Duration::from_millis(10)).await;
-        let checked = unacked.check(Instant::now());
-        let again: Vec<_> = checked
-            .again
-            .iter()
-            .map(|e| (e.id(), e.attempt()))
-            .collect();
-        assert_eq!(again, [(3, 2)]);
-        assert!(unacked.is_idle());
-        assert_eq!(unacked.held(), 0, "acknowledged, or taken out to go again");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_unanswered_batch_times_out_and_the_last_attempt_is_exhausted() {
-        let mut unacked = Unacked::new(policy());
-        let mut batch = items(&[7]);
-        for attempt in 1..=3 {
-            unacked.sent(Arc::new(AckCell::default()), batch.clone(), Instant::now());
-            tokio::time::advance(Duration::from_millis(99)).await;
-            assert!(
-                unacked.check(Instant::now()).again.is_empty(),
-                "not yet timed out"
-            );
-            tokio::time::advance(Duration::from_millis(1)).await;
-            let checked = unacked.check(Instant::now());
-            if attempt == 3 {
-                let exhausted: Vec<_> = checked.exhausted.iter().map(|e| e.attempt()).collect();
-                assert_eq!(exhausted, [3], "two retries after the first attempt");
-                break;
-            }
-            assert!(checked.exhausted.is_empty());
-            tokio::time::advance(Duration::from_millis(15)).await;
-            let again = unacked.check(Instant::now()).again;
-            assert_eq!(again.len(), 1);
-            batch = again.into();
-        }
-        assert!(unacked.is_idle());
-    }
-}
+mod tests;
