@@ -70,7 +70,7 @@ async fn a_dropped_delivery_is_sent_again_when_its_acknowledgement_is_overdue() 
     let injection = swarm.inject(FaultPlan::new(vec![Fault::DropDelivery {
         agent: "acker".into(),
         nth: 1,
-    }]));
+    }])).expect("a valid plan");
     router.publish("t", 7).unwrap();
     assert_eq!(next(&mut rx).await, [(7, 2)], "the second attempt arrives");
     assert_eq!(injection.fired().len(), 1);
@@ -87,7 +87,7 @@ async fn a_delayed_delivery_arrives_after_later_ones() {
         agent: "acker".into(),
         nth: 1,
         delay_ms: 30,
-    }]));
+    }])).expect("a valid plan");
     router.publish("t", 1).unwrap();
     // Published once the first is on its way, so the second travels in a
     // delivery of its own.
@@ -110,7 +110,7 @@ async fn a_subscriber_whose_mailbox_reads_full_gets_its_mail_once_it_has_room() 
         agent: "acker".into(),
         from: 1,
         count: 3,
-    }]));
+    }])).expect("a valid plan");
     router.publish("t", 1).unwrap();
     let got: Vec<u64> = next(&mut rx).await.iter().map(|(p, _)| *p).collect();
     assert_eq!(got, [1], "queued in the router, handed over on a retry");

@@ -19,7 +19,7 @@ use proptest::{
 };
 
 use super::{FaultPlan, Invariant, Run, Step, Trace, listen, trace::IdReader};
-use crate::{ShutdownError, Swarm, SwarmConfig};
+use crate::{ShutdownError, Swarm, SwarmConfig, deadline::saturate};
 
 /// Replays the plan saved in this file instead of generating plans, for the
 /// fault test named by the file's stem.
@@ -129,10 +129,13 @@ impl FaultTest {
     }
 
     /// How long a workload may run, and how long the swarm then has to
-    /// account for every message sent.
+    /// account for every message sent. Each is saturated to
+    /// [`MAX_DURATION`](crate::MAX_DURATION) (no bound); zero fails every
+    /// workload that does not finish at its first poll, and every run that
+    /// has a message unaccounted for at once.
     pub fn bounds(mut self, workload: Duration, quiescence: Duration) -> Self {
-        self.workload_bound = workload;
-        self.quiescence = quiescence;
+        self.workload_bound = saturate(workload);
+        self.quiescence = saturate(quiescence);
         self
     }
 
@@ -144,11 +147,31 @@ impl FaultTest {
     /// Runs the workload under each plan `plans` generates (or under the
     /// saved plan named by `AGENTIX_FAULT_PLAN`, if it is this test's),
     /// shrinking the first failing plan to a minimal one.
+    ///
+    /// Each run gets an actix system of its own on this thread, so call it
+    /// from a plain `#[test]` (or `fn main`), not from `#[agentix::test]`,
+    /// `#[agentix::main]` or `#[tokio::test]`: on a thread that already
+    /// runs an async runtime no plan is run, and the report fails with a
+    /// counterexample saying so.
     pub fn check<S, W>(&self, plans: S, workload: W) -> Report
     where
         S: Strategy<Value = FaultPlan>,
         W: AsyncFn(&Scene) -> Result<(), String>,
     {
+        if let Some(why) = inside_a_runtime() {
+            return Report {
+                name: self.name.clone(),
+                seed: self.seed,
+                runs: 0,
+                violations: 0,
+                failure: Some(Counterexample {
+                    name: self.name.clone(),
+                    plan: FaultPlan::default(),
+                    broken: vec![("where it runs".to_owned(), why)],
+                    saved: None,
+                }),
+            };
+        }
         super::quiet_injected_panics();
         let (runs, violations) = (AtomicU64::new(0), AtomicU64::new(0));
         let check_one = |plan: FaultPlan| {
@@ -200,11 +223,23 @@ impl FaultTest {
     }
 
     /// One run under `plan`, on a fresh actix system: its record, for the
-    /// invariants or a closer look.
+    /// invariants or a closer look. Like [`check`](Self::check), from a
+    /// thread with no async runtime; on one that has one, the run's
+    /// workload fails with why and nothing runs.
     pub fn run_plan<W>(&self, plan: FaultPlan, workload: &W) -> Run
     where
         W: AsyncFn(&Scene) -> Result<(), String>,
     {
+        if let Some(why) = inside_a_runtime() {
+            return Run {
+                plan,
+                fired: Vec::new(),
+                steps: Vec::new(),
+                quiesced: None,
+                shutdown: Ok(()),
+                workload: Err(why),
+            };
+        }
         crate::private::block_on(self.run_async(plan, workload))
     }
 
@@ -231,8 +266,15 @@ impl FaultTest {
                 return run;
             }
         };
+        let injection = match swarm.inject(plan.clone()) {
+            Ok(injection) => injection,
+            Err(err) => {
+                run.workload = Err(format!("the plan cannot be installed: {err}"));
+                run.shutdown = swarm.shutdown().await.map(drop).map_err(|e| e.to_string());
+                return run;
+            }
+        };
         let listener = listen::Listener::start(swarm.events(), trace.clone());
-        let injection = swarm.inject(plan.clone());
         let scene = Scene {
             swarm: swarm.clone(),
             trace: trace.clone(),
@@ -247,7 +289,7 @@ impl FaultTest {
         // Uninstalled before shutdown: deliveries the plan swallowed are
         // answered now, as a lost message's sender eventually notices.
         drop((injection, scene));
-        let bound = swarm.config().shutdown_timeout * 2;
+        let bound = swarm.config().shutdown_timeout.saturating_mul(2);
         run.shutdown = match tokio::time::timeout(bound, swarm.shutdown()).await {
             // A tree that gave up is the supervision invariant's business:
             // the shutdown itself completed.
@@ -298,6 +340,18 @@ impl FaultTest {
             .unwrap_or_else(|err| panic!("{REPLAY_VAR}={}: not a plan: {err}", path.display()));
         Some(plan)
     }
+}
+
+/// Why runs cannot start on this thread, if they cannot: a second runtime
+/// cannot be started on a thread that runs one (tokio panics), and moving
+/// the runs to another thread would need the workload to be `Send`.
+fn inside_a_runtime() -> Option<String> {
+    tokio::runtime::Handle::try_current().ok().map(|_| {
+        "FaultTest runs each plan on an actix system of its own, and this thread already \
+         runs an async runtime: call it from a plain #[test], not #[agentix::test] or \
+         #[tokio::test]"
+            .to_owned()
+    })
 }
 
 impl fmt::Debug for FaultTest {
