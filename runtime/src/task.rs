@@ -167,7 +167,7 @@ impl<A: Agent> Future for AgentTask<A> {
                             return Poll::Ready(());
                         }
                     } else {
-                        let until = Instant::now() + delay;
+                        let until = crate::deadline::instant_after(Instant::now(), delay);
                         match this.backoff.as_mut() {
                             Some(sleep) => sleep.as_mut().reset(until),
                             None => this.backoff = Some(Box::pin(tokio::time::sleep_until(until))),
