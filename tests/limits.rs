@@ -68,8 +68,12 @@ async fn shutdown_timeout_max_saturates() {
 
 #[agentix::test]
 async fn start_timeout_max_saturates_for_spawns_and_supervisors() {
-    let swarm =
-        Swarm::start(SwarmConfig::default().arbiters(2).start_timeout(Duration::MAX)).unwrap();
+    let swarm = Swarm::start(
+        SwarmConfig::default()
+            .arbiters(2)
+            .start_timeout(Duration::MAX),
+    )
+    .unwrap();
     let worker = within("a spawn", swarm.spawn("worker", Worker::default))
         .await
         .unwrap();
@@ -90,8 +94,12 @@ async fn start_timeout_max_saturates_for_spawns_and_supervisors() {
 
 #[agentix::test]
 async fn ask_timeouts_max_saturate() {
-    let swarm =
-        Swarm::start(SwarmConfig::default().arbiters(1).ask_timeout(Duration::MAX)).unwrap();
+    let swarm = Swarm::start(
+        SwarmConfig::default()
+            .arbiters(1)
+            .ask_timeout(Duration::MAX),
+    )
+    .unwrap();
     let worker = swarm
         .agent(Worker::default)
         .name("worker")
@@ -156,7 +164,10 @@ async fn supervisor_intensity_with_zero_window_is_a_config_error() {
         panic!("expected the nested supervisor's failure, got {nested:?}");
     };
     assert_eq!(child.as_str(), "inner");
-    assert_eq!(**cause, SpawnError::Config(ConfigError::ZeroIntensityWindow));
+    assert_eq!(
+        **cause,
+        SpawnError::Config(ConfigError::ZeroIntensityWindow)
+    );
     assert_eq!(swarm.agents(), 0, "nothing was left running");
     within("the shutdown", swarm.shutdown()).await.unwrap();
 }
@@ -170,7 +181,10 @@ async fn event_buffer_and_mailbox_sizes_have_a_maximum() {
         assert_eq!(Swarm::start(config).unwrap_err(), expected);
     }
     let zero = SwarmConfig::default().arbiters(1).event_buffer(0);
-    assert_eq!(Swarm::start(zero).unwrap_err(), ConfigError::ZeroEventBuffer);
+    assert_eq!(
+        Swarm::start(zero).unwrap_err(),
+        ConfigError::ZeroEventBuffer
+    );
     let largest = SwarmConfig::default().event_buffer(MAX_EVENT_BUFFER);
     assert_eq!(largest.validate(), Ok(()));
 
@@ -178,15 +192,28 @@ async fn event_buffer_and_mailbox_sizes_have_a_maximum() {
     let too_large = ConfigError::MailboxTooLarge {
         requested: usize::MAX,
     };
-    let spawned = swarm.agent(Worker::default).mailbox(usize::MAX).spawn().await;
+    let spawned = swarm
+        .agent(Worker::default)
+        .mailbox(usize::MAX)
+        .spawn()
+        .await;
     assert_eq!(spawned.unwrap_err(), SpawnError::Config(too_large.clone()));
     let child = ChildSpec::new("child", Worker::default).mailbox(usize::MAX);
-    let err = swarm.supervisor("root").child(child).start().await.unwrap_err();
+    let err = swarm
+        .supervisor("root")
+        .child(child)
+        .start()
+        .await
+        .unwrap_err();
     let SpawnError::Child { cause, .. } = &err else {
         panic!("expected the child's failure, got {err:?}");
     };
     assert_eq!(**cause, SpawnError::Config(too_large));
-    let largest = swarm.agent(Worker::default).mailbox(MAX_MAILBOX).spawn().await;
+    let largest = swarm
+        .agent(Worker::default)
+        .mailbox(MAX_MAILBOX)
+        .spawn()
+        .await;
     assert_eq!(largest.unwrap().ping().await.unwrap(), 7);
     within("the shutdown", swarm.shutdown()).await.unwrap();
 }

@@ -113,7 +113,10 @@ async fn a_spawn_cannot_take_the_name_of_a_supervisor_child_until_the_tree_stops
     let err = swarm.spawn("db", Worker::default).await.unwrap_err();
     assert!(name_taken(&err, "db"), "{err:?}");
     let err = swarm.spawn("root", Worker::default).await.unwrap_err();
-    assert!(name_taken(&err, "root"), "supervisors hold names too: {err:?}");
+    assert!(
+        name_taken(&err, "root"),
+        "supervisors hold names too: {err:?}"
+    );
     root.shutdown().await;
     let db = swarm.spawn("db", Worker::default).await.unwrap();
     assert_eq!(db.ping().await.unwrap(), 7);

@@ -238,7 +238,8 @@ mod active {
             match fault {
                 Fault::Stall { stall_ms, .. } => {
                     // The mailbox waits; the thread serves other agents.
-                    let pause = tokio::time::sleep(Duration::from_millis(stall_ms.min(MAX_FAULT_MS)));
+                    let pause =
+                        tokio::time::sleep(Duration::from_millis(stall_ms.min(MAX_FAULT_MS)));
                     ctx.wait(wrap_future(pause));
                 }
                 _ => ctx.core.shared.request_stop(),
@@ -276,9 +277,7 @@ mod active {
         };
         let hits = plan.fire(agent, |fault| match fault {
             // Not `from + count`: a plan is data, and that may overflow.
-            Fault::FullMailbox { from, count, .. } => {
-                nth >= *from && nth - from < *count
-            }
+            Fault::FullMailbox { from, count, .. } => nth >= *from && nth - from < *count,
             _ => false,
         });
         !hits.is_empty()
@@ -316,9 +315,10 @@ mod active {
         });
         match hits.first() {
             None => Intercepted::Deliver(delivery),
-            Some(Fault::DelayDelivery { delay_ms, .. }) => {
-                Intercepted::Delayed(delivery, Duration::from_millis((*delay_ms).min(MAX_FAULT_MS)))
-            }
+            Some(Fault::DelayDelivery { delay_ms, .. }) => Intercepted::Delayed(
+                delivery,
+                Duration::from_millis((*delay_ms).min(MAX_FAULT_MS)),
+            ),
             Some(_) => {
                 plan.swallowed.lock().push(Box::new(delivery));
                 Intercepted::Dropped

@@ -63,6 +63,6 @@ pub use supervision::{
     SupervisorSpec, TreeError,
 };
 pub use swarm::{
-    ConfigError, DEFAULT_BUDGET, MAX_ARBITERS, MAX_EVENT_BUFFER, MAX_MAILBOX, ShutdownError, ShutdownReport, Spawn,
-    SpawnError, Swarm, SwarmConfig, SwarmMetrics,
+    ConfigError, DEFAULT_BUDGET, MAX_ARBITERS, MAX_EVENT_BUFFER, MAX_MAILBOX, ShutdownError,
+    ShutdownReport, Spawn, SpawnError, Swarm, SwarmConfig, SwarmMetrics,
 };

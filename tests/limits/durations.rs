@@ -56,7 +56,10 @@ fn check_recorded(d: Duration, other: Duration, attempt: u32, seed: u64) {
     for (setting, config) in [
         ("ask_timeout", SwarmConfig::default().ask_timeout(d)),
         ("start_timeout", SwarmConfig::default().start_timeout(d)),
-        ("shutdown_timeout", SwarmConfig::default().shutdown_timeout(d)),
+        (
+            "shutdown_timeout",
+            SwarmConfig::default().shutdown_timeout(d),
+        ),
     ] {
         let expected = match d.is_zero() {
             true => Err(ConfigError::ZeroTimeout { setting }),
@@ -70,11 +73,17 @@ fn check_recorded(d: Duration, other: Duration, attempt: u32, seed: u64) {
         true => Err(ConfigError::ZeroIntensityWindow),
         false => Ok(()),
     };
-    assert_eq!(SwarmConfig::default().intensity(intensity).validate(), expected);
+    assert_eq!(
+        SwarmConfig::default().intensity(intensity).validate(),
+        expected
+    );
 
     let backoff = Backoff::exponential(d, other);
     let delay = backoff.delay(attempt, seed);
-    assert!(delay <= saturated(d.max(other)), "{d:?} {other:?}: {delay:?}");
+    assert!(
+        delay <= saturated(d.max(other)),
+        "{d:?} {other:?}: {delay:?}"
+    );
     if d.is_zero() {
         assert_eq!(delay, Duration::ZERO);
     }
@@ -116,7 +125,12 @@ async fn run_with(d: Duration) {
         Ok(swarm) => swarm,
         Err(err) => {
             assert!(d.is_zero(), "{d:?}: {err}");
-            assert_eq!(err, ConfigError::ZeroTimeout { setting: "ask_timeout" });
+            assert_eq!(
+                err,
+                ConfigError::ZeroTimeout {
+                    setting: "ask_timeout"
+                }
+            );
             return;
         }
     };

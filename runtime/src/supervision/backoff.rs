@@ -124,7 +124,10 @@ mod tests {
     fn none_never_waits() {
         let mut rng = fastrand::Rng::with_seed(7);
         for attempt in 0..10 {
-            assert_eq!(Backoff::none().delay_from(attempt, &mut rng), Duration::ZERO);
+            assert_eq!(
+                Backoff::none().delay_from(attempt, &mut rng),
+                Duration::ZERO
+            );
         }
     }
 

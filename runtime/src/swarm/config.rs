@@ -291,6 +291,16 @@ mod tests {
                 requested: MAX_MAILBOX + 1
             })
         );
+        assert_eq!(
+            base().event_buffer(0).validate(),
+            Err(ConfigError::ZeroEventBuffer)
+        );
+        assert_eq!(
+            base().event_buffer(usize::MAX).validate(),
+            Err(ConfigError::EventBufferTooLarge {
+                requested: usize::MAX
+            })
+        );
         assert_eq!(base().budget(0).validate(), Err(ConfigError::ZeroBudget));
         assert_eq!(base().budget(usize::MAX).validate(), Ok(()));
         let err = base().ask_timeout(Duration::ZERO).validate().unwrap_err();

@@ -143,6 +143,9 @@ mod tests {
         first.leave_roster();
         assert!(roster.claim(&name, 3), "free once it left");
         first.leave_roster();
-        assert!(!roster.claim(&name, 4), "a second leave frees nobody else's name");
+        assert!(
+            !roster.claim(&name, 4),
+            "a second leave frees nobody else's name"
+        );
     }
 }

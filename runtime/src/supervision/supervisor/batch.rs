@@ -165,12 +165,13 @@ fn send_batch(
     let sent = swarm.pool_handle(arbiter).spawn(job);
     let after = swarm.config().start_timeout;
     async move {
-        let timed_out = match tokio::time::timeout(after.saturating_add(ARBITER_GRACE), replied).await {
-            Ok(Ok(outcomes)) if sent => return outcomes,
-            // The arbiter stopped before it ran or finished the batch.
-            Ok(_) => false,
-            Err(_) => true,
-        };
+        let timed_out =
+            match tokio::time::timeout(after.saturating_add(ARBITER_GRACE), replied).await {
+                Ok(Ok(outcomes)) if sent => return outcomes,
+                // The arbiter stopped before it ran or finished the batch.
+                Ok(_) => false,
+                Err(_) => true,
+            };
         let failed = names.into_iter().map(|(at, agent)| {
             let err = if timed_out {
                 SpawnError::StartTimeout { agent, after }

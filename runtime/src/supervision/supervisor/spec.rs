@@ -12,13 +12,13 @@ use crate::{
     Swarm, TreeError,
     deadline::saturate,
     shared::AgentShared,
-    swarm::config::check_intensity,
     supervision::{
         ErasedChild, Link,
         core::{Policy, SupervisorCore},
         layers::layers,
         spec::{IntoChild, Launched, Start},
     },
+    swarm::config::check_intensity,
 };
 
 /// How long a supervisor child gets to stop its tree before it is stopped

@@ -73,10 +73,9 @@ impl fmt::Display for FaultProblem {
                 f,
                 "`{field}` of {ms} ms exceeds the maximum of {MAX_FAULT_MS} ms"
             ),
-            Self::RangeOverflows { from, count } => write!(
-                f,
-                "tells {from} to {from} + {count} - 1 run past u64::MAX"
-            ),
+            Self::RangeOverflows { from, count } => {
+                write!(f, "tells {from} to {from} + {count} - 1 run past u64::MAX")
+            }
             Self::Name(err) => fmt::Display::fmt(err, f),
         }
     }
@@ -134,9 +133,9 @@ fn check(fault: &Fault) -> Result<(), FaultProblem> {
         _ => Ok(()),
     };
     match *fault {
-        Fault::Panic { nth, .. }
-        | Fault::Stop { nth, .. }
-        | Fault::DropDelivery { nth, .. } => from_one("nth", nth),
+        Fault::Panic { nth, .. } | Fault::Stop { nth, .. } | Fault::DropDelivery { nth, .. } => {
+            from_one("nth", nth)
+        }
         Fault::Delay { nth, delay_ms, .. } | Fault::DelayDelivery { nth, delay_ms, .. } => {
             from_one("nth", nth)?;
             ms("delay_ms", delay_ms)
@@ -173,50 +172,143 @@ mod tests {
     fn every_numeric_field_is_checked() {
         let agent = || "a".to_owned();
         let cases = [
-            (Fault::Panic { agent: agent(), nth: 0 }, Some(FaultProblem::Zero { field: "nth" })),
-            (Fault::Panic { agent: agent(), nth: u64::MAX }, None),
-            (Fault::Stop { agent: agent(), nth: 0 }, Some(FaultProblem::Zero { field: "nth" })),
             (
-                Fault::Delay { agent: agent(), nth: 1, delay_ms: MAX_FAULT_MS + 1 },
-                Some(FaultProblem::TooLong { field: "delay_ms", ms: MAX_FAULT_MS + 1 }),
-            ),
-            (Fault::Delay { agent: agent(), nth: 1, delay_ms: MAX_FAULT_MS }, None),
-            (
-                Fault::Stall { agent: agent(), nth: 1, stall_ms: u64::MAX },
-                Some(FaultProblem::TooLong { field: "stall_ms", ms: u64::MAX }),
-            ),
-            (
-                Fault::DelayDelivery { agent: agent(), nth: 1, delay_ms: u64::MAX },
-                Some(FaultProblem::TooLong { field: "delay_ms", ms: u64::MAX }),
-            ),
-            (
-                Fault::DropDelivery { agent: agent(), nth: 0 },
+                Fault::Panic {
+                    agent: agent(),
+                    nth: 0,
+                },
                 Some(FaultProblem::Zero { field: "nth" }),
             ),
             (
-                Fault::FullMailbox { agent: agent(), from: u64::MAX, count: 2 },
-                Some(FaultProblem::RangeOverflows { from: u64::MAX, count: 2 }),
+                Fault::Panic {
+                    agent: agent(),
+                    nth: u64::MAX,
+                },
+                None,
             ),
-            (Fault::FullMailbox { agent: agent(), from: u64::MAX, count: 1 }, None),
-            (Fault::FullMailbox { agent: agent(), from: 1, count: u64::MAX }, None),
             (
-                Fault::FullMailbox { agent: agent(), from: 1, count: 0 },
+                Fault::Stop {
+                    agent: agent(),
+                    nth: 0,
+                },
+                Some(FaultProblem::Zero { field: "nth" }),
+            ),
+            (
+                Fault::Delay {
+                    agent: agent(),
+                    nth: 1,
+                    delay_ms: MAX_FAULT_MS + 1,
+                },
+                Some(FaultProblem::TooLong {
+                    field: "delay_ms",
+                    ms: MAX_FAULT_MS + 1,
+                }),
+            ),
+            (
+                Fault::Delay {
+                    agent: agent(),
+                    nth: 1,
+                    delay_ms: MAX_FAULT_MS,
+                },
+                None,
+            ),
+            (
+                Fault::Stall {
+                    agent: agent(),
+                    nth: 1,
+                    stall_ms: u64::MAX,
+                },
+                Some(FaultProblem::TooLong {
+                    field: "stall_ms",
+                    ms: u64::MAX,
+                }),
+            ),
+            (
+                Fault::DelayDelivery {
+                    agent: agent(),
+                    nth: 1,
+                    delay_ms: u64::MAX,
+                },
+                Some(FaultProblem::TooLong {
+                    field: "delay_ms",
+                    ms: u64::MAX,
+                }),
+            ),
+            (
+                Fault::DropDelivery {
+                    agent: agent(),
+                    nth: 0,
+                },
+                Some(FaultProblem::Zero { field: "nth" }),
+            ),
+            (
+                Fault::FullMailbox {
+                    agent: agent(),
+                    from: u64::MAX,
+                    count: 2,
+                },
+                Some(FaultProblem::RangeOverflows {
+                    from: u64::MAX,
+                    count: 2,
+                }),
+            ),
+            (
+                Fault::FullMailbox {
+                    agent: agent(),
+                    from: u64::MAX,
+                    count: 1,
+                },
+                None,
+            ),
+            (
+                Fault::FullMailbox {
+                    agent: agent(),
+                    from: 1,
+                    count: u64::MAX,
+                },
+                None,
+            ),
+            (
+                Fault::FullMailbox {
+                    agent: agent(),
+                    from: 1,
+                    count: 0,
+                },
                 Some(FaultProblem::Zero { field: "count" }),
             ),
             (
-                Fault::FullMailbox { agent: agent(), from: 0, count: 1 },
+                Fault::FullMailbox {
+                    agent: agent(),
+                    from: 0,
+                    count: 1,
+                },
                 Some(FaultProblem::Zero { field: "from" }),
             ),
             (
-                Fault::FailStart { agent: agent(), start: 0 },
+                Fault::FailStart {
+                    agent: agent(),
+                    start: 0,
+                },
                 Some(FaultProblem::Zero { field: "start" }),
             ),
-            (Fault::FailStart { agent: agent(), start: u32::MAX }, None),
+            (
+                Fault::FailStart {
+                    agent: agent(),
+                    start: u32::MAX,
+                },
+                None,
+            ),
         ];
         for (fault, expected) in cases {
             assert_eq!(problem(fault.clone()), expected, "{fault:?}");
         }
-        let unnamed = problem(Fault::Panic { agent: String::new(), nth: 1 });
-        assert!(matches!(unnamed, Some(FaultProblem::Name(_))), "{unnamed:?}");
+        let unnamed = problem(Fault::Panic {
+            agent: String::new(),
+            nth: 1,
+        });
+        assert!(
+            matches!(unnamed, Some(FaultProblem::Name(_))),
+            "{unnamed:?}"
+        );
     }
 }
