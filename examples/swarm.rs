@@ -189,7 +189,7 @@ async fn main() -> agentix::Result<()> {
         .expect("a plan")
         .current();
     plan.seed = Some(seed);
-    let injection = swarm.inject(plan);
+    let injection = swarm.inject(plan).expect("a valid plan");
     agentix::testkit::quiet_injected_panics();
     println!(
         "fault plan: 40 faults from seed {seed} (replay: `cargo run --release --example swarm {secs} {seed}`)"

@@ -54,7 +54,9 @@ fn panic_on(agent: &str, nth: u64) -> Fault {
 async fn a_planned_panic_fails_the_nth_message_like_the_user_s_own_panic() {
     let swarm = Swarm::start(SwarmConfig::default().arbiters(1)).unwrap();
     let counter = swarm.spawn("counter", Counter::default).await.unwrap();
-    let injection = swarm.inject(plan(vec![panic_on("counter", 3)]));
+    let injection = swarm
+        .inject(plan(vec![panic_on("counter", 3)]))
+        .expect("a valid plan");
     assert_eq!(counter.add().await.unwrap(), 1);
     assert_eq!(counter.add().await.unwrap(), 2);
     match counter.add().await {
@@ -83,7 +85,9 @@ async fn a_planned_delay_holds_the_nth_handler_only() {
         nth: 2,
         delay_ms: 50,
     };
-    let injection = swarm.inject(plan(vec![delay.clone()]));
+    let injection = swarm
+        .inject(plan(vec![delay.clone()]))
+        .expect("a valid plan");
     counter.add().await.unwrap();
     let start = Instant::now();
     assert_eq!(counter.add().await.unwrap(), 2, "delayed, not failed");
@@ -103,10 +107,12 @@ async fn a_planned_stop_ends_the_agent_after_the_nth_message_and_dead_letters_th
     let swarm = Swarm::start(config).unwrap();
     let counter = swarm.spawn("counter", Counter::default).await.unwrap();
     // Message 1 holds the mailbox while the rest queue behind it.
-    let _injection = swarm.inject(plan(vec![Fault::Stop {
-        agent: "counter".into(),
-        nth: 3,
-    }]));
+    let _injection = swarm
+        .inject(plan(vec![Fault::Stop {
+            agent: "counter".into(),
+            nth: 3,
+        }]))
+        .expect("a valid plan");
     let (open, gate) = oneshot::channel();
     counter.tell(Hold { gate }).unwrap();
     for _ in 0..4 {
@@ -128,13 +134,15 @@ async fn a_planned_stop_ends_the_agent_after_the_nth_message_and_dead_letters_th
 async fn a_planned_start_failure_makes_the_restart_fail_and_the_next_one_succeed() {
     let swarm = Swarm::start(SwarmConfig::default().arbiters(1)).unwrap();
     let counter = swarm.spawn("counter", Counter::default).await.unwrap();
-    let injection = swarm.inject(plan(vec![
-        panic_on("counter", 1),
-        Fault::FailStart {
-            agent: "counter".into(),
-            start: 2,
-        },
-    ]));
+    let injection = swarm
+        .inject(plan(vec![
+            panic_on("counter", 1),
+            Fault::FailStart {
+                agent: "counter".into(),
+                start: 2,
+            },
+        ]))
+        .expect("a valid plan");
     assert!(counter.add().await.is_err());
     assert_eq!(
         within(PROMPTLY, "the second restart", counter.add())
@@ -153,11 +161,13 @@ async fn a_planned_stall_holds_the_agent_s_mailbox_but_not_its_thread() {
     let swarm = Swarm::start(SwarmConfig::default().arbiters(1)).unwrap();
     let stalled = swarm.spawn("stalled", Counter::default).await.unwrap();
     let neighbour = swarm.spawn("neighbour", Counter::default).await.unwrap();
-    let _injection = swarm.inject(plan(vec![Fault::Stall {
-        agent: "stalled".into(),
-        nth: 1,
-        stall_ms: 200,
-    }]));
+    let _injection = swarm
+        .inject(plan(vec![Fault::Stall {
+            agent: "stalled".into(),
+            nth: 1,
+            stall_ms: 200,
+        }]))
+        .expect("a valid plan");
     let start = Instant::now();
     assert_eq!(stalled.add().await.unwrap(), 1);
     let late = stalled.add();
@@ -172,11 +182,13 @@ async fn a_planned_stall_holds_the_agent_s_mailbox_but_not_its_thread() {
 async fn a_planned_full_mailbox_refuses_the_tells_it_names_and_hands_them_back() {
     let swarm = Swarm::start(SwarmConfig::default().arbiters(1)).unwrap();
     let counter = swarm.spawn("counter", Counter::default).await.unwrap();
-    let injection = swarm.inject(plan(vec![Fault::FullMailbox {
-        agent: "counter".into(),
-        from: 2,
-        count: 2,
-    }]));
+    let injection = swarm
+        .inject(plan(vec![Fault::FullMailbox {
+            agent: "counter".into(),
+            from: 2,
+            count: 2,
+        }]))
+        .expect("a valid plan");
     let full = |sent| matches!(sent, Err(agentix::SendError::Full { msg: Add, .. }));
     let refused: Vec<bool> = (0..4).map(|_| full(counter.tell(Add))).collect();
     assert_eq!(refused, [false, true, true, false]);
@@ -195,7 +207,9 @@ async fn a_plan_touches_only_its_own_swarm_and_stops_when_dropped() {
     let other = Swarm::start(SwarmConfig::default().arbiters(1)).unwrap();
     let a = planned.spawn("counter", Counter::default).await.unwrap();
     let b = other.spawn("counter", Counter::default).await.unwrap();
-    let injection = planned.inject(plan(vec![panic_on("counter", 1), panic_on("counter", 3)]));
+    let injection = planned
+        .inject(plan(vec![panic_on("counter", 1), panic_on("counter", 3)]))
+        .expect("a valid plan");
     assert!(a.add().await.is_err());
     assert_eq!(b.add().await.unwrap(), 1, "same name, other swarm");
     drop(injection);

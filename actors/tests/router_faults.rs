@@ -67,10 +67,12 @@ async fn a_dropped_delivery_is_sent_again_when_its_acknowledgement_is_overdue() 
     (router.subscribe_as("t", &sub, |batch| batch, options))
         .await
         .unwrap();
-    let injection = swarm.inject(FaultPlan::new(vec![Fault::DropDelivery {
-        agent: "acker".into(),
-        nth: 1,
-    }]));
+    let injection = swarm
+        .inject(FaultPlan::new(vec![Fault::DropDelivery {
+            agent: "acker".into(),
+            nth: 1,
+        }]))
+        .expect("a valid plan");
     router.publish("t", 7).unwrap();
     assert_eq!(next(&mut rx).await, [(7, 2)], "the second attempt arrives");
     assert_eq!(injection.fired().len(), 1);
@@ -83,11 +85,13 @@ async fn a_dropped_delivery_is_sent_again_when_its_acknowledgement_is_overdue() 
 async fn a_delayed_delivery_arrives_after_later_ones() {
     let (swarm, router, sub, mut rx) = set_up().await;
     router.subscribe("t", &sub).await.unwrap();
-    let injection = swarm.inject(FaultPlan::new(vec![Fault::DelayDelivery {
-        agent: "acker".into(),
-        nth: 1,
-        delay_ms: 30,
-    }]));
+    let injection = swarm
+        .inject(FaultPlan::new(vec![Fault::DelayDelivery {
+            agent: "acker".into(),
+            nth: 1,
+            delay_ms: 30,
+        }]))
+        .expect("a valid plan");
     router.publish("t", 1).unwrap();
     // Published once the first is on its way, so the second travels in a
     // delivery of its own.
@@ -106,11 +110,13 @@ async fn a_delayed_delivery_arrives_after_later_ones() {
 async fn a_subscriber_whose_mailbox_reads_full_gets_its_mail_once_it_has_room() {
     let (swarm, router, sub, mut rx) = set_up().await;
     router.subscribe("t", &sub).await.unwrap();
-    let injection = swarm.inject(FaultPlan::new(vec![Fault::FullMailbox {
-        agent: "acker".into(),
-        from: 1,
-        count: 3,
-    }]));
+    let injection = swarm
+        .inject(FaultPlan::new(vec![Fault::FullMailbox {
+            agent: "acker".into(),
+            from: 1,
+            count: 3,
+        }]))
+        .expect("a valid plan");
     router.publish("t", 1).unwrap();
     let got: Vec<u64> = next(&mut rx).await.iter().map(|(p, _)| *p).collect();
     assert_eq!(got, [1], "queued in the router, handed over on a retry");

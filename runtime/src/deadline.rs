@@ -40,7 +40,7 @@ enum State {
 impl Deadline {
     pub(crate) fn new(after: Duration) -> Self {
         Self {
-            after,
+            after: saturate(after),
             state: State::Unarmed,
         }
     }
@@ -52,7 +52,7 @@ impl Deadline {
 
     /// Replaces the length; only meaningful before the first poll.
     pub(crate) fn set_after(&mut self, after: Duration) {
-        self.after = after;
+        self.after = saturate(after);
         self.disarm();
     }
 
@@ -74,8 +74,7 @@ impl Deadline {
                         return Poll::Pending;
                     }
                     None => {
-                        let now = Instant::now();
-                        let at = now.checked_add(self.after).unwrap_or_else(|| now + FAR);
+                        let at = instant_after(Instant::now(), self.after);
                         self.state = State::Timer(None, at);
                     }
                 },
@@ -99,10 +98,39 @@ impl Drop for Deadline {
     }
 }
 
-/// "Never", for deadlines too long to represent: one that overflows the
-/// clock is taken as this (about 30 years; documented on the requests'
-/// `timeout`).
-pub(crate) const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
+/// The longest duration the runtime keeps: about 30 years, which no run
+/// outlives, so it means "no deadline".
+///
+/// Every duration that enters the runtime (timeouts, intensity windows,
+/// backoff delays, the testkit's bounds) is saturated to this: a longer one,
+/// up to `Duration::MAX`, is taken as `MAX_DURATION` rather than rejected,
+/// because "wait as long as you like" is a reasonable thing to ask and
+/// adding `Duration::MAX` to a clock reading would overflow.
+///
+/// ```
+/// use agentix::{Intensity, MAX_DURATION};
+/// use std::time::Duration;
+///
+/// assert_eq!(Intensity::new(1, Duration::MAX).within(), MAX_DURATION);
+/// ```
+pub const MAX_DURATION: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// "Never", for deadlines too long to represent.
+pub(crate) const FAR: Duration = MAX_DURATION;
+
+/// `after`, or [`MAX_DURATION`] if it is longer.
+pub(crate) const fn saturate(after: Duration) -> Duration {
+    if after.as_secs() >= MAX_DURATION.as_secs() {
+        MAX_DURATION
+    } else {
+        after
+    }
+}
+
+/// `now + after`, or [`FAR`] from now when that overflows the clock.
+pub(crate) fn instant_after(now: Instant, after: Duration) -> Instant {
+    now.checked_add(after).unwrap_or_else(|| now + FAR)
+}
 
 fn poll_timer(
     sleep: &mut Option<Pin<Box<Sleep>>>,

@@ -110,7 +110,7 @@ mod active {
     use crate::{
         Agent, AgentContext, AgentRef, During,
         shared::AgentShared,
-        testkit::{Fault, FaultPlan, Fired, Intercepted},
+        testkit::{Fault, FaultPlan, Fired, Intercepted, MAX_FAULT_MS},
     };
 
     /// Plans installed in any swarm of the process.
@@ -189,7 +189,8 @@ mod active {
 
         /// Counts one more event of `agent` in `counts`; its number, from 1.
         fn next(counts: &HashMap<String, AtomicU64>, agent: &str) -> Option<u64> {
-            Some(counts.get(agent)?.fetch_add(1, Ordering::Relaxed) + 1)
+            let before = counts.get(agent)?.fetch_add(1, Ordering::Relaxed);
+            Some(before.saturating_add(1))
         }
     }
 
@@ -211,7 +212,7 @@ mod active {
         for fault in hits {
             match fault {
                 Fault::Delay { delay_ms, .. } => {
-                    std::thread::sleep(Duration::from_millis(delay_ms))
+                    std::thread::sleep(Duration::from_millis(delay_ms.min(MAX_FAULT_MS)))
                 }
                 _ => ctx.core.armed_panic = true,
             }
@@ -237,7 +238,8 @@ mod active {
             match fault {
                 Fault::Stall { stall_ms, .. } => {
                     // The mailbox waits; the thread serves other agents.
-                    let pause = tokio::time::sleep(Duration::from_millis(stall_ms));
+                    let pause =
+                        tokio::time::sleep(Duration::from_millis(stall_ms.min(MAX_FAULT_MS)));
                     ctx.wait(wrap_future(pause));
                 }
                 _ => ctx.core.shared.request_stop(),
@@ -253,7 +255,7 @@ mod active {
         };
         // Attempts, not successes: a failed start is followed by another
         // restart, and the plan's next start is that one.
-        let start = ctx.core.shared.restarts() + 1;
+        let start = ctx.core.shared.restarts().saturating_add(1);
         let hits = plan.fire(
             ctx.core.shared.name().as_str(),
             |fault| matches!(fault, Fault::FailStart { start: at, .. } if *at == start),
@@ -274,7 +276,8 @@ mod active {
             return false;
         };
         let hits = plan.fire(agent, |fault| match fault {
-            Fault::FullMailbox { from, count, .. } => (*from..from + count).contains(&nth),
+            // Not `from + count`: a plan is data, and that may overflow.
+            Fault::FullMailbox { from, count, .. } => nth >= *from && nth - from < *count,
             _ => false,
         });
         !hits.is_empty()
@@ -312,9 +315,10 @@ mod active {
         });
         match hits.first() {
             None => Intercepted::Deliver(delivery),
-            Some(Fault::DelayDelivery { delay_ms, .. }) => {
-                Intercepted::Delayed(delivery, Duration::from_millis(*delay_ms))
-            }
+            Some(Fault::DelayDelivery { delay_ms, .. }) => Intercepted::Delayed(
+                delivery,
+                Duration::from_millis((*delay_ms).min(MAX_FAULT_MS)),
+            ),
             Some(_) => {
                 plan.swallowed.lock().push(Box::new(delivery));
                 Intercepted::Dropped

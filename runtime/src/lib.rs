@@ -49,6 +49,7 @@ pub use budget::TURN_SLICE;
 pub use context::AgentContext;
 pub use correlation::CorrelationId;
 pub use dead_letter::{DeadLetter, DeadLetterLog, DeadLetterReason, DeadLetterSink};
+pub use deadline::MAX_DURATION;
 pub use error::{AskError, BoxError, Error, Result};
 pub use failure::{During, Escalation, ExitReason, Failure};
 pub use metrics::{Activity, BUCKETS, Histogram, HistogramSnapshot, KindCensus, TIMING_EVERY};
@@ -63,6 +64,6 @@ pub use supervision::{
     SupervisorSpec, TreeError,
 };
 pub use swarm::{
-    ConfigError, DEFAULT_BUDGET, MAX_ARBITERS, MAX_MAILBOX, ShutdownError, ShutdownReport, Spawn,
-    SpawnError, Swarm, SwarmConfig, SwarmMetrics,
+    ConfigError, DEFAULT_BUDGET, MAX_ARBITERS, MAX_EVENT_BUFFER, MAX_MAILBOX, ShutdownError,
+    ShutdownReport, Spawn, SpawnError, Swarm, SwarmConfig, SwarmMetrics,
 };

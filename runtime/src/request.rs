@@ -97,8 +97,9 @@ where
     /// The deadline never fires early. On an arbiter it fires within about
     /// 2 ms of `after` while the asker's thread is free, and later by as
     /// long as other work holds that thread (see `docs/semantics.md`,
-    /// section 4). A deadline too long for the clock (near `Duration::MAX`)
-    /// is taken as about 30 years.
+    /// section 4). A deadline longer than
+    /// [`MAX_DURATION`](crate::MAX_DURATION) (about 30 years, up to
+    /// `Duration::MAX`) is taken as `MAX_DURATION`: no deadline.
     pub fn timeout(mut self, after: Duration) -> Self {
         self.deadline.set_after(after);
         self

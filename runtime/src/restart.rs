@@ -69,10 +69,17 @@ pub struct Intensity {
 
 impl Intensity {
     /// At most `max_restarts` restarts within `within`.
+    ///
+    /// A window longer than [`MAX_DURATION`](crate::MAX_DURATION) (up to
+    /// `Duration::MAX`) is taken as `MAX_DURATION`: restarts are never
+    /// forgotten. An empty window (`Duration::ZERO`) would forget each
+    /// restart at once and so never stop a restart loop: a swarm, spawn or
+    /// supervisor given one fails with
+    /// [`ConfigError::ZeroIntensityWindow`](crate::ConfigError::ZeroIntensityWindow).
     pub const fn new(max_restarts: u32, within: Duration) -> Self {
         Self {
             max_restarts,
-            within,
+            within: crate::deadline::saturate(within),
         }
     }
 

@@ -196,7 +196,7 @@ impl AgentShared {
     /// Takes the agent off the swarm's roster (it has ended).
     pub(crate) fn leave_roster(&self) {
         if let Some(roster) = self.roster.upgrade() {
-            roster.remove(self.identity.id);
+            roster.remove(self.identity.id, &self.identity.name);
         }
     }
 

@@ -18,6 +18,7 @@ use crate::{
 
 mod arbiters;
 pub(crate) mod config;
+mod config_error;
 mod prepare;
 mod roster;
 mod shutdown;
@@ -25,7 +26,9 @@ mod spawn;
 mod spawn_error;
 
 use arbiters::ArbiterPool;
-pub use config::{ConfigError, DEFAULT_BUDGET, MAX_ARBITERS, MAX_MAILBOX, SwarmConfig};
+pub use config::{
+    ConfigError, DEFAULT_BUDGET, MAX_ARBITERS, MAX_EVENT_BUFFER, MAX_MAILBOX, SwarmConfig,
+};
 pub(crate) use prepare::Prepared;
 pub(crate) use roster::Roster;
 pub use shutdown::{ShutdownError, ShutdownReport};

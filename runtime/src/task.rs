@@ -177,7 +177,7 @@ impl<A: Agent> Future for AgentTask<A> {
                             return Poll::Ready(());
                         }
                     } else {
-                        let until = Instant::now() + delay;
+                        let until = crate::deadline::instant_after(Instant::now(), delay);
                         this.set_timer(until);
                         this.phase = Phase::Backoff;
                     }

@@ -31,10 +31,12 @@
 //! # #[agentix::main] async fn main() -> agentix::Result<()> {
 //! let swarm = Swarm::start(SwarmConfig::default())?;
 //! let counter = swarm.spawn("counter", Counter::default).await?;
-//! let injection = swarm.inject(FaultPlan::new(vec![Fault::Panic {
-//!     agent: "counter".into(),
-//!     nth: 2,
-//! }]));
+//! let injection = swarm
+//!     .inject(FaultPlan::new(vec![Fault::Panic {
+//!         agent: "counter".into(),
+//!         nth: 2,
+//!     }]))
+//!     .expect("a valid plan");
 //! assert_eq!(counter.add().await?, 1);
 //! assert!(counter.add().await.is_err(), "the second message panics");
 //! assert_eq!(counter.add().await?, 1, "restarted with fresh state, same address");
@@ -57,7 +59,7 @@ pub use invariant::{
     supervision,
 };
 pub use listen::quiet_injected_panics;
-pub use plan::{Fault, FaultPlan, Fired, Intercepted};
+pub use plan::{Fault, FaultPlan, FaultProblem, Fired, Intercepted, MAX_FAULT_MS, PlanError};
 pub use runner::{Counterexample, DIR_VAR, FaultTest, REPLAY_VAR, Report, SEED_VAR, Scene};
 pub use strategy::{FaultKind, Shape};
 pub use trace::{Step, Trace};

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::deadline::saturate;
+
 /// The delay before a child's restart: `min × factor^(attempt-1)`, capped at
 /// `max`, then spread by ± `jitter` (a fraction) so that children failing
 /// together do not restart in lockstep.
@@ -17,10 +19,16 @@ use std::time::Duration;
 /// let backoff = Backoff::exponential(Duration::from_millis(10), Duration::from_secs(1))
 ///     .factor(2.0)
 ///     .jitter(0.0);
-/// assert_eq!(backoff.delay(1, &mut fastrand::Rng::with_seed(1)), Duration::from_millis(10));
-/// assert_eq!(backoff.delay(3, &mut fastrand::Rng::with_seed(1)), Duration::from_millis(40));
-/// assert_eq!(backoff.delay(30, &mut fastrand::Rng::with_seed(1)), Duration::from_secs(1));
+/// assert_eq!(backoff.delay(1, 7), Duration::from_millis(10));
+/// assert_eq!(backoff.delay(3, 7), Duration::from_millis(40));
+/// assert_eq!(backoff.delay(30, 7), Duration::from_secs(1));
 /// ```
+///
+/// Durations longer than [`MAX_DURATION`](crate::MAX_DURATION) (about 30
+/// years, up to `Duration::MAX`) are taken as `MAX_DURATION`: a child with
+/// such a backoff waits, restarting in effect never, but it is not lost; it
+/// stays [`Restarting`](crate::AgentStatus::Restarting) and a shutdown
+/// still stops it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Backoff {
     min: Duration,
@@ -41,8 +49,11 @@ impl Backoff {
     }
 
     /// Starts at `min`, doubles per attempt (see [`factor`](Self::factor)),
-    /// never exceeds `max`; jitter ± 10 %.
+    /// never exceeds `max`; jitter ± 10 %. Each is saturated to
+    /// [`MAX_DURATION`](crate::MAX_DURATION); a `max` below `min` is taken
+    /// as `min`.
     pub fn exponential(min: Duration, max: Duration) -> Self {
+        let (min, max) = (saturate(min), saturate(max));
         Self {
             min,
             max: max.max(min),
@@ -71,8 +82,17 @@ impl Backoff {
         self
     }
 
-    /// The delay before restart number `attempt` (from 1) of one child.
-    pub fn delay(&self, attempt: u32, rng: &mut fastrand::Rng) -> Duration {
+    /// The delay before restart number `attempt` (from 1) of one child,
+    /// its jitter drawn from `seed`: the same seed gives the same delay.
+    /// A supervisor draws from one generator seeded by
+    /// [`SupervisorSpec::seed`](crate::SupervisorSpec::seed), so its runs
+    /// repeat.
+    pub fn delay(&self, attempt: u32, seed: u64) -> Duration {
+        self.delay_from(attempt, &mut fastrand::Rng::with_seed(seed))
+    }
+
+    /// [`delay`](Self::delay) with the jitter drawn from `rng`.
+    pub(crate) fn delay_from(&self, attempt: u32, rng: &mut fastrand::Rng) -> Duration {
         if self.min.is_zero() {
             return Duration::ZERO;
         }
@@ -84,7 +104,9 @@ impl Backoff {
         } else {
             1.0
         };
-        Duration::from_secs_f64((capped * spread).clamp(0.0, self.max.as_secs_f64()))
+        let secs = (capped * spread).clamp(0.0, self.max.as_secs_f64());
+        // f64 seconds round: the result may land a hair above `max`.
+        Duration::try_from_secs_f64(secs).map_or(self.max, |delay| delay.min(self.max))
     }
 }
 
@@ -102,7 +124,10 @@ mod tests {
     fn none_never_waits() {
         let mut rng = fastrand::Rng::with_seed(7);
         for attempt in 0..10 {
-            assert_eq!(Backoff::none().delay(attempt, &mut rng), Duration::ZERO);
+            assert_eq!(
+                Backoff::none().delay_from(attempt, &mut rng),
+                Duration::ZERO
+            );
         }
     }
 
@@ -112,7 +137,7 @@ mod tests {
             Backoff::exponential(Duration::from_millis(100), Duration::from_secs(1)).jitter(0.0);
         let mut rng = fastrand::Rng::with_seed(7);
         let delays: Vec<u64> = (1..=6)
-            .map(|a| backoff.delay(a, &mut rng).as_millis() as u64)
+            .map(|a| backoff.delay_from(a, &mut rng).as_millis() as u64)
             .collect();
         assert_eq!(delays, [100, 200, 400, 800, 1000, 1000]);
     }
@@ -124,7 +149,7 @@ mod tests {
         let sample = |seed| {
             let mut rng = fastrand::Rng::with_seed(seed);
             (0..100)
-                .map(|_| backoff.delay(1, &mut rng))
+                .map(|_| backoff.delay_from(1, &mut rng))
                 .collect::<Vec<_>>()
         };
         let delays = sample(42);
@@ -145,7 +170,15 @@ mod tests {
         let backoff = Backoff::exponential(Duration::from_millis(10), Duration::from_millis(5))
             .factor(f64::NAN)
             .jitter(7.0);
-        let delay = backoff.delay(3, &mut fastrand::Rng::with_seed(1));
+        let delay = backoff.delay(3, 1);
         assert!(delay <= Duration::from_millis(10), "{delay:?}");
+    }
+
+    #[test]
+    fn the_longest_backoff_is_saturated_not_a_panic() {
+        let backoff = Backoff::exponential(Duration::MAX, Duration::MAX);
+        for attempt in [0, 1, 2, u32::MAX] {
+            assert_eq!(backoff.delay(attempt, 3), crate::MAX_DURATION);
+        }
     }
 }

@@ -148,6 +148,6 @@ impl CoreState {
             .children
             .get_mut(key)
             .map_or(1, |child| child.recent.record(policy.intensity.within()));
-        policy.backoff.delay(attempt, &mut self.rng)
+        policy.backoff.delay_from(attempt, &mut self.rng)
     }
 }

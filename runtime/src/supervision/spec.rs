@@ -4,8 +4,8 @@ use std::{any::Any, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use super::Link;
 use crate::{
-    Agent, AgentName, NameError, Restart, SpawnError, Swarm, TreeError, shared::AgentShared,
-    start_latch::StartSlot,
+    Agent, AgentName, NameError, Restart, SpawnError, Swarm, TreeError, deadline::saturate,
+    shared::AgentShared, start_latch::StartSlot,
 };
 
 /// The default time a child gets to stop before it is stopped by force.
@@ -64,9 +64,15 @@ impl<A: Agent> ChildSpec<A> {
         self
     }
 
-    /// How long the child gets to stop before it is stopped by force.
+    /// How long the child gets to stop before it is stopped by force
+    /// (default [`DEFAULT_SHUTDOWN_TIMEOUT`]).
+    ///
+    /// Zero stops it by force at once (OTP's `brutal_kill`); longer than
+    /// [`MAX_DURATION`](crate::MAX_DURATION) (up to `Duration::MAX`) is
+    /// taken as `MAX_DURATION`: wait for as long as the child takes
+    /// (OTP's `infinity`).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.shutdown_timeout = timeout;
+        self.shutdown_timeout = saturate(timeout);
         self
     }
 
@@ -80,7 +86,9 @@ impl<A: Agent> ChildSpec<A> {
         self
     }
 
-    /// Mailbox capacity, overriding the agent's and the swarm's default.
+    /// Mailbox capacity, overriding the agent's and the swarm's default:
+    /// from 1 to [`MAX_MAILBOX`](crate::MAX_MAILBOX), else the child fails
+    /// to start with a [`ConfigError`](crate::ConfigError).
     pub fn mailbox(mut self, capacity: usize) -> Self {
         self.mailbox = Some(capacity);
         self

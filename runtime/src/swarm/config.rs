@@ -3,12 +3,16 @@
 
 use std::{fmt, num::NonZeroUsize, sync::Arc, time::Duration};
 
-use crate::{DeadLetterLog, DeadLetterSink, Intensity};
+pub use super::config_error::ConfigError;
+use crate::{DeadLetterLog, DeadLetterSink, Intensity, deadline::saturate};
 
 /// The largest mailbox capacity accepted.
 pub const MAX_MAILBOX: usize = 1 << 24;
 /// The largest number of arbiters accepted.
 pub const MAX_ARBITERS: usize = 1024;
+/// The largest [`SwarmConfig::event_buffer`] accepted: the buffer is
+/// allocated in full when the swarm starts (about 100 bytes an event).
+pub const MAX_EVENT_BUFFER: usize = 1 << 20;
 /// Messages an agent handles in one turn on its arbiter (which also ends
 /// after about [`TURN_SLICE`](crate::TURN_SLICE)), unless it or the swarm
 /// sets another ([`SwarmConfig::budget`]).
@@ -66,39 +70,67 @@ impl SwarmConfig {
         self
     }
 
-    /// Mailbox capacity of agents that set none themselves. Default 1024.
+    /// Mailbox capacity of agents that set none themselves. Default 1024;
+    /// from 1 to [`MAX_MAILBOX`], else [`ConfigError::ZeroMailbox`] or
+    /// [`ConfigError::MailboxTooLarge`].
     pub fn default_mailbox(mut self, capacity: usize) -> Self {
         self.default_mailbox = capacity;
         self
     }
 
     /// Deadline of asks to agents that set none themselves. Default 5 s.
+    ///
+    /// Zero is [`ConfigError::ZeroTimeout`]; longer than
+    /// [`MAX_DURATION`](crate::MAX_DURATION) (up to `Duration::MAX`) is
+    /// taken as `MAX_DURATION`: no deadline.
     pub fn ask_timeout(mut self, after: Duration) -> Self {
-        self.ask_timeout = after;
+        self.ask_timeout = saturate(after);
         self
     }
 
-    /// How long `spawn` waits for an agent's factory and `started` hook. Default 5 s.
+    /// How long `spawn` (and a supervisor starting its children) waits for
+    /// an agent's factory and `started` hook. Default 5 s.
+    ///
+    /// Zero is [`ConfigError::ZeroTimeout`]; longer than
+    /// [`MAX_DURATION`](crate::MAX_DURATION) (up to `Duration::MAX`) is
+    /// taken as `MAX_DURATION`: no deadline.
     pub fn start_timeout(mut self, after: Duration) -> Self {
-        self.start_timeout = after;
+        self.start_timeout = saturate(after);
         self
     }
 
     /// How long `shutdown` waits for agents to stop before dropping them with
     /// their arbiter. Default 5 s.
+    ///
+    /// Zero is [`ConfigError::ZeroTimeout`]; longer than
+    /// [`MAX_DURATION`](crate::MAX_DURATION) (up to `Duration::MAX`) is
+    /// taken as `MAX_DURATION`: wait for as long as the agents take.
+    ///
+    /// ```
+    /// use agentix::SwarmConfig;
+    /// use std::time::Duration;
+    ///
+    /// let config = SwarmConfig::default().shutdown_timeout(Duration::MAX);
+    /// assert!(config.validate().is_ok());
+    /// assert!(SwarmConfig::default().shutdown_timeout(Duration::ZERO).validate().is_err());
+    /// ```
     pub fn shutdown_timeout(mut self, after: Duration) -> Self {
-        self.shutdown_timeout = after;
+        self.shutdown_timeout = saturate(after);
         self
     }
 
-    /// Restart intensity of agents spawned without their own. Default 3 in 5 s.
+    /// Restart intensity of agents spawned without their own. Default 3 in
+    /// 5 s. An empty window is [`ConfigError::ZeroIntensityWindow`].
     pub fn intensity(mut self, intensity: Intensity) -> Self {
         self.intensity = intensity;
         self
     }
 
     /// How many lifecycle events each subscriber may fall behind before it
-    /// is told it missed some. Default 4096.
+    /// is told it missed some. Default 4096; from 1 to
+    /// [`MAX_EVENT_BUFFER`], else [`ConfigError::ZeroEventBuffer`] or
+    /// [`ConfigError::EventBufferTooLarge`] (the buffer is allocated when
+    /// the swarm starts).
     pub fn event_buffer(mut self, events: usize) -> Self {
         self.event_buffer = events;
         self
@@ -160,6 +192,13 @@ impl SwarmConfig {
             _ => {}
         }
         check_mailbox(self.default_mailbox)?;
+        match self.event_buffer {
+            0 => return Err(ConfigError::ZeroEventBuffer),
+            n if n > MAX_EVENT_BUFFER => {
+                return Err(ConfigError::EventBufferTooLarge { requested: n });
+            }
+            _ => {}
+        }
         check_budget(self.budget)?;
         for (setting, value) in [
             ("ask_timeout", self.ask_timeout),
@@ -218,92 +257,6 @@ impl fmt::Debug for SwarmConfig {
     }
 }
 
-/// A swarm or spawn setting that cannot work.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// Zero arbiters: agents would have nowhere to run.
-    ZeroArbiters,
-    /// More arbiters than [`MAX_ARBITERS`].
-    TooManyArbiters {
-        /// The number asked for.
-        requested: usize,
-    },
-    /// A mailbox of capacity zero could never accept a message.
-    ZeroMailbox,
-    /// A mailbox larger than [`MAX_MAILBOX`].
-    MailboxTooLarge {
-        /// The capacity asked for.
-        requested: usize,
-    },
-    /// A per-turn budget of zero messages would never handle one.
-    ZeroBudget,
-    /// A timeout of zero would fail every request at once.
-    ZeroTimeout {
-        /// Which setting.
-        setting: &'static str,
-    },
-    /// A restart intensity with an empty window.
-    ZeroIntensityWindow,
-    /// A size or count above its documented maximum: the built-in actors'
-    /// settings (a router's de-duplication window or shard count, say).
-    TooLarge {
-        /// Which setting.
-        setting: &'static str,
-        /// The value asked for.
-        requested: usize,
-        /// The largest allowed.
-        max: usize,
-    },
-    /// `Swarm::start` was called outside an actix system.
-    NoSystem,
-    /// The operating system refused to start an arbiter thread.
-    ArbiterStart {
-        /// The system's error, as text.
-        reason: String,
-    },
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ZeroArbiters => f.write_str("invalid swarm config: arbiters must be at least 1"),
-            Self::TooManyArbiters { requested } => write!(
-                f,
-                "invalid swarm config: {requested} arbiters requested, at most {MAX_ARBITERS} allowed"
-            ),
-            Self::ZeroMailbox => f.write_str("invalid config: a mailbox capacity must be at least 1"),
-            Self::MailboxTooLarge { requested } => write!(
-                f,
-                "invalid config: mailbox capacity {requested} exceeds the maximum {MAX_MAILBOX}"
-            ),
-            Self::ZeroBudget => f.write_str(
-                "invalid config: a per-turn budget must be at least 1 message (usize::MAX for no limit)",
-            ),
-            Self::ZeroTimeout { setting } => {
-                write!(f, "invalid config: {setting} must be longer than zero")
-            }
-            Self::ZeroIntensityWindow => {
-                f.write_str("invalid config: the restart intensity window must be longer than zero")
-            }
-            Self::TooLarge {
-                setting,
-                requested,
-                max,
-            } => write!(
-                f,
-                "invalid config: {setting} {requested} exceeds the maximum {max}"
-            ),
-            Self::NoSystem => f.write_str(
-                "Swarm::start must run inside an actix system: use #[agentix::main] or #[agentix::test]",
-            ),
-            Self::ArbiterStart { reason } => write!(f, "could not start an arbiter thread: {reason}"),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,6 +289,16 @@ mod tests {
             base().default_mailbox(MAX_MAILBOX + 1).validate(),
             Err(ConfigError::MailboxTooLarge {
                 requested: MAX_MAILBOX + 1
+            })
+        );
+        assert_eq!(
+            base().event_buffer(0).validate(),
+            Err(ConfigError::ZeroEventBuffer)
+        );
+        assert_eq!(
+            base().event_buffer(usize::MAX).validate(),
+            Err(ConfigError::EventBufferTooLarge {
+                requested: usize::MAX
             })
         );
         assert_eq!(base().budget(0).validate(), Err(ConfigError::ZeroBudget));

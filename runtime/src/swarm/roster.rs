@@ -1,19 +1,29 @@
 //! The agents of a swarm that have not ended, for its shutdown and count.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{
+    collections::{BTreeMap, HashMap, hash_map::Entry},
+    hash::{BuildHasher, RandomState},
+    sync::Arc,
+};
 
 use parking_lot::Mutex;
 
-use crate::{metrics::Kinds, shared::AgentShared};
+use crate::{AgentName, metrics::Kinds, shared::AgentShared};
 
 /// Shards of the roster: agents are spawned from every arbiter at once (a
 /// supervisor starting its children in batches), and one lock for them all
 /// would make those threads queue behind each other.
 const SHARDS: usize = 16;
 
-/// The agents of a swarm that have not ended, by spawn id.
+/// The agents of a swarm that have not ended, by spawn id, and the names
+/// they hold.
 pub(crate) struct Roster {
     shards: [Mutex<BTreeMap<u64, Arc<AgentShared>>>; SHARDS],
+    /// Name to spawn id, sharded by the name's hash. Events, fault plans
+    /// and the registry know agents by name, so two live agents must not
+    /// share one.
+    names: [Mutex<HashMap<AgentName, u64>>; SHARDS],
+    hasher: RandomState,
     /// Per-kind metrics, ended agents' counts included.
     pub(crate) kinds: Kinds,
     /// The fault plan installed in this swarm, if any.
@@ -25,6 +35,8 @@ impl Default for Roster {
     fn default() -> Self {
         Self {
             shards: std::array::from_fn(|_| Mutex::default()),
+            names: std::array::from_fn(|_| Mutex::default()),
+            hasher: RandomState::new(),
             kinds: Kinds::default(),
             #[cfg(feature = "testkit")]
             faults: parking_lot::RwLock::new(None),
@@ -38,8 +50,25 @@ impl Roster {
         &self.shards[(id % SHARDS as u64) as usize]
     }
 
-    /// Adds an agent; it leaves by [`AgentShared::leave_roster`] when it
-    /// ends.
+    fn names_of(&self, name: &AgentName) -> &Mutex<HashMap<AgentName, u64>> {
+        let hash = self.hasher.hash_one(name.as_str());
+        &self.names[(hash % SHARDS as u64) as usize]
+    }
+
+    /// Reserves `name` for the agent to be spawned as `id`; `false` if a
+    /// live agent holds it. Released when that agent leaves the roster.
+    pub(crate) fn claim(&self, name: &AgentName, id: u64) -> bool {
+        match self.names_of(name).lock().entry(name.clone()) {
+            Entry::Occupied(_) => false,
+            Entry::Vacant(slot) => {
+                slot.insert(id);
+                true
+            }
+        }
+    }
+
+    /// Adds an agent whose name it has [`claim`](Self::claim)ed; it leaves
+    /// by [`AgentShared::leave_roster`] when it ends.
     pub(crate) fn enlist(&self, agent: Arc<AgentShared>) {
         let id = agent.identity.id;
         self.shard(id).lock().insert(id, agent);
@@ -60,8 +89,14 @@ impl Roster {
         agents
     }
 
-    pub(crate) fn remove(&self, id: u64) {
+    /// Takes agent `id` off the roster and frees its name. Leaving twice
+    /// must not free the name of a later agent that took it since.
+    pub(crate) fn remove(&self, id: u64, name: &AgentName) {
         self.shard(id).lock().remove(&id);
+        let mut names = self.names_of(name).lock();
+        if names.get(name) == Some(&id) {
+            names.remove(name);
+        }
     }
 
     /// How many agents have not ended for good.
@@ -83,6 +118,7 @@ mod tests {
         let roster = Arc::new(Roster::default());
         let agents: Vec<_> = (0..40).map(|id| agent(id, &roster)).collect();
         for agent in &agents {
+            assert!(roster.claim(&agent.identity.name, agent.identity.id));
             roster.enlist(agent.clone());
         }
         let ids: Vec<_> = roster.snapshot().iter().map(|a| a.identity.id).collect();
@@ -94,5 +130,22 @@ mod tests {
         let expected: Vec<_> = (0..40).filter(|id| id % 3 != 0).collect();
         assert_eq!(ids, expected);
         assert_eq!(roster.len(), expected.len());
+    }
+
+    #[test]
+    fn a_name_is_held_until_its_agent_leaves_and_only_by_it() {
+        let roster = Arc::new(Roster::default());
+        let first = agent(1, &roster);
+        let name = first.identity.name.clone();
+        assert!(roster.claim(&name, 1));
+        roster.enlist(first.clone());
+        assert!(!roster.claim(&name, 2), "held by a live agent");
+        first.leave_roster();
+        assert!(roster.claim(&name, 3), "free once it left");
+        first.leave_roster();
+        assert!(
+            !roster.claim(&name, 4),
+            "a second leave frees nobody else's name"
+        );
     }
 }

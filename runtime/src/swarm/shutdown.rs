@@ -4,7 +4,7 @@
 use std::{fmt, sync::atomic::Ordering};
 
 use super::Swarm;
-use crate::{AgentName, Escalation, ExitReason, StopReport};
+use crate::{AgentName, Escalation, ExitReason, StopReport, deadline::instant_after};
 
 /// What a shutdown did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -114,7 +114,7 @@ impl Swarm {
         for agent in &loose {
             agent.request_stop();
         }
-        let deadline = tokio::time::Instant::now() + inner.config.shutdown_timeout;
+        let deadline = instant_after(tokio::time::Instant::now(), inner.config.shutdown_timeout);
         for agent in &loose {
             match tokio::time::timeout_at(deadline, agent.ended()).await {
                 Ok(ExitReason::Killed) => report.forced.push(agent.name().clone()),

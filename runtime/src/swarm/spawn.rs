@@ -10,7 +10,7 @@ use super::{
 };
 use crate::{
     Agent, AgentName, AgentRef, Intensity, NameError, Restart,
-    deadline::Deadline,
+    deadline::{Deadline, saturate},
     shared::{AgentShared, Identity},
     start_latch::{StartLatch, StartSlot},
     supervision::Link,
@@ -104,7 +104,10 @@ impl<'s, A: Agent> Spawn<'s, A> {
     }
 
     /// The agent's name; default `<kind>-<id>`. An invalid name fails the
-    /// spawn with [`SpawnError::Name`].
+    /// spawn with [`SpawnError::Name`], and a name a live agent of the swarm
+    /// holds (a supervisor's child included) with [`SpawnError::NameTaken`]:
+    /// events, fault plans and the registry know agents by name. A name is
+    /// free again once its agent has stopped for good; a restart keeps it.
     pub fn name(mut self, name: impl AsRef<str>) -> Self {
         self.name = Some(AgentName::new(name.as_ref()));
         self
@@ -122,7 +125,10 @@ impl<'s, A: Agent> Spawn<'s, A> {
         self
     }
 
-    /// Mailbox capacity, overriding the agent's and the swarm's default.
+    /// Mailbox capacity, overriding the agent's and the swarm's default:
+    /// from 1 to [`MAX_MAILBOX`](crate::MAX_MAILBOX), else the spawn fails
+    /// with [`ConfigError::ZeroMailbox`](crate::ConfigError::ZeroMailbox)
+    /// or [`ConfigError::MailboxTooLarge`](crate::ConfigError::MailboxTooLarge).
     pub fn mailbox(mut self, capacity: usize) -> Self {
         self.mailbox = Some(capacity);
         self
@@ -143,15 +149,23 @@ impl<'s, A: Agent> Spawn<'s, A> {
         self
     }
 
-    /// Restart intensity, overriding the swarm's default.
+    /// Restart intensity, overriding the swarm's default. An empty window
+    /// fails the spawn with
+    /// [`ConfigError::ZeroIntensityWindow`](crate::ConfigError::ZeroIntensityWindow).
     pub fn intensity(mut self, intensity: Intensity) -> Self {
         self.intensity = Some(intensity);
         self
     }
 
-    /// Default deadline of asks to this agent.
+    /// Default deadline of asks to this agent, overriding the agent's
+    /// `#[agent(ask_timeout = ..)]` and the swarm's default.
+    ///
+    /// Zero fails the spawn with
+    /// [`ConfigError::ZeroTimeout`](crate::ConfigError::ZeroTimeout);
+    /// longer than [`MAX_DURATION`](crate::MAX_DURATION) (up to
+    /// `Duration::MAX`) is taken as `MAX_DURATION`: no deadline.
     pub fn ask_timeout(mut self, after: Duration) -> Self {
-        self.ask_timeout = Some(after);
+        self.ask_timeout = Some(saturate(after));
         self
     }
 
@@ -175,10 +189,11 @@ impl<'s, A: Agent> Spawn<'s, A> {
         check_mailbox(mailbox)?;
         let budget = self.budget.or(A::BUDGET).unwrap_or(config.budget);
         check_budget(budget)?;
-        let ask_timeout = self
-            .ask_timeout
-            .or(A::ASK_TIMEOUT)
-            .unwrap_or(config.ask_timeout);
+        let ask_timeout = saturate(
+            self.ask_timeout
+                .or(A::ASK_TIMEOUT)
+                .unwrap_or(config.ask_timeout),
+        );
         check_timeout("ask_timeout", ask_timeout)?;
         let intensity = self.intensity.unwrap_or(config.intensity);
         check_intensity(intensity)?;
@@ -191,10 +206,21 @@ impl<'s, A: Agent> Spawn<'s, A> {
                 arbiters: inner.pool.len(),
             });
         };
-        let id = inner.next_id();
-        let name = match self.name {
-            Some(name) => name?,
-            None => AgentName::new(&format!("{}-{id}", A::KIND))?,
+        let wanted = self.name.transpose()?;
+        let (id, name) = loop {
+            let id = inner.next_id();
+            let name = match &wanted {
+                Some(name) => name.clone(),
+                None => AgentName::new(&format!("{}-{id}", A::KIND))?,
+            };
+            if inner.roster.claim(&name, id) {
+                break (id, name);
+            }
+            if wanted.is_some() {
+                return Err(SpawnError::NameTaken { name });
+            }
+            // A generated name someone chose by hand: the next id gives
+            // another.
         };
         let identity = Identity {
             id,

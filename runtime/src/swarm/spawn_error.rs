@@ -10,6 +10,13 @@ use crate::{AgentName, ConfigError, ExitReason, NameError, TreeError};
 pub enum SpawnError {
     /// The name breaks the naming rules.
     Name(NameError),
+    /// A live agent of the swarm already has this name (names are unique
+    /// among agents that have not stopped for good, supervisors and their
+    /// children included, as Erlang's registered names are).
+    NameTaken {
+        /// The name.
+        name: AgentName,
+    },
     /// A supervision tree is malformed: duplicate ids, unknown dependencies,
     /// a dependency cycle.
     Tree(TreeError),
@@ -56,6 +63,11 @@ impl fmt::Display for SpawnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Name(err) => fmt::Display::fmt(err, f),
+            Self::NameTaken { name } => write!(
+                f,
+                "an agent named `{name}` is already running in this swarm; \
+                 the name is free again once it has stopped for good"
+            ),
             Self::Tree(err) => fmt::Display::fmt(err, f),
             Self::Child {
                 supervisor,

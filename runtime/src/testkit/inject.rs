@@ -7,7 +7,7 @@ use crate::{
     fault::{self, Active},
     metrics::FAULTY,
     swarm::Roster,
-    testkit::{FaultPlan, Fired},
+    testkit::{FaultPlan, Fired, PlanError},
 };
 
 /// A fault plan installed in a swarm, from [`Swarm::inject`]. Dropping it
@@ -47,12 +47,16 @@ impl Swarm {
     /// Installs `plan` in this swarm, replacing any plan installed before:
     /// from now on its faults fire at the points they name. Other swarms in
     /// the process are not affected.
-    pub fn inject(&self, plan: FaultPlan) -> Injection {
+    ///
+    /// The plan is checked first ([`FaultPlan::validate`]): a plan with a
+    /// number out of range is a [`PlanError`] and nothing is installed.
+    pub fn inject(&self, plan: FaultPlan) -> Result<Injection, PlanError> {
+        plan.validate()?;
         let active = Arc::new(Active::new(&plan));
         let roster = self.roster().clone();
         fault::installed();
         *roster.faults.write() = Some(active.clone());
         roster.kinds.set(FAULTY, true);
-        Injection { roster, active }
+        Ok(Injection { roster, active })
     }
 }

@@ -3,6 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+mod check;
+
+pub use check::{FaultProblem, MAX_FAULT_MS, PlanError};
+
 /// One fault, aimed at an agent by name and at a point in its life that a
 /// run reaches the same way every time (its n-th handled message, its n-th
 /// start), not at a moment in time.
@@ -22,7 +26,8 @@ pub enum Fault {
         nth: u64,
     },
     /// The handler of the agent's `nth` message is delayed by `delay_ms`
-    /// (the agent's thread is held, as by a slow handler).
+    /// (the agent's thread is held, as by a slow handler), at most
+    /// [`MAX_FAULT_MS`].
     Delay {
         /// The agent's name.
         agent: String,
@@ -39,7 +44,8 @@ pub enum Fault {
         /// After which handled message, from 1.
         nth: u64,
     },
-    /// After its `nth` message the agent takes no message for `stall_ms`:
+    /// After its `nth` message the agent takes no message for `stall_ms`
+    /// (at most [`MAX_FAULT_MS`]):
     /// its mailbox fills while its thread serves other agents (a
     /// subscriber or worker that stalls).
     Stall {
@@ -51,7 +57,8 @@ pub enum Fault {
         stall_ms: u64,
     },
     /// Tells to the agent numbered `from` to `from + count - 1` (counted
-    /// from the plan's installation, from 1) are refused as if its mailbox
+    /// from the plan's installation, from 1; the range must fit in `u64`)
+    /// are refused as if its mailbox
     /// were full: the sender gets `SendError::Full` with its message back.
     /// Router deliveries are tells, so this fills a subscriber for the
     /// router. Asks are not refused (they wait for room).
@@ -75,7 +82,7 @@ pub enum Fault {
         nth: u64,
     },
     /// A router's `nth` delivery to this subscriber arrives `delay_ms`
-    /// late, after deliveries sent later (reordered, as over a network).
+    /// (at most [`MAX_FAULT_MS`]) late, after deliveries sent later (reordered, as over a network).
     DelayDelivery {
         /// The subscriber's name.
         agent: String,
@@ -140,9 +147,14 @@ impl FaultPlan {
         serde_json::to_string_pretty(self).expect("a plan is plain data")
     }
 
-    /// A plan saved with [`to_json`](Self::to_json).
-    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(text)
+    /// A plan saved with [`to_json`](Self::to_json), checked as
+    /// [`validate`](Self::validate) does: a saved plan may have been
+    /// edited, and a number out of range is a [`PlanError`], not a panic
+    /// when the fault fires.
+    pub fn from_json(text: &str) -> Result<Self, PlanError> {
+        let plan: Self = serde_json::from_str(text)?;
+        plan.validate()?;
+        Ok(plan)
     }
 }
 

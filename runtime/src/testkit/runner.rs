@@ -19,7 +19,11 @@ use proptest::{
 };
 
 use super::{FaultPlan, Invariant, Run, Step, Trace, listen, trace::IdReader};
-use crate::{ShutdownError, Swarm, SwarmConfig};
+
+mod report;
+
+use crate::{ShutdownError, Swarm, SwarmConfig, deadline::saturate};
+pub use report::{Counterexample, Report};
 
 /// Replays the plan saved in this file instead of generating plans, for the
 /// fault test named by the file's stem.
@@ -129,10 +133,13 @@ impl FaultTest {
     }
 
     /// How long a workload may run, and how long the swarm then has to
-    /// account for every message sent.
+    /// account for every message sent. Each is saturated to
+    /// [`MAX_DURATION`](crate::MAX_DURATION) (no bound); zero fails every
+    /// workload that does not finish at its first poll, and every run that
+    /// has a message unaccounted for at once.
     pub fn bounds(mut self, workload: Duration, quiescence: Duration) -> Self {
-        self.workload_bound = workload;
-        self.quiescence = quiescence;
+        self.workload_bound = saturate(workload);
+        self.quiescence = saturate(quiescence);
         self
     }
 
@@ -144,11 +151,31 @@ impl FaultTest {
     /// Runs the workload under each plan `plans` generates (or under the
     /// saved plan named by `AGENTIX_FAULT_PLAN`, if it is this test's),
     /// shrinking the first failing plan to a minimal one.
+    ///
+    /// Each run gets an actix system of its own on this thread, so call it
+    /// from a plain `#[test]` (or `fn main`), not from `#[agentix::test]`,
+    /// `#[agentix::main]` or `#[tokio::test]`: on a thread that already
+    /// runs an async runtime no plan is run, and the report fails with a
+    /// counterexample saying so.
     pub fn check<S, W>(&self, plans: S, workload: W) -> Report
     where
         S: Strategy<Value = FaultPlan>,
         W: AsyncFn(&Scene) -> Result<(), String>,
     {
+        if let Some(why) = inside_a_runtime() {
+            return Report {
+                name: self.name.clone(),
+                seed: self.seed,
+                runs: 0,
+                violations: 0,
+                failure: Some(Counterexample {
+                    name: self.name.clone(),
+                    plan: FaultPlan::default(),
+                    broken: vec![("where it runs".to_owned(), why)],
+                    saved: None,
+                }),
+            };
+        }
         super::quiet_injected_panics();
         let (runs, violations) = (AtomicU64::new(0), AtomicU64::new(0));
         let check_one = |plan: FaultPlan| {
@@ -200,11 +227,23 @@ impl FaultTest {
     }
 
     /// One run under `plan`, on a fresh actix system: its record, for the
-    /// invariants or a closer look.
+    /// invariants or a closer look. Like [`check`](Self::check), from a
+    /// thread with no async runtime; on one that has one, the run's
+    /// workload fails with why and nothing runs.
     pub fn run_plan<W>(&self, plan: FaultPlan, workload: &W) -> Run
     where
         W: AsyncFn(&Scene) -> Result<(), String>,
     {
+        if let Some(why) = inside_a_runtime() {
+            return Run {
+                plan,
+                fired: Vec::new(),
+                steps: Vec::new(),
+                quiesced: None,
+                shutdown: Ok(()),
+                workload: Err(why),
+            };
+        }
         crate::private::block_on(self.run_async(plan, workload))
     }
 
@@ -231,8 +270,15 @@ impl FaultTest {
                 return run;
             }
         };
+        let injection = match swarm.inject(plan.clone()) {
+            Ok(injection) => injection,
+            Err(err) => {
+                run.workload = Err(format!("the plan cannot be installed: {err}"));
+                run.shutdown = swarm.shutdown().await.map(drop).map_err(|e| e.to_string());
+                return run;
+            }
+        };
         let listener = listen::Listener::start(swarm.events(), trace.clone());
-        let injection = swarm.inject(plan.clone());
         let scene = Scene {
             swarm: swarm.clone(),
             trace: trace.clone(),
@@ -247,7 +293,7 @@ impl FaultTest {
         // Uninstalled before shutdown: deliveries the plan swallowed are
         // answered now, as a lost message's sender eventually notices.
         drop((injection, scene));
-        let bound = swarm.config().shutdown_timeout * 2;
+        let bound = swarm.config().shutdown_timeout.saturating_mul(2);
         run.shutdown = match tokio::time::timeout(bound, swarm.shutdown()).await {
             // A tree that gave up is the supervision invariant's business:
             // the shutdown itself completed.
@@ -300,6 +346,18 @@ impl FaultTest {
     }
 }
 
+/// Why runs cannot start on this thread, if they cannot: a second runtime
+/// cannot be started on a thread that runs one (tokio panics), and moving
+/// the runs to another thread would need the workload to be `Send`.
+fn inside_a_runtime() -> Option<String> {
+    tokio::runtime::Handle::try_current().ok().map(|_| {
+        "FaultTest runs each plan on an actix system of its own, and this thread already \
+         runs an async runtime: call it from a plain #[test], not #[agentix::test] or \
+         #[tokio::test]"
+            .to_owned()
+    })
+}
+
 impl fmt::Debug for FaultTest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FaultTest")
@@ -307,87 +365,5 @@ impl fmt::Debug for FaultTest {
             .field("cases", &self.cases)
             .field("seed", &self.seed)
             .finish_non_exhaustive()
-    }
-}
-
-/// What [`FaultTest::check`] found.
-#[derive(Debug, Clone)]
-pub struct Report {
-    /// The test's name.
-    pub name: String,
-    /// The seed plans were generated from.
-    pub seed: u64,
-    /// Plans run, shrinking included.
-    pub runs: u64,
-    /// Runs that broke an invariant, shrinking included.
-    pub violations: u64,
-    /// The minimal failing plan, if any plan failed.
-    pub failure: Option<Counterexample>,
-}
-
-impl Report {
-    /// Panics with the counterexample's message if a plan failed.
-    pub fn assert_ok(&self) {
-        if let Some(failure) = &self.failure {
-            panic!("{failure}");
-        }
-    }
-}
-
-/// A minimal failing plan: what it broke, and how to replay it.
-#[derive(Debug, Clone)]
-pub struct Counterexample {
-    /// The test's name.
-    pub name: String,
-    /// The plan, shrunk.
-    pub plan: FaultPlan,
-    /// The invariants it broke, with why.
-    pub broken: Vec<(String, String)>,
-    /// Where the plan was saved, if it could be.
-    pub saved: Option<PathBuf>,
-}
-
-impl Counterexample {
-    fn new(test: &FaultTest, plan: FaultPlan, broken: Vec<(String, String)>) -> Self {
-        let dir = std::env::var_os(DIR_VAR)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("target/fault-plans"));
-        let path = dir.join(format!("{}.json", test.name));
-        let saved = (std::fs::create_dir_all(&dir).ok())
-            .and_then(|()| std::fs::write(&path, plan.to_json()).ok())
-            .map(|()| std::path::absolute(&path).unwrap_or(path));
-        Self {
-            name: test.name.clone(),
-            plan,
-            broken,
-            saved,
-        }
-    }
-}
-
-impl fmt::Display for Counterexample {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "fault test `{}` failed under this plan:", self.name)?;
-        writeln!(f, "{}", self.plan.to_json())?;
-        for (invariant, why) in &self.broken {
-            writeln!(f, "  broken: {invariant}: {why}")?;
-        }
-        if self.broken.is_empty() {
-            writeln!(
-                f,
-                "  (the shrunk plan passed when run again: a timing-dependent failure)"
-            )?;
-        }
-        if let Some(seed) = self.plan.seed {
-            writeln!(f, "regenerate the same plans: {SEED_VAR}={seed}")?;
-        }
-        if let Some(saved) = &self.saved {
-            writeln!(f, "replay this plan: {REPLAY_VAR}={}", saved.display())?;
-        }
-        write!(
-            f,
-            "plans are generated deterministically from the seed; runs use real threads and \
-             clocks, so a replay can interleave differently"
-        )
     }
 }

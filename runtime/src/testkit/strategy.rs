@@ -86,9 +86,11 @@ impl Shape {
         self
     }
 
-    /// The longest delay or stall, in milliseconds.
+    /// The longest delay or stall, in milliseconds: from 1 to
+    /// [`MAX_FAULT_MS`](super::MAX_FAULT_MS), which a larger value is
+    /// taken as (the plans must pass [`FaultPlan::validate`]).
     pub fn max_ms(mut self, max_ms: u64) -> Self {
-        self.max_ms = max_ms.max(1);
+        self.max_ms = max_ms.clamp(1, super::MAX_FAULT_MS);
         self
     }
 
@@ -135,7 +137,8 @@ impl Shape {
                 FaultKind::FullMailbox => Fault::FullMailbox {
                     agent,
                     from: nth,
-                    count: count.min(8),
+                    // The last refused tell must fit in a u64.
+                    count: count.min(8).min(u64::MAX - nth + 1),
                 },
                 FaultKind::DropDelivery => Fault::DropDelivery { agent, nth },
                 FaultKind::DelayDelivery => Fault::DelayDelivery {

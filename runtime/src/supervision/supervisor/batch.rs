@@ -21,6 +21,7 @@ use tokio::{sync::oneshot, time::Instant};
 
 use crate::{
     SpawnError, Swarm,
+    deadline::instant_after,
     start_latch::StartLatch,
     supervision::{
         ErasedChild, Link,
@@ -121,7 +122,7 @@ fn send_batch(
     let (reply, replied) = oneshot::channel();
     let here = swarm.clone();
     let job = async move {
-        let deadline = Instant::now() + here.config().start_timeout;
+        let deadline = instant_after(Instant::now(), here.config().start_timeout);
         let latch = StartLatch::new(children.len());
         let launched: Vec<_> = children
             .into_iter()
@@ -164,12 +165,13 @@ fn send_batch(
     let sent = swarm.pool_handle(arbiter).spawn(job);
     let after = swarm.config().start_timeout;
     async move {
-        let timed_out = match tokio::time::timeout(after + ARBITER_GRACE, replied).await {
-            Ok(Ok(outcomes)) if sent => return outcomes,
-            // The arbiter stopped before it ran or finished the batch.
-            Ok(_) => false,
-            Err(_) => true,
-        };
+        let timed_out =
+            match tokio::time::timeout(after.saturating_add(ARBITER_GRACE), replied).await {
+                Ok(Ok(outcomes)) if sent => return outcomes,
+                // The arbiter stopped before it ran or finished the batch.
+                Ok(_) => false,
+                Err(_) => true,
+            };
         let failed = names.into_iter().map(|(at, agent)| {
             let err = if timed_out {
                 SpawnError::StartTimeout { agent, after }

@@ -165,7 +165,7 @@ pub(crate) async fn restart_by_layers(children: &[(Snapshot, Duration)], start_t
             let up = child
                 .shared
                 .until(|agent| agent.starts() > before || agent.status().is_terminal());
-            if tokio::time::timeout(start_timeout + delay, up)
+            if tokio::time::timeout(start_timeout.saturating_add(delay), up)
                 .await
                 .is_err()
             {

@@ -10,6 +10,7 @@ use super::{Supervisor, SupervisorRef};
 use crate::{
     Agent, AgentName, Backoff, ChildSpec, Intensity, NameError, Restart, SpawnError, Strategy,
     Swarm, TreeError,
+    deadline::saturate,
     shared::AgentShared,
     supervision::{
         ErasedChild, Link,
@@ -17,6 +18,7 @@ use crate::{
         layers::layers,
         spec::{IntoChild, Launched, Start},
     },
+    swarm::config::check_intensity,
 };
 
 /// How long a supervisor child gets to stop its tree before it is stopped
@@ -80,13 +82,18 @@ impl SupervisorSpec {
     }
 
     /// At most this many restarts (of all children) per window; one more
-    /// and the supervisor gives up and fails to its parent.
+    /// and the supervisor gives up and fails to its parent. An empty window
+    /// fails the supervisor's start with
+    /// [`ConfigError::ZeroIntensityWindow`](crate::ConfigError::ZeroIntensityWindow),
+    /// as it does a spawn: it would forget every restart at once and never
+    /// give up.
     pub fn intensity(mut self, intensity: Intensity) -> Self {
         self.policy.intensity = intensity;
         self
     }
 
-    /// Delay between restarts of the same child.
+    /// Delay between restarts of the same child (see [`Backoff`] for how
+    /// long durations are saturated).
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.policy.backoff = backoff;
         self
@@ -116,9 +123,12 @@ impl SupervisorSpec {
         self
     }
 
-    /// As a child: how long its tree gets to stop (default 30 s).
+    /// As a child: how long its tree gets to stop (default 30 s). Zero
+    /// stops it by force at once; longer than
+    /// [`MAX_DURATION`](crate::MAX_DURATION) (up to `Duration::MAX`) is
+    /// taken as `MAX_DURATION`.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.shutdown_timeout = timeout;
+        self.shutdown_timeout = saturate(timeout);
         self
     }
 
@@ -242,6 +252,9 @@ async fn launch(
     parts: Parts,
     link: Option<Link>,
 ) -> Result<(SupervisorRef, Arc<AgentShared>), SpawnError> {
+    // The spawn path's check: the supervisor enforces this intensity on
+    // its children, not on itself, so its own spawn does not see it.
+    check_intensity(parts.policy.intensity)?;
     let core = SupervisorCore::new(parts.id.clone(), parts.policy, parts.seed);
     let (ready_tx, ready_rx) = oneshot::channel();
     let ready = Arc::new(Mutex::new(Some(ready_tx)));
