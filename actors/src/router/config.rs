@@ -19,13 +19,13 @@ pub const MAX_DEDUP_WINDOW: usize = 1 << 22;
 /// [`RouterRef::start_sharded`]: super::RouterRef::start_sharded
 pub const MAX_SHARDS: usize = 1024;
 
-/// The longest duration the router keeps: a time-to-live
-/// ([`Publish::ttl`](super::Publish::ttl)), acknowledgement timeout
-/// ([`Retry::ack_timeout`](super::Retry::ack_timeout)) or backoff
+/// The longest duration the router keeps, the runtime's own: a
+/// time-to-live ([`Publish::ttl`](super::Publish::ttl)), acknowledgement
+/// timeout ([`Retry::ack_timeout`](super::Retry::ack_timeout)) or backoff
 /// ([`Retry::backoff`](super::Retry::backoff)) longer than this is taken
 /// as this. About 30 years: "never", in practice, as for a request's
 /// timeout; and never a clock overflow, whatever the duration given.
-pub const MAX_DURATION: Duration = Duration::from_secs(86_400 * 365 * 30);
+pub const MAX_DURATION: Duration = agentix_runtime::MAX_DURATION;
 
 /// `at + after`, with `after` capped at [`MAX_DURATION`].
 pub(crate) fn later(at: Instant, after: Duration) -> Instant {
