@@ -209,10 +209,15 @@ impl<A: Agent> AgentRef<A> {
         Call::new(&self.addr, &self.shared, msg)
     }
 
-    /// Asks the agent to stop for good: the current message finishes, the
-    /// stopping hooks run, no restart follows. Messages still queued become
-    /// dead letters. Returns at once; await [`stopped`](Self::stopped) to
-    /// wait for the end.
+    /// Asks the agent to stop for good: the current message finishes (an
+    /// async handler, serial or concurrent, may await until the agent's
+    /// shutdown timeout: the swarm's, or its `ChildSpec`'s), the stopping
+    /// hooks run, no restart follows, and the end is
+    /// [`ExitReason::Shutdown`](crate::ExitReason::Shutdown). Messages still
+    /// queued become dead letters. A handler still awaiting at the timeout
+    /// is abandoned (its caller gets [`AskError::Closed`](crate::AskError::Closed))
+    /// and the end is [`ExitReason::Killed`](crate::ExitReason::Killed).
+    /// Returns at once; await [`stopped`](Self::stopped) to wait for the end.
     pub fn stop(&self) {
         self.shared.request_stop();
     }
