@@ -55,6 +55,17 @@ impl Loner {
             + &format!("{:?}", block(me.ping()))
     }
 
+    /// Sync, putting the wait for its own ask in `ctx.wait`: the mailbox is
+    /// held until that future is done, so it could never be answered.
+    #[handle]
+    fn ask_self_in_wait(&mut self, ctx: &mut AgentContext<Self>, done: oneshot::Sender<String>) {
+        let me = ctx.this();
+        let wait = agentix::actix::fut::wrap_future::<_, Self>(async move { me.ping().await });
+        ctx.wait(wait.map(move |answer, _: &mut Self, _| {
+            let _ = done.send(format!("{answer:?}"));
+        }));
+    }
+
     /// Sync, sending the ask and spawning the wait: answered after it returns.
     #[handle]
     fn ask_self_later(&mut self, ctx: &mut AgentContext<Self>, done: oneshot::Sender<()>) {
@@ -126,6 +137,26 @@ async fn a_concurrent_handler_can_ask_its_own_agent() {
     .await
     .unwrap();
     assert_eq!(answer, 42);
+    swarm.shutdown().await.unwrap();
+}
+
+#[agentix::test]
+async fn an_own_ask_awaited_in_a_ctx_wait_future_fails_at_once() {
+    let swarm = swarm();
+    let loner = swarm
+        .agent(Loner::default)
+        .name("loner")
+        .ask_timeout(Duration::from_secs(3600))
+        .spawn()
+        .await
+        .unwrap();
+    let (done, answered) = oneshot::channel();
+    loner.tell(AskSelfInWait { done }).unwrap();
+    let text = within(PROMPTLY, "the waited self-ask", answered)
+        .await
+        .unwrap();
+    assert!(text.contains("OwnMailbox"), "{text}");
+    assert_eq!(loner.ping().await.unwrap(), 42);
     swarm.shutdown().await.unwrap();
 }
 

@@ -18,10 +18,19 @@ use agentix::{AskError, prelude::*};
 use support::{DeadLetterProbe, PROMPTLY, within};
 use tokio::sync::oneshot;
 
-/// Awaits a gate, then records that it ran to the end.
+/// Awaits a gate, then records that it ran to the end; records its
+/// `stopped` hook too.
 #[derive(Agent, Default)]
+#[agent(lifecycle)]
 struct Slow {
     done: Arc<AtomicBool>,
+    hooked: Arc<AtomicBool>,
+}
+
+impl Lifecycle for Slow {
+    fn stopped(&mut self, _: &mut AgentContext<Self>) {
+        self.hooked.store(true, Ordering::SeqCst);
+    }
 }
 
 #[handlers]
@@ -79,7 +88,10 @@ async fn stop_lets_a_serial_async_handler_finish_and_its_caller_gets_the_reply()
     let done = Arc::new(AtomicBool::new(false));
     let flag = done.clone();
     let slow = swarm
-        .spawn("slow", move || Slow { done: flag.clone() })
+        .spawn("slow", move || Slow {
+            done: flag.clone(),
+            ..Slow::default()
+        })
         .await
         .unwrap();
     let (entered_tx, entered) = oneshot::channel();
@@ -119,7 +131,15 @@ async fn stop_lets_a_serial_async_handler_finish_and_its_caller_gets_the_reply()
 async fn stop_lets_a_concurrent_async_handler_finish_too() {
     let probe = DeadLetterProbe::new();
     let swarm = swarm(PROMPTLY, &probe);
-    let slow = swarm.spawn("slow", Slow::default).await.unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let flag = done.clone();
+    let slow = swarm
+        .spawn("slow", move || Slow {
+            done: flag.clone(),
+            ..Slow::default()
+        })
+        .await
+        .unwrap();
     let (entered_tx, entered) = oneshot::channel();
     let (open, gate) = oneshot::channel();
     let asker = slow.clone();
@@ -128,11 +148,19 @@ async fn stop_lets_a_concurrent_async_handler_finish_too() {
         .await
         .unwrap();
     slow.stop();
+    within(PROMPTLY, "the agent to be stopping", async {
+        while slow.status() != AgentStatus::Stopping {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(!done.load(Ordering::SeqCst));
     open.send(()).unwrap();
     assert_eq!(
         within(PROMPTLY, "the reply", reply).await.unwrap().unwrap(),
         8
     );
+    assert!(done.load(Ordering::SeqCst), "the handler ran to its end");
     assert_eq!(
         within(PROMPTLY, "the end", slow.stopped()).await,
         ExitReason::Shutdown
@@ -146,8 +174,13 @@ async fn a_handler_still_awaiting_at_the_shutdown_timeout_is_abandoned_and_the_e
     let swarm = swarm(Duration::from_millis(50), &probe);
     let done = Arc::new(AtomicBool::new(false));
     let flag = done.clone();
+    let hooked = Arc::new(AtomicBool::new(false));
+    let hook = hooked.clone();
     let slow = swarm
-        .spawn("slow", move || Slow { done: flag.clone() })
+        .spawn("slow", move || Slow {
+            done: flag.clone(),
+            hooked: hook.clone(),
+        })
         .await
         .unwrap();
     let (entered_tx, entered) = oneshot::channel();
@@ -167,6 +200,7 @@ async fn a_handler_still_awaiting_at_the_shutdown_timeout_is_abandoned_and_the_e
         Err(AskError::Closed { .. })
     ));
     assert!(!done.load(Ordering::SeqCst));
+    assert!(hooked.load(Ordering::SeqCst), "the stopping hooks ran");
     swarm.shutdown().await.unwrap();
 }
 
@@ -190,10 +224,18 @@ async fn swarm_shutdown_waits_for_an_async_handler_and_reports_one_that_never_fi
     within(PROMPTLY, "the second handler to start", entered)
         .await
         .unwrap();
-    open.send(()).unwrap();
+    // Opened once the shutdown is under way: it waits for the handler.
+    let stopping = finishing.clone();
+    let opener = tokio::spawn(async move {
+        while stopping.status() != AgentStatus::Stopping {
+            tokio::task::yield_now().await;
+        }
+        open.send(()).unwrap();
+    });
     let report = within(PROMPTLY, "the shutdown", swarm.shutdown())
         .await
         .unwrap();
+    opener.await.unwrap();
     assert_eq!(finished.await.unwrap().unwrap(), 8);
     assert!(matches!(
         abandoned.await.unwrap(),
@@ -214,9 +256,15 @@ async fn swarm_shutdown_waits_for_an_async_handler_and_reports_one_that_never_fi
 async fn a_supervised_child_gets_its_own_shutdown_timeout_to_finish_an_async_handler() {
     let probe = DeadLetterProbe::new();
     let swarm = swarm(PROMPTLY, &probe);
+    let hooked = Arc::new(AtomicBool::new(false));
+    let hook = hooked.clone();
+    let slow = move || Slow {
+        hooked: hook.clone(),
+        ..Slow::default()
+    };
     let root = swarm
         .supervisor("root")
-        .child(ChildSpec::new("slow", Slow::default).shutdown_timeout(Duration::from_millis(50)))
+        .child(ChildSpec::new("slow", slow).shutdown_timeout(Duration::from_millis(50)))
         .start()
         .await
         .unwrap();
@@ -232,6 +280,10 @@ async fn a_supervised_child_gets_its_own_shutdown_timeout_to_finish_an_async_han
     let forced: Vec<_> = report.forced.iter().map(|name| name.as_str()).collect();
     assert_eq!(forced, ["slow"]);
     assert_eq!(slow.stopped().await, ExitReason::Killed);
+    assert!(
+        hooked.load(Ordering::SeqCst),
+        "a forced stop runs the hooks"
+    );
     assert!(matches!(
         abandoned.await.unwrap(),
         Err(AskError::Closed { .. })

@@ -104,3 +104,24 @@ async fn an_agent_that_reports_heartbeats_is_unhealthy_when_silent_and_recovers_
     assert!(!registry.heartbeat("nobody"));
     swarm.shutdown().await.unwrap();
 }
+
+#[agentix::test]
+async fn a_heartbeat_of_any_length_up_to_duration_max_is_taken_and_the_registry_runs() {
+    for every in [Duration::ZERO, Duration::from_secs(u64::MAX), Duration::MAX] {
+        let swarm = Swarm::start(SwarmConfig::default().arbiters(1)).unwrap();
+        let config = RegistryConfig::default().heartbeat(every);
+        let registry = RegistryRef::start_with(&swarm, config).await.unwrap();
+        let worker = swarm.spawn("worker", Worker::default).await.unwrap();
+        registry
+            .register(Registration::new(&worker).capability("job"))
+            .await
+            .unwrap();
+        assert!(registry.lookup::<Worker>("worker").is_ok(), "{every:?}");
+        assert_eq!(
+            registry.agent().restarts(),
+            0,
+            "{every:?}: the registry did not fail"
+        );
+        swarm.shutdown().await.unwrap();
+    }
+}

@@ -147,6 +147,49 @@ impl<A: actix::Actor<Context = Self>> AgentContext<A> {
     }
 }
 
+impl<A: actix::Actor<Context = Self>> AgentContext<A> {
+    /// Spawns the future of a concurrent handler: beside the mailbox, like
+    /// any spawned future, but counted like a waited one, so that a stop
+    /// lets it finish.
+    pub(crate) fn spawn_awaited<F>(&mut self, fut: F)
+    where
+        F: ActorFuture<A, Output = ()> + 'static,
+    {
+        self.core.replies_pending += 1;
+        self.spawn(Awaited { fut });
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future a stop lets finish, counted in `Core::replies_pending`
+    /// until it completes (a restart drops it and resets the count).
+    struct Awaited<F> {
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<A, F> ActorFuture<A> for Awaited<F>
+where
+    A: actix::Actor<Context = AgentContext<A>>,
+    F: ActorFuture<A>,
+{
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        act: &mut A,
+        ctx: &mut AgentContext<A>,
+        task: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let polled = self.project().fut.poll(act, ctx, task);
+        if polled.is_ready() {
+            ctx.core.replies_pending = ctx.core.replies_pending.saturating_sub(1);
+        }
+        polled
+    }
+}
+
 impl<A: Agent> AgentContext<A> {
     /// An untyped-method reference to this agent (restart-stable).
     pub fn agent_ref(&self) -> AgentRef<A> {
@@ -193,11 +236,14 @@ impl<A: actix::Actor<Context = Self>> AsyncContext<A> for AgentContext<A> {
         self.parts.spawn(crate::holding::Beside { fut })
     }
 
+    /// A future the agent waits for holds its mailbox, and a stop lets it
+    /// finish (up to the shutdown timeout): it is counted until it is done.
     fn wait<F>(&mut self, fut: F)
     where
         F: ActorFuture<A, Output = ()> + 'static,
     {
-        self.parts.wait(fut);
+        self.core.replies_pending += 1;
+        self.parts.wait(Awaited { fut });
     }
 
     /// actix checks this before taking each message from the mailbox, which

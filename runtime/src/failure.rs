@@ -122,11 +122,14 @@ pub enum ExitReason {
     /// The swarm, its supervisor or a caller of `stop()` asked it to stop,
     /// and it did, after the message it was handling finished.
     Shutdown,
-    /// It was asked to stop and did not finish within its shutdown timeout,
-    /// so it was stopped by force: the messages it was still handling (an
-    /// async handler awaiting, or a handler that never returned) were
-    /// abandoned, and their callers got
-    /// [`AskError::Closed`](crate::AskError::Closed). Never restarted.
+    /// It was asked to end and did not finish within its shutdown timeout,
+    /// so it was stopped by force: what it was still handling (an async
+    /// handler awaiting, a future in `ctx.wait`) was abandoned, and the
+    /// callers got [`AskError::Closed`](crate::AskError::Closed); its
+    /// stopping hooks ran. A stop for good is never followed by a restart;
+    /// an incarnation its supervisor ended this way for a group restart
+    /// (one-for-all, rest-for-one) is restarted as the group is, and its
+    /// `restarted` hook is told `Killed`.
     Killed,
     /// It panicked.
     Failed(Failure),

@@ -53,8 +53,6 @@ pub fn stopped<A: Agent>(act: &mut A, ctx: &mut AgentContext<A>) {
 /// `Supervised::restarting` of a derived agent: swap in the fresh state the
 /// agent's task built, then tell the new incarnation why it exists.
 pub fn restarting<A: Agent>(act: &mut A, ctx: &mut AgentContext<A>) {
-    // The old incarnation's futures are gone with it.
-    ctx.core.replies_pending = 0;
     if let Some(fresh) = ctx.core.fresh.take() {
         *act = fresh;
     }
@@ -144,23 +142,15 @@ where
                 let _ = tx.send(result);
             }
         };
-        let (fut, serial) = match self.0 {
-            Reply::Ready(result) => return reply(result),
-            Reply::Serial(fut) => (fut, true),
-            Reply::Concurrent(fut) => (fut, false),
-        };
-        // Counted while awaiting, so that a stop lets them finish; a restart
-        // drops them all and resets the count (`restarting`).
-        ctx.core.replies_pending += 1;
-        let settled = fut.map(move |result, _, ctx: &mut AgentContext<A>| {
-            ctx.core.replies_pending = ctx.core.replies_pending.saturating_sub(1);
-            reply(result);
-        });
-        if serial {
-            // `wait` holds the mailbox until the future completes.
-            ctx.wait(settled);
-        } else {
-            ctx.spawn(settled);
+        // Both counted while awaiting (`AgentContext::wait`), so that a
+        // stop lets them finish.
+        match self.0 {
+            Reply::Ready(result) => reply(result),
+            // `wait` holds the mailbox until the future completes: serial.
+            Reply::Serial(fut) => ctx.wait(fut.map(move |result, _, _| reply(result))),
+            Reply::Concurrent(fut) => {
+                ctx.spawn_awaited(fut.map(move |result, _, _| reply(result)));
+            }
         }
     }
 }

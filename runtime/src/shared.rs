@@ -258,8 +258,9 @@ impl AgentShared {
         self.raise(STOP);
     }
 
-    /// Stops the agent for good without its stopping hooks, at its task's
-    /// next poll (a handler that never returns cannot be interrupted).
+    /// Stops the agent for good at its task's next poll, abandoning the
+    /// handlers it awaits (its stopping hooks still run; a handler that
+    /// never returns cannot be interrupted).
     pub(crate) fn kill(&self) {
         self.raise(STOP | KILL);
     }

@@ -118,9 +118,20 @@ impl<A: Agent> Future for AgentTask<A> {
             }
             if this.shared.kill_requested() {
                 this.exit = Some((AgentStatus::Stopped, ExitReason::Killed));
-                if let Some(fut) = this.fut.as_mut() {
-                    // Marks the context stopped, so dropping it runs no hook.
-                    fut.ctx().terminate();
+                if this.phase == Phase::Running
+                    && let Some(fut) = this.fut.as_mut()
+                {
+                    // Abandons what it awaits (actix polls no future of a
+                    // stopping context), but its stopping hooks still run,
+                    // as at any other end. Between incarnations they ran.
+                    fut.ctx().stop();
+                    let held = crate::holding::key(&this.shared);
+                    let polled = crate::holding::holding(held, || {
+                        catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *fut).poll(cx)))
+                    });
+                    if let Err(payload) = polled {
+                        crate::failure::discard(payload);
+                    }
                 }
                 this.finish();
                 return Poll::Ready(());
@@ -291,6 +302,8 @@ impl<A: Agent> AgentTask<A> {
         }
         self.shared.set_status(AgentStatus::Restarting);
         self.phase = Phase::Running;
+        // actix drops the old incarnation's futures as it restarts.
+        fut.ctx().core.replies_pending = 0;
         match catch_unwind(AssertUnwindSafe(|| fut.restart())) {
             Ok(true) => true,
             Ok(false) => {

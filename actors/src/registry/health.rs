@@ -50,9 +50,11 @@ impl RegistryConfig {
     }
 
     /// How often health is checked, and how often an agent that reports
-    /// heartbeats must beat (default 1 s, at least 1 ms).
+    /// heartbeats must beat (default 1 s). Below 1 ms is taken as 1 ms;
+    /// above [`MAX_DURATION`](agentix_runtime::MAX_DURATION) (about 30
+    /// years, up to `Duration::MAX`) as that: never, in practice.
     pub fn heartbeat(mut self, every: Duration) -> Self {
-        self.heartbeat = every.max(Duration::from_millis(1));
+        self.heartbeat = every.clamp(Duration::from_millis(1), agentix_runtime::MAX_DURATION);
         self
     }
 }

@@ -306,12 +306,14 @@ impl<M> Unacked<M> {
     }
 
     /// Everything not acknowledged, for the dead letters when the
-    /// subscription ends.
+    /// subscription ends: a batch acknowledged one by one leaves only what
+    /// follows its handled prefix.
     pub(crate) fn abandon(&mut self) -> Vec<Envelope<M>> {
         let mut left = Vec::new();
         for flight in self.in_flight.drain(..) {
             if flight.cell.get() != Answer::Acked {
-                left.extend(flight.items.iter().cloned());
+                let done = flight.cell.progress().unwrap_or(0);
+                left.extend(flight.items.iter().skip(done).cloned());
             }
         }
         left.extend(self.retries.drain(..).map(|(_, item)| item));

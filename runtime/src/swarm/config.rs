@@ -99,8 +99,13 @@ impl SwarmConfig {
         self
     }
 
-    /// How long `shutdown` waits for agents to stop before dropping them with
-    /// their arbiter. Default 5 s.
+    /// How long `shutdown` waits for agents spawned without a supervisor to
+    /// stop before it stops them by force, and how long any such agent's
+    /// `stop()` lets the message it is handling finish (an async handler
+    /// awaiting, a future in `ctx.wait`) before abandoning it
+    /// ([`ExitReason::Killed`](crate::ExitReason::Killed)). A child's own is
+    /// [`ChildSpec::shutdown_timeout`](crate::ChildSpec::shutdown_timeout).
+    /// Default 5 s.
     ///
     /// Zero is [`ConfigError::ZeroTimeout`]; longer than
     /// [`MAX_DURATION`](crate::MAX_DURATION) (up to `Duration::MAX`) is

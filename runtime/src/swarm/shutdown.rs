@@ -121,7 +121,8 @@ impl Swarm {
                 Ok(_) => report.stopped.push(agent.name().clone()),
                 Err(_) => {
                     // Ends at its task's next poll, abandoning what it was
-                    // handling; one stuck in a handler goes with its arbiter.
+                    // handling (its hooks run); one stuck in a sync handler
+                    // goes with its arbiter.
                     agent.kill();
                     report.forced.push(agent.name().clone());
                 }

@@ -107,3 +107,15 @@ async fn a_batch_acknowledged_one_by_one_retries_only_from_where_it_failed() {
     );
     assert_eq!(unacked.held(), 0);
 }
+
+#[test]
+fn an_ended_subscription_gives_up_only_what_follows_the_handled_prefix() {
+    let mut unacked = Unacked::new(policy());
+    let cell = Arc::new(AckCell::default());
+    unacked.sent(cell.clone(), items(&[1, 2, 3, 4]), Instant::now());
+    let whole = Arc::new(AckCell::default());
+    unacked.sent(whole, items(&[5]), Instant::now());
+    cell.handled(2);
+    let left: Vec<_> = unacked.abandon().iter().map(|e| e.id()).collect();
+    assert_eq!(left, [3, 4, 5], "1 and 2 were handled: never given up");
+}

@@ -12,6 +12,9 @@ use crate::{
     supervision::{ErasedChild, children::ChildEntry, core::SupervisorCore, layers::layers},
 };
 
+/// How long a stop waits for a killed child to end before going on.
+const KILL_SETTLES: Duration = Duration::from_millis(100);
+
 /// A child as an operation sees it, cloned out of the table.
 #[derive(Clone)]
 pub(crate) struct Snapshot {
@@ -201,6 +204,10 @@ pub(crate) async fn stop_in_order(core: &SupervisorCore, children: &[Snapshot]) 
                     "child did not stop in time; stopping it by force"
                 );
                 child.shared.kill();
+                // Ends at its task's next poll, which frees its name: wait
+                // briefly, so a re-add of the same id right after works.
+                // One stuck in a sync handler keeps it until it returns.
+                let _ = tokio::time::timeout(KILL_SETTLES, child.shared.ended()).await;
                 report.forced.push(child.id.clone());
             }
         }
