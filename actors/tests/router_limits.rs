@@ -20,18 +20,18 @@ use agentix::{
 use support::{probe, receive};
 use tokio::sync::{mpsc, oneshot};
 
-/// Holds its arbiter's thread when told: nothing else there runs, the
-/// router included.
+/// Holds its arbiter's thread until released: nothing else there runs,
+/// the router included.
 #[derive(Agent, Default)]
 struct Hog;
 
 #[handlers]
 impl Hog {
     #[handle]
-    fn hold(&mut self, holding: oneshot::Sender<()>, millis: u64) {
+    fn hold(&mut self, holding: oneshot::Sender<()>, release: std::sync::mpsc::Receiver<()>) {
         let _ = holding.send(());
         // Blocking on purpose: this is the busy router's mailbox wait.
-        std::thread::sleep(Duration::from_millis(millis));
+        let _ = release.recv();
     }
 }
 
@@ -74,18 +74,22 @@ async fn ttl_counts_from_publish_not_from_routing() {
     router.subscribe("t", &sub).await.unwrap();
     let hog = swarm.spawn("hog", Hog::default).await.unwrap();
     let (holding, held) = oneshot::channel();
-    // The router waits out the hold: its mailbox time is well past the
-    // ttl, with room for a slow test thread.
+    let (release, hold_until) = std::sync::mpsc::channel();
     hog.tell(Hold {
         holding,
-        millis: 100,
+        release: hold_until,
     })
     .unwrap();
     held.await.expect("the hog holds the arbiter");
-    router
-        .send(Publish::new(topic(), 1).ttl(Duration::from_millis(20)))
-        .unwrap();
+    let ttl = Duration::from_millis(20);
+    let published = std::time::Instant::now();
+    router.send(Publish::new(topic(), 1).ttl(ttl)).unwrap();
     router.send(Publish::new(topic(), 2)).unwrap();
+    // The router takes them only once the ttl has passed in its mailbox.
+    while published.elapsed() <= ttl {
+        tokio::task::yield_now().await;
+    }
+    release.send(()).unwrap();
     assert_eq!(receive(&mut rx, 1).await, [[2]], "only the one without ttl");
     assert_eq!(kept(&router, UndeliveredReason::Expired).await, [1]);
     swarm.shutdown().await.unwrap();

@@ -38,9 +38,11 @@ enum State {
 }
 
 impl Deadline {
+    /// `after` must be saturated already (an agent's ask timeout is, when
+    /// it is spawned): this is on the path of every ask.
     pub(crate) fn new(after: Duration) -> Self {
         Self {
-            after: saturate(after),
+            after,
             state: State::Unarmed,
         }
     }
