@@ -257,3 +257,50 @@ async fn a_panic_in_the_factory_fails_the_spawn_with_the_panic_text() {
     assert_eq!(failure.panic_text(), "factory broke");
     swarm.shutdown().await.unwrap();
 }
+
+/// The lifecycle events published for `agent`, in order, until it stopped.
+async fn events_until_stopped(events: &mut agentix::Events, agent: &str) -> Vec<&'static str> {
+    let mut seen = Vec::new();
+    loop {
+        let event = support::next_event(events, "the agent's events", |e| {
+            e.agent().as_str() == agent
+        })
+        .await;
+        let kind = match event.event() {
+            Event::Started => "started",
+            Event::Failed { .. } => "failed",
+            Event::Stopped { .. } => "stopped",
+            _ => "other",
+        };
+        seen.push(kind);
+        if kind == "stopped" {
+            return seen;
+        }
+    }
+}
+
+#[agentix::test]
+async fn a_failed_first_start_publishes_failed_then_stopped_whether_the_factory_or_the_hook_panicked()
+ {
+    let swarm = swarm().await;
+    let mut events = swarm.events();
+    let spawned = swarm
+        .spawn("unbuildable", || -> Volatile { panic!("factory broke") })
+        .await;
+    assert!(spawned.is_err());
+    assert_eq!(
+        events_until_stopped(&mut events, "unbuildable").await,
+        ["failed", "stopped"]
+    );
+    assert!(
+        swarm
+            .spawn("no-config", FailsToStart::default)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        events_until_stopped(&mut events, "no-config").await,
+        ["failed", "stopped"]
+    );
+    swarm.shutdown().await.unwrap();
+}

@@ -65,6 +65,9 @@ pub enum EventType {
     Unhealthy,
     /// A registered agent recovered.
     Recovered,
+    /// A lifecycle event of a kind this monitor does not name (one added to
+    /// the runtime later): never counted as one of the kinds above.
+    Other,
 }
 
 /// An event a handler receives.
@@ -87,7 +90,8 @@ impl MonitorEvent {
                 Event::Restarted { .. } => EventType::Restarted,
                 Event::Escalated { .. } => EventType::Escalated,
                 Event::Stopped { .. } => EventType::Stopped,
-                _ => EventType::GaveUp,
+                Event::GaveUp { .. } => EventType::GaveUp,
+                _ => EventType::Other,
             },
             Self::Health(event) if event.health == Health::Unhealthy => EventType::Unhealthy,
             Self::Health(_) => EventType::Recovered,

@@ -21,6 +21,7 @@ use agentix::actors::{
 };
 use agentix::prelude::*;
 use parking_lot::Mutex;
+use tokio::sync::oneshot;
 
 /// Handles each delivery on its own; panics on every `POISON`.
 #[derive(Agent)]
@@ -88,17 +89,38 @@ async fn spawn_subscriber<A: Agent>(
     (agent, handled, poisoned_batch)
 }
 
+/// Holds its arbiter's thread until released: the router and the
+/// subscriber beside it take nothing meanwhile.
+#[derive(Agent, Default)]
+struct Hog;
+
+#[handlers]
+impl Hog {
+    #[handle]
+    fn hold(&mut self, entered: oneshot::Sender<()>, until: std::sync::mpsc::Receiver<()>) {
+        let _ = entered.send(());
+        let _ = until.recv();
+    }
+}
+
 /// Publishes 0..200 and checks that only the poison was given up and every
 /// other message was handled exactly once.
 async fn only_the_poison_is_given_up(
+    swarm: &Swarm,
     router: &RouterRef<u64>,
     handled: &Handled,
     poisoned_batch: Option<&AtomicUsize>,
 ) {
-    // Published while the subscriber is busy, so they travel in batches.
+    // Published while the one arbiter is held, so they travel in batches.
+    let hog = swarm.spawn("hog", Hog::default).await.unwrap();
+    let (entered, holding) = oneshot::channel();
+    let (release, until) = std::sync::mpsc::channel();
+    hog.tell(Hold { entered, until }).unwrap();
+    holding.await.unwrap();
     for n in 0..200 {
         router.publish("work", n).unwrap();
     }
+    release.send(()).unwrap();
     let exhausted = UndeliveredFilter::all().reason(UndeliveredReason::RetriesExhausted);
     let done = agentix::testkit::eventually(Duration::from_secs(10), async || {
         handled.lock().len() == 199
@@ -149,7 +171,7 @@ async fn one_poison_message_is_the_only_one_given_up_when_deliveries_are_acknowl
         .subscribe_as("work", &careful, |batch| Take { batch }, at_least_once())
         .await
         .unwrap();
-    only_the_poison_is_given_up(&router, &handled, Some(&poisoned_batch)).await;
+    only_the_poison_is_given_up(&swarm, &router, &handled, Some(&poisoned_batch)).await;
     swarm.shutdown().await.unwrap();
 }
 
@@ -182,7 +204,7 @@ async fn handle_deliveries_acknowledges_each_delivery_so_only_the_poison_is_give
         .subscribe_as("work", &follower, |batch| batch, at_least_once())
         .await
         .unwrap();
-    only_the_poison_is_given_up(&router, &handled, None).await;
+    only_the_poison_is_given_up(&swarm, &router, &handled, None).await;
     swarm.shutdown().await.unwrap();
 }
 

@@ -18,7 +18,8 @@ mod message;
 mod parse;
 
 /// Method names of `AgentRef` and of the traits `<Agent>Ref` implements: an
-/// ask method with one of these names would shadow them.
+/// ask method with one of these names would shadow them. Kept in step with
+/// `runtime/src/address.rs` by `tests/reserved_names.rs`.
 const RESERVED: &[&str] = &[
     "tell",
     "tell_wait",
@@ -30,6 +31,8 @@ const RESERVED: &[&str] = &[
     "kind",
     "status",
     "restarts",
+    "activity",
+    "queued",
     "addr",
     "clone",
     "clone_from",

@@ -46,7 +46,7 @@ use crate::{AgentContext, AgentRef, ExitReason, Failure, Restart};
 /// ```
 pub trait Agent: Actor<Context = AgentContext<Self>> + Supervised + Lifecycle {
     /// The kind of agent: one label for every instance of the type, used in
-    /// errors, logs and (later) metrics. Follows the rules of [`AgentName`](crate::AgentName).
+    /// errors, logs and metrics. Follows the rules of [`AgentName`](crate::AgentName).
     const KIND: &'static str;
 
     /// Mailbox capacity; `None` takes the swarm's default.

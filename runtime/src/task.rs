@@ -24,6 +24,7 @@ use crate::{
     dead_letter,
     restart::RestartHistory,
     shared::{AgentShared, Directive},
+    start_latch::StartSlot,
     supervision::{ChildExit, Link},
 };
 
@@ -340,22 +341,42 @@ impl<A: Agent> AgentTask<A> {
                 }
             });
         }
-        // Leave the swarm's roster before waking waiters, so whoever awaited
-        // the end sees the agent gone from it too.
-        if let Some(on_end) = self.on_end.take() {
-            on_end();
-        }
-        self.shared.retire();
-        self.shared.leave_roster();
-        // Never started: the spawner learns why from here.
-        if let Some(tx) = never_started {
-            tx.report(Err(reason.clone()));
-        }
-        self.shared.publish(Event::Stopped {
-            reason: reason.clone(),
-        });
-        self.shared.end(status, reason);
+        end_for_good(
+            &self.shared,
+            self.on_end.take(),
+            never_started,
+            status,
+            reason,
+        );
     }
+}
+
+/// The one end of every agent, whether its task ran or its first factory
+/// call failed: the end hook, its counts handed to its kind, out of the
+/// roster, the spawner told if it never started, `Stopped` published, and
+/// then the waiters woken.
+pub(crate) fn end_for_good(
+    shared: &AgentShared,
+    on_end: Option<Box<dyn FnOnce() + Send>>,
+    never_started: Option<StartSlot>,
+    status: AgentStatus,
+    reason: ExitReason,
+) {
+    // Leave the swarm's roster before waking waiters, so whoever awaited
+    // the end sees the agent gone from it too.
+    if let Some(on_end) = on_end {
+        on_end();
+    }
+    shared.retire();
+    shared.leave_roster();
+    // Never started: the spawner learns why from here.
+    if let Some(tx) = never_started {
+        tx.report(Err(reason.clone()));
+    }
+    shared.publish(Event::Stopped {
+        reason: reason.clone(),
+    });
+    shared.end(status, reason);
 }
 
 impl<A: Agent> Drop for AgentTask<A> {

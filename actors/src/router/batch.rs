@@ -62,6 +62,9 @@ impl<M> Batch<M> {
     /// again with it without counting an attempt. So one message that
     /// always fails (a poison message) is the only one given up as
     /// `RetriesExhausted`. Acknowledging all of them acknowledges the batch.
+    /// `ack_first(0)` before handling any says the batch is acknowledged
+    /// this way, so that a failure on its first delivery also counts
+    /// against that one alone ([`handle_each`](Self::handle_each) does it).
     /// Under at-most-once it does nothing.
     pub fn ack_first(&self, count: usize) {
         if let Some(cell) = &self.ack {
@@ -116,6 +119,9 @@ impl<M> Batch<M> {
     /// # Ok(()) }
     /// ```
     pub fn handle_each(&self, mut handle: impl FnMut(&Envelope<M>)) {
+        // Per delivery from the start: a panic on the first one (a poison
+        // message retried at the head of its batch) counts against it alone.
+        self.ack_first(0);
         for (done, delivery) in self.deliveries.iter().enumerate() {
             handle(delivery);
             self.ack_first(done + 1);
@@ -174,4 +180,45 @@ impl<M> fmt::Debug for Batch<M> {
 
 impl<M: Send + Sync + 'static> actix::Message for Batch<M> {
     type Result = ();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        panic::{AssertUnwindSafe, catch_unwind},
+        sync::Arc,
+    };
+
+    use super::*;
+    use crate::router::{Topic, ack::Answer};
+
+    fn batch(ids: &[u64], cell: &Arc<AckCell>) -> Batch<u64> {
+        let topic = Topic::new("t").unwrap();
+        let deliveries = ids
+            .iter()
+            .map(|id| Envelope::new(*id, topic.clone(), Arc::new(*id)))
+            .collect();
+        Batch::new(deliveries, Some(cell.clone()), None, None)
+    }
+
+    #[test]
+    fn handle_each_tracks_from_the_start_so_a_panic_on_the_first_delivery_counts_it_alone() {
+        let cell = Arc::new(AckCell::default());
+        let poisoned = batch(&[1, 2, 3], &cell);
+        let outcome = catch_unwind(AssertUnwindSafe(move || {
+            poisoned.handle_each(|_| panic!("poison"));
+        }));
+        assert!(outcome.is_err());
+        assert_eq!(cell.get(), Answer::Failed, "dropped unanswered");
+        assert_eq!(cell.progress(), Some(0), "none handled, but tracked");
+    }
+
+    #[test]
+    fn handle_each_acknowledges_a_batch_it_got_through() {
+        let cell = Arc::new(AckCell::default());
+        let mut seen = Vec::new();
+        batch(&[1, 2], &cell).handle_each(|delivery| seen.push(*delivery.payload()));
+        assert_eq!(seen, [1, 2]);
+        assert_eq!(cell.get(), Answer::Acked);
+    }
 }

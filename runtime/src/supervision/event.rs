@@ -1,5 +1,5 @@
 //! Lifecycle events: what happens to agents and supervisors, published to
-//! anyone who subscribes (tests with a probe, later the monitor).
+//! anyone who subscribes (the monitor, tests with a probe).
 
 use std::{fmt, sync::Arc, time::Duration};
 

@@ -10,7 +10,7 @@ use actix::dev::channel::AddressReceiver;
 
 use super::{AgentTask, Owner, Phase};
 use crate::{
-    Agent, AgentContext, AgentStatus, During, ExitReason, Failure, Intensity, Restart,
+    Agent, AgentContext, AgentStatus, During, Event, ExitReason, Failure, Intensity, Restart,
     context::Core, dead_letter, shared::AgentShared, start_latch::StartSlot, supervision::Link,
 };
 
@@ -101,14 +101,11 @@ impl<A: Agent> Launch<A> {
                 let reason = ExitReason::Failed(failure);
                 let started_tx = ctx.core.started_tx.take();
                 dead_letter::draining(shared.name(), &shared.dead_letters, || drop(ctx));
-                if let Some(on_end) = on_end {
-                    on_end();
-                }
-                shared.leave_roster();
-                if let Some(tx) = started_tx {
-                    tx.report(Err(reason.clone()));
-                }
-                shared.end(AgentStatus::Failed, reason);
+                // As a panic in the first `started` hook: failed, then ended.
+                shared.publish(Event::Failed {
+                    reason: reason.clone(),
+                });
+                super::end_for_good(&shared, on_end, started_tx, AgentStatus::Failed, reason);
             }
         }
     }

@@ -119,3 +119,22 @@ fn an_ended_subscription_gives_up_only_what_follows_the_handled_prefix() {
     let left: Vec<_> = unacked.abandon().iter().map(|e| e.id()).collect();
     assert_eq!(left, [3, 4, 5], "1 and 2 were handled: never given up");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_failing_on_its_first_delivery_counts_it_alone_once_tracked() {
+    let mut unacked = Unacked::new(policy());
+    let cell = Arc::new(AckCell::default());
+    unacked.sent(cell.clone(), items(&[1, 2, 3]), Instant::now());
+    cell.handled(0);
+    cell.answer(false);
+    let checked = unacked.check(Instant::now());
+    assert_eq!((checked.acked, checked.failed), (0, 1));
+    tokio::time::advance(Duration::from_millis(10)).await;
+    let again: Vec<_> = unacked
+        .check(Instant::now())
+        .again
+        .iter()
+        .map(|e| (e.id(), e.attempt()))
+        .collect();
+    assert_eq!(again, [(1, 2), (2, 1), (3, 1)]);
+}
