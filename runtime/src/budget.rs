@@ -15,12 +15,25 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// How long an agent's turn on its arbiter lasts at most, give or take a
-/// few messages, when its budget of messages
+/// How long an agent's turn on its arbiter lasts at most by default, give
+/// or take a few messages, when its budget of messages
 /// ([`SwarmConfig::budget`](crate::SwarmConfig::budget)) does not end it
-/// first. A single handler that runs longer holds the thread for as long
-/// as it runs.
+/// first; a swarm sets its own with
+/// [`SwarmConfig::turn_slice`](crate::SwarmConfig::turn_slice). A single
+/// handler that runs longer holds the thread for as long as it runs.
 pub const TURN_SLICE: Duration = Duration::from_micros(50);
+
+thread_local! {
+    /// The turn slice of the swarm whose arbiter this thread is
+    /// ([`SwarmConfig::turn_slice`](crate::SwarmConfig::turn_slice)): read
+    /// only when a turn looks at the clock.
+    static SLICE: Cell<Duration> = const { Cell::new(TURN_SLICE) };
+}
+
+/// Sets the turn slice of agents on this thread (an arbiter, at its start).
+pub(crate) fn set_slice(slice: Duration) {
+    SLICE.set(slice);
+}
 
 /// Messages of a turn before its first look at the clock.
 pub(crate) const FIRST_LOOK: usize = 4;
@@ -105,13 +118,14 @@ impl Turn {
             }
             Some((since, at)) => {
                 let elapsed = now.saturating_duration_since(since);
-                if elapsed >= TURN_SLICE {
+                let slice = SLICE.get();
+                if elapsed >= slice {
                     self.over.set(true);
                     return;
                 }
                 // Where the slice ends at the pace so far.
                 let per_message = elapsed.as_nanos() / (taken - at).max(1) as u128;
-                let rest = (TURN_SLICE - elapsed).as_nanos();
+                let rest = (slice - elapsed).as_nanos();
                 let ahead = rest.checked_div(per_message).unwrap_or(u128::MAX);
                 usize::try_from(ahead).unwrap_or(usize::MAX)
             }
@@ -166,6 +180,20 @@ mod tests {
         // says; the rest depends on the pace (and on how busy the machine is).
         assert!(taken >= 4 * FIRST_LOOK, "{taken}");
         assert!(taken <= 100_000, "{taken}");
+    }
+
+    #[test]
+    fn the_thread_s_turn_slice_decides_when_expensive_messages_end_a_turn() {
+        // Each test runs on a thread of its own: the setting stays here.
+        set_slice(Duration::from_secs(3600));
+        let turn = Turn::new(64);
+        let taken = run(&turn, || std::thread::sleep(Duration::from_micros(5)));
+        assert_eq!(taken, 64, "a slice of an hour leaves it to the budget");
+        set_slice(Duration::from_micros(1));
+        turn.start();
+        let taken = run(&turn, || std::thread::sleep(Duration::from_micros(5)));
+        assert!(taken <= 4 * FIRST_LOOK, "{taken}");
+        set_slice(TURN_SLICE);
     }
 
     #[test]

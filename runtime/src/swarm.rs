@@ -96,7 +96,7 @@ impl Swarm {
     /// Validates `config` and starts the arbiters.
     pub fn start(config: SwarmConfig) -> Result<Self, ConfigError> {
         config.validate()?;
-        let pool = ArbiterPool::start(config.arbiter_count())?;
+        let pool = ArbiterPool::start(config.arbiter_count(), config.turn_slice)?;
         Ok(Self {
             inner: Arc::new(SwarmInner {
                 events: EventBus::new(config.event_buffer),

@@ -3,6 +3,7 @@
 use std::{
     sync::atomic::{AtomicUsize, Ordering},
     thread::ThreadId,
+    time::Duration,
 };
 
 use actix_rt::{Arbiter, ArbiterHandle, System};
@@ -21,7 +22,7 @@ pub(crate) struct ArbiterPool {
 impl ArbiterPool {
     /// Starts `count` arbiters; fails cleanly outside an actix system or
     /// when a thread cannot be started (already started ones are stopped).
-    pub(crate) fn start(count: usize) -> Result<Self, ConfigError> {
+    pub(crate) fn start(count: usize, turn_slice: Duration) -> Result<Self, ConfigError> {
         if System::try_current().is_none() {
             return Err(ConfigError::NoSystem);
         }
@@ -40,6 +41,7 @@ impl ArbiterPool {
             // Learn the thread's id, to refuse a shutdown from inside the pool.
             let (tx, rx) = std::sync::mpsc::channel();
             arbiter.spawn_fn(move || {
+                crate::budget::set_slice(turn_slice);
                 let _ = tx.send(std::thread::current().id());
             });
             match rx.recv() {

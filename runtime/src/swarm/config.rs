@@ -44,6 +44,7 @@ pub struct SwarmConfig {
     pub(crate) dead_letters: Arc<dyn DeadLetterSink>,
     pub(crate) event_buffer: usize,
     pub(crate) budget: usize,
+    pub(crate) turn_slice: Duration,
 }
 
 impl Default for SwarmConfig {
@@ -58,6 +59,7 @@ impl Default for SwarmConfig {
             dead_letters: Arc::new(DeadLetterLog::default()),
             event_buffer: 4096,
             budget: DEFAULT_BUDGET,
+            turn_slice: crate::TURN_SLICE,
         }
     }
 }
@@ -177,6 +179,29 @@ impl SwarmConfig {
         self
     }
 
+    /// How long an agent's turn may take before it yields its arbiter
+    /// thread to the agents ready behind it, when its budget of messages
+    /// ([`budget`](Self::budget)) does not end it first. Default
+    /// [`TURN_SLICE`](crate::TURN_SLICE), 50 µs. Longer turns switch less
+    /// and make neighbours wait longer; a turn is checked against it only
+    /// every few messages, so it is a target, not a bound. Zero is
+    /// [`ConfigError::ZeroTimeout`]; longer than
+    /// [`MAX_DURATION`](crate::MAX_DURATION) is taken as that (turns then
+    /// end by the budget alone, which is how `benches/instructions.rs` keeps
+    /// valgrind's slowness from ending them).
+    ///
+    /// ```
+    /// use agentix::SwarmConfig;
+    /// use std::time::Duration;
+    ///
+    /// assert!(SwarmConfig::default().turn_slice(Duration::from_micros(200)).validate().is_ok());
+    /// assert!(SwarmConfig::default().turn_slice(Duration::ZERO).validate().is_err());
+    /// ```
+    pub fn turn_slice(mut self, slice: Duration) -> Self {
+        self.turn_slice = saturate(slice);
+        self
+    }
+
     /// Where dead letters go. Default: a [`DeadLetterLog`].
     pub fn dead_letters(mut self, sink: Arc<dyn DeadLetterSink>) -> Self {
         self.dead_letters = sink;
@@ -209,6 +234,7 @@ impl SwarmConfig {
             ("ask_timeout", self.ask_timeout),
             ("start_timeout", self.start_timeout),
             ("shutdown_timeout", self.shutdown_timeout),
+            ("turn_slice", self.turn_slice),
         ] {
             check_timeout(setting, value)?;
         }
@@ -258,6 +284,7 @@ impl fmt::Debug for SwarmConfig {
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("intensity", &self.intensity)
             .field("budget", &self.budget)
+            .field("turn_slice", &self.turn_slice)
             .finish_non_exhaustive()
     }
 }
