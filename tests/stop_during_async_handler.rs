@@ -71,6 +71,14 @@ impl Slow {
     }
 }
 
+/// Waits until `agent` is stopping: asked to stop, still finishing.
+async fn until_stopping(agent: &AgentRef<Slow>) {
+    let stopping =
+        agentix::testkit::eventually(PROMPTLY, async || agent.status() == AgentStatus::Stopping)
+            .await;
+    assert!(stopping, "the agent never started stopping");
+}
+
 fn swarm(shutdown_timeout: Duration, probe: &Arc<DeadLetterProbe>) -> Swarm {
     Swarm::start(
         SwarmConfig::default()
@@ -104,12 +112,7 @@ async fn stop_lets_a_serial_async_handler_finish_and_its_caller_gets_the_reply()
     slow.tell(Ping).unwrap();
     slow.stop();
     // Stopping, not stopped: the handler still awaits its gate.
-    within(PROMPTLY, "the agent to be stopping", async {
-        while slow.status() != AgentStatus::Stopping {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    until_stopping(&slow).await;
     assert!(!done.load(Ordering::SeqCst));
     open.send(()).unwrap();
     assert_eq!(
@@ -148,12 +151,7 @@ async fn stop_lets_a_concurrent_async_handler_finish_too() {
         .await
         .unwrap();
     slow.stop();
-    within(PROMPTLY, "the agent to be stopping", async {
-        while slow.status() != AgentStatus::Stopping {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    until_stopping(&slow).await;
     assert!(!done.load(Ordering::SeqCst));
     open.send(()).unwrap();
     assert_eq!(
@@ -226,10 +224,8 @@ async fn swarm_shutdown_waits_for_an_async_handler_and_reports_one_that_never_fi
         .unwrap();
     // Opened once the shutdown is under way: it waits for the handler.
     let stopping = finishing.clone();
-    let opener = tokio::spawn(async move {
-        while stopping.status() != AgentStatus::Stopping {
-            tokio::task::yield_now().await;
-        }
+    let opener = tokio::task::spawn_local(async move {
+        until_stopping(&stopping).await;
         open.send(()).unwrap();
     });
     let report = within(PROMPTLY, "the shutdown", swarm.shutdown())

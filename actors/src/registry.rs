@@ -34,7 +34,7 @@ mod entry;
 mod handle;
 mod health;
 mod index;
-mod label;
+pub(crate) mod label;
 mod select;
 
 pub use actor::Registry;

@@ -82,13 +82,8 @@ fn counter(
 }
 
 async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while !done() {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
+    let reached = agentix::testkit::eventually(Duration::from_secs(10), async || done()).await;
+    assert!(reached, "timed out waiting for {what}");
 }
 
 #[agentix::test]
@@ -204,13 +199,11 @@ async fn a_drop_oldest_subscriber_gets_the_freshest_messages_after_a_stall() {
     .await;
     assert!(overflow().await > 0, "the stall overflowed the queue");
     let _ = open.send(());
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while seen.load(Ordering::Relaxed) + overflow().await < MESSAGES {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+    let accounted = agentix::testkit::eventually(Duration::from_secs(10), async || {
+        seen.load(Ordering::Relaxed) + overflow().await >= MESSAGES
     })
-    .await
-    .expect("every message received or counted as dropped");
+    .await;
+    assert!(accounted, "every message received or counted as dropped");
     let payloads = payloads.unwrap().lock().clone();
     let freshest = MESSAGES - QUEUE as u64;
     let stale = payloads.iter().filter(|n| **n <= freshest).count();

@@ -23,17 +23,7 @@ pub struct Label(Arc<str>);
 impl Label {
     /// Validates `label`.
     pub fn new(label: &str) -> Result<Self, LabelError> {
-        let problem = if label.is_empty() {
-            Some(LabelProblem::Empty)
-        } else if label.len() > MAX_LABEL_LEN {
-            Some(LabelProblem::TooLong { len: label.len() })
-        } else {
-            label
-                .char_indices()
-                .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
-                .map(|(at, _)| LabelProblem::BadChar { at })
-        };
-        match problem {
+        match problem(label) {
             None => Ok(Self(Arc::from(label))),
             Some(problem) => Err(LabelError {
                 label: label.chars().take(MAX_LABEL_LEN + 16).collect(),
@@ -45,6 +35,20 @@ impl Label {
     /// The label as a string slice.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// What breaks the label rules in `text`, if anything: shared with the
+/// router's queue-group names, which follow the same rules.
+pub(crate) fn problem(text: &str) -> Option<LabelProblem> {
+    if text.is_empty() {
+        Some(LabelProblem::Empty)
+    } else if text.len() > MAX_LABEL_LEN {
+        Some(LabelProblem::TooLong { len: text.len() })
+    } else {
+        text.char_indices()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+            .map(|(at, _)| LabelProblem::BadChar { at })
     }
 }
 

@@ -4,26 +4,14 @@
 
 use std::fmt;
 
-/// The longest queue-group name, in bytes.
-pub const MAX_GROUP_NAME_LEN: usize = 64;
+use crate::registry::{LabelProblem, MAX_LABEL_LEN, label};
 
-/// What is wrong with a rejected queue-group name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GroupNameProblem {
-    /// The name is empty.
-    Empty,
-    /// Longer than [`MAX_GROUP_NAME_LEN`] bytes.
-    TooLong {
-        /// Its length in bytes.
-        len: usize,
-    },
-    /// A character outside `A-Z a-z 0-9 - _ . :` at this byte offset.
-    BadChar {
-        /// Byte offset of the character.
-        at: usize,
-    },
-}
+/// The longest queue-group name, in bytes: a registry label's.
+pub const MAX_GROUP_NAME_LEN: usize = MAX_LABEL_LEN;
+
+/// What is wrong with a rejected queue-group name: the registry label
+/// rules, so the same problems.
+pub type GroupNameProblem = LabelProblem;
 
 /// A queue-group name ([`SubscribeOptions::group`]) that the router
 /// refused, and why. A name is 1 to [`MAX_GROUP_NAME_LEN`] bytes of
@@ -74,16 +62,7 @@ impl std::error::Error for GroupNameError {}
 
 /// Checks a queue-group name.
 pub(crate) fn check(name: &str) -> Result<(), GroupNameError> {
-    let problem = if name.is_empty() {
-        Some(GroupNameProblem::Empty)
-    } else if name.len() > MAX_GROUP_NAME_LEN {
-        Some(GroupNameProblem::TooLong { len: name.len() })
-    } else {
-        name.char_indices()
-            .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
-            .map(|(at, _)| GroupNameProblem::BadChar { at })
-    };
-    match problem {
+    match label::problem(name) {
         None => Ok(()),
         // A 10 kB name is not copied whole into the error.
         Some(problem) => Err(GroupNameError {
