@@ -129,10 +129,44 @@ async fn a_panic_in_an_actor_future_handler_reaches_the_caller() {
 async fn a_panic_in_a_hand_written_handler_fails_only_that_agent_and_its_caller_sees_it_closed() {
     let swarm = swarm().await;
     let agent = swarm.spawn("volatile", Volatile::default).await.unwrap();
+    let mut events = swarm.events();
     let err = agent.call(RawCrash).await.unwrap_err();
     assert!(matches!(err, AskError::Closed { .. }), "{err:?}");
+    // The failure names the message even though the handler has no guard
+    // of its own: the panic unwinds to the agent's task, marked on the way.
+    let failed = support::next_event(&mut events, "the failure", |e| {
+        matches!(e.event(), Event::Failed { .. })
+    })
+    .await;
+    let Event::Failed {
+        reason: ExitReason::Failed(failure),
+    } = failed.event()
+    else {
+        panic!("{failed:?}")
+    };
+    assert_eq!(
+        failure.during(),
+        During::Handler {
+            message: std::any::type_name::<RawCrash>()
+        }
+    );
+    assert_eq!(failure.panic_text(), "hand-written handler panicked");
     assert_eq!(agent.ping().await.unwrap(), 1);
     assert_eq!(agent.restarts(), 1);
+    // A later panic outside any handler is not named after that message.
+    let (tx, mut reports) = mpsc::unbounded_channel();
+    let reporter = swarm
+        .spawn("reporter-after-raw", move || Reporter {
+            events: tx.clone(),
+        })
+        .await
+        .unwrap();
+    reporter.spawn_doomed_future().await.unwrap();
+    let report = within(PROMPTLY, "the restart", reports.recv())
+        .await
+        .unwrap();
+    assert!(report.contains("background work failed"), "{report}");
+    assert!(!report.contains("RawCrash"), "{report}");
     swarm.shutdown().await.unwrap();
 }
 

@@ -87,10 +87,13 @@ impl Turn {
     /// One message was taken out of the mailbox.
     #[inline]
     pub(crate) fn took(&self) {
-        let next = self.next.get().saturating_sub(1);
-        self.next.set(next);
-        if next == 0 {
+        // Compared before it is decremented: one branch, no saturation.
+        let next = self.next.get();
+        if next <= 1 {
+            self.next.set(0);
             self.stop();
+        } else {
+            self.next.set(next - 1);
         }
     }
 

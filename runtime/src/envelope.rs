@@ -2,14 +2,18 @@
 //!
 //! It replaces actix's `SyncEnvelopeProxy` (same single allocation) and adds
 //! what actix leaves out:
-//! - a panic in *any* handler, generated or hand-written, is caught here and
-//!   fails the agent instead of killing its task (generated handlers also
-//!   catch it themselves, to reply with the typed [`Failure`]);
+//! - a panic in *any* handler fails the agent instead of killing its task,
+//!   with one panic boundary per message: a generated handler catches its
+//!   own (to reply with the typed [`Failure`](crate::Failure)); a
+//!   hand-written one's unwinds to the agent's task, marked on the way
+//!   with the message it came from;
 //! - an envelope dropped with its message unhandled reports a dead letter;
 //! - taking a message out of the mailbox wakes the senders waiting for room
 //!   (once per wait: one load per message while nobody waits).
 
 use std::{
+    cell::Cell,
+    marker::PhantomData,
     panic::{AssertUnwindSafe, catch_unwind},
     time::Instant,
 };
@@ -23,7 +27,7 @@ use actix::{
 
 use crate::{
     Agent, AgentContext, CorrelationId, DeadLetter, DeadLetterReason, During, correlation,
-    dead_letter, fault,
+    dead_letter, fault, metrics::Watch,
 };
 
 pub(crate) struct AgentEnvelope<M: Message + Send + 'static> {
@@ -70,61 +74,81 @@ where
             );
             return;
         }
-        let timed = ctx.core.shared.count_handled();
-        let faulty = fault::before_handle(ctx);
+        let watch = ctx.core.shared.count_handled();
         // The common case stays plain: not one of the timed handlings, no
-        // id to carry (between handlings a thread has none), no subscriber
-        // wanting debug spans. The rest goes through `traced`, out of line,
-        // so this path keeps its size.
-        let plain = !timed && self.correlation.is_none() && !tracing::level_enabled!(Level::DEBUG);
-        let handled = if plain {
-            catch_unwind(AssertUnwindSafe(|| {
-                <A as Handler<M>>::handle(act, msg, ctx)
-            }))
+        // fault plan, no id to carry (between handlings a thread has none),
+        // no subscriber wanting debug spans. The rest goes through
+        // `watched`, out of line, so this path keeps its size.
+        if watch.is_plain() && self.correlation.is_none() && !tracing::level_enabled!(Level::DEBUG)
+        {
+            // No panic boundary here: a generated handler has its own (it
+            // replies with the typed failure), and a hand-written one's
+            // panic unwinds to the agent's task, which catches it once per
+            // turn and learns from `Unwinding` which message it was.
+            let unwinding = Unwinding::<M>::new();
+            let response = <A as Handler<M>>::handle(act, msg, ctx);
+            unwinding.passed();
+            response.handle(ctx, tx);
         } else {
-            traced(self.correlation, timed, act, msg, ctx)
-        };
-        if faulty {
-            fault::after_handle(ctx, std::any::type_name::<M>());
-        }
-        match handled {
-            Ok(response) => response.handle(ctx, tx),
-            Err(payload) => {
-                let during = During::Handler {
-                    message: std::any::type_name::<M>(),
-                };
-                ctx.fail_with_panic(during, &*payload);
-                crate::failure::discard(payload);
-                // `tx` drops here: the caller sees the agent closed. Generated
-                // handlers never get here; they reply with the failure.
-            }
+            watched(self.correlation, watch, act, msg, ctx, tx);
         }
     }
 }
 
-impl<M: Message + Send + 'static> Drop for AgentEnvelope<M> {
+thread_local! {
+    /// The message whose handler a panic unwound from, for the agent's
+    /// task to name it in the failure.
+    static UNWOUND: Cell<Option<&'static str>> = const { Cell::new(None) };
+}
+
+/// Marks the handling of an `M`: dropped only if the handler unwinds
+/// (`passed` forgets it otherwise, so the common case runs no code).
+struct Unwinding<M>(PhantomData<fn() -> M>);
+
+impl<M> Unwinding<M> {
+    #[inline(always)]
+    fn new() -> Self {
+        Self(PhantomData)
+    }
+
+    #[inline(always)]
+    fn passed(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl<M> Drop for Unwinding<M> {
     fn drop(&mut self) {
-        if let Some(msg) = self.msg.take() {
-            dead_letter::dropped_unhandled(msg);
-        }
+        UNWOUND.with(|unwound| unwound.set(Some(std::any::type_name::<M>())));
     }
 }
 
-/// Handles `msg` in a span naming the agent, the message type and the
-/// correlation id, with the id current for what the handler sends, and
-/// times it if `timed`.
+/// Which message's handler the panic that just reached the agent's task
+/// unwound from, if it came from a handler (it may have come from a
+/// lifecycle hook or a spawned future). Clears the mark.
+pub(crate) fn unwound_handler() -> Option<&'static str> {
+    UNWOUND.with(Cell::take)
+}
+
+/// Handles `msg` as `watch` says: timed, under a fault plan, and in a span
+/// naming the agent, the message type and the correlation id, with the id
+/// current for what the handler sends.
 #[inline(never)]
-fn traced<A, M>(
+fn watched<A, M>(
     id: Option<CorrelationId>,
-    timed: bool,
+    watch: Watch,
     act: &mut A,
     msg: M,
     ctx: &mut AgentContext<A>,
-) -> std::thread::Result<<A as Handler<M>>::Result>
-where
+    tx: Option<OneshotSender<M::Result>>,
+) where
     A: Agent + Handler<M>,
     M: Message + Send + 'static,
+    M::Result: Send,
 {
+    if watch.faulty() {
+        fault::before_handle(ctx);
+    }
     let span = tracing::debug_span!(
         target: "agentix",
         "handle",
@@ -136,16 +160,52 @@ where
     if let Some(id) = id {
         span.record("correlation", tracing::field::display(id));
     }
-    let start = timed.then(Instant::now);
+    let start = watch.timed().then(Instant::now);
     let handled = span.in_scope(|| {
         correlation::within(id, || {
-            catch_unwind(AssertUnwindSafe(|| {
-                <A as Handler<M>>::handle(act, msg, ctx)
-            }))
+            if watch.faulty() {
+                // Under a plan (tests only) the handling keeps a boundary
+                // of its own: the plan's after-step must run even when the
+                // handler panics.
+                catch_unwind(AssertUnwindSafe(|| {
+                    <A as Handler<M>>::handle(act, msg, ctx)
+                }))
+            } else {
+                let unwinding = Unwinding::<M>::new();
+                let response = <A as Handler<M>>::handle(act, msg, ctx);
+                unwinding.passed();
+                Ok(response)
+            }
         })
     });
     if let Some(start) = start {
         ctx.core.shared.kind.handling.record(start.elapsed());
     }
-    handled
+    if watch.faulty() {
+        fault::after_handle(ctx, std::any::type_name::<M>());
+    }
+    match handled {
+        Ok(response) => response.handle(ctx, tx),
+        Err(payload) => {
+            let during = During::Handler {
+                message: std::any::type_name::<M>(),
+            };
+            ctx.fail_with_panic(during, &*payload);
+            crate::failure::discard(payload);
+            // `tx` drops here: the caller sees the agent closed. Generated
+            // handlers never get here; they reply with the failure.
+        }
+    }
+}
+
+impl<M: Message + Send + 'static> Drop for AgentEnvelope<M> {
+    fn drop(&mut self) {
+        // Tested before taken: a handled envelope (the common case) is
+        // left as it is.
+        if self.msg.is_some()
+            && let Some(msg) = self.msg.take()
+        {
+            dead_letter::dropped_unhandled(msg);
+        }
+    }
 }

@@ -2,38 +2,31 @@
 //! something broken here.
 //!
 //! Without the `testkit` feature every hook is an empty inline function.
-//! With it and no plan installed, a hook costs one relaxed load of a
-//! process-wide count of installed plans; only when some swarm in the
-//! process has a plan does a hook look for its own swarm's (through the
-//! agent's roster) and match the agent by name.
+//! With it, the per-message hooks run only when the agent's kind flags
+//! say a plan is installed in its swarm (`metrics::FAULTY`, read in the
+//! same load as the metrics' flag, by senders and by the handling); the
+//! others cost one relaxed load of a process-wide count of installed
+//! plans. A hook that runs finds its swarm's plan (through the agent's
+//! roster) and matches the agent by name.
 
 #[cfg(feature = "testkit")]
 pub(crate) use active::{Active, installed, intercept, uninstalled};
 
 use crate::{Agent, AgentContext, shared::AgentShared};
 
-/// Before the agent's current message is handled (its count already taken):
-/// applies a delay, and arms a panic that the generated handler fires
-/// inside its panic guard. Whether [`after_handle`] has work to do: the
-/// one load of the switch per message is this one.
+/// Before the agent's current message is handled (its count already taken),
+/// when its kind's flags say a plan is installed in its swarm: applies a
+/// delay, and arms a panic that the generated handler fires inside its
+/// panic guard.
 #[inline(always)]
-pub(crate) fn before_handle<A: Agent>(ctx: &mut AgentContext<A>) -> bool {
+pub(crate) fn before_handle<A: Agent>(ctx: &mut AgentContext<A>) {
     #[cfg(feature = "testkit")]
-    {
-        let any = active::any();
-        if any {
-            active::before_handle(ctx);
-        }
-        any
-    }
+    active::before_handle(ctx);
     #[cfg(not(feature = "testkit"))]
-    {
-        let _ = ctx;
-        false
-    }
+    let _ = ctx;
 }
 
-/// After the handler returned, if [`before_handle`] said so: a panic still
+/// After the handler returned, as [`before_handle`] ran: a panic still
 /// armed means the handler was hand-written (generated ones fire it), so
 /// the agent fails now; a stop planned after this message is requested.
 #[inline(always)]

@@ -160,6 +160,41 @@ pub(crate) const OBSERVED: u8 = 1;
 /// In [`KindMetrics::flags`]: a fault plan is installed in the swarm.
 pub(crate) const FAULTY: u8 = 2;
 
+/// What one handling needs besides the handler (see
+/// [`AgentShared::count_handled`]): nothing, in the common case.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Watch(u8);
+
+impl Watch {
+    /// Out of line: an unobserved swarm without a fault plan never gets here.
+    #[inline(never)]
+    fn of(flags: u8, handled: u64) -> Self {
+        // `OBSERVED` stays only on a sampled handling.
+        let sampled = if handled.is_multiple_of(TIMING_EVERY) {
+            OBSERVED
+        } else {
+            0
+        };
+        Self(flags & (sampled | FAULTY))
+    }
+
+    /// Neither timed nor under a fault plan.
+    #[inline(always)]
+    pub(crate) fn is_plain(self) -> bool {
+        self.0 == 0
+    }
+
+    /// This handling is one of the timed samples.
+    pub(crate) fn timed(self) -> bool {
+        self.0 & OBSERVED != 0
+    }
+
+    /// A fault plan is installed in the agent's swarm.
+    pub(crate) fn faulty(self) -> bool {
+        self.0 & FAULTY != 0
+    }
+}
+
 /// The kinds of a swarm.
 #[derive(Debug, Default)]
 pub(crate) struct Kinds {
@@ -317,13 +352,18 @@ impl AgentShared {
         self.activity.store(seq.wrapping_add(1), Ordering::Relaxed);
     }
 
-    /// Counts one handled message; whether to time this one.
+    /// Counts one handled message; what else this handling needs, from one
+    /// load of the kind's flags: [`Watch::timed`] (one in [`TIMING_EVERY`]
+    /// while the swarm is observed) and [`Watch::faulty`] (a fault plan is
+    /// installed in the swarm).
     #[inline]
-    pub(crate) fn count_handled(&self) -> bool {
+    pub(crate) fn count_handled(&self) -> Watch {
         let handled = self.handled.load(Ordering::Relaxed) + 1;
         self.handled.store(handled, Ordering::Relaxed);
-        handled.is_multiple_of(TIMING_EVERY)
-            && self.kind.flags.load(Ordering::Relaxed) & OBSERVED != 0
+        match self.kind.flags.load(Ordering::Relaxed) {
+            0 => Watch(0),
+            flags => Watch::of(flags, handled),
+        }
     }
 
     pub(crate) fn handled(&self) -> u64 {

@@ -131,6 +131,7 @@ impl<A: Agent> Future for AgentTask<A> {
                         catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *fut).poll(cx)))
                     });
                     if let Err(payload) = polled {
+                        let _ = crate::envelope::unwound_handler();
                         crate::failure::discard(payload);
                     }
                 }
@@ -257,10 +258,17 @@ impl<A: Agent> AgentTask<A> {
                 }
                 Ok(Poll::Ready(())) => {}
                 Err(payload) => {
-                    fut.ctx().fail_with_panic(During::Lifecycle, &*payload);
+                    // A hand-written handler's panic comes here (the
+                    // envelope keeps no boundary of its own), named by the
+                    // mark it left on the way.
+                    let handler = crate::envelope::unwound_handler();
+                    let during =
+                        handler.map_or(During::Lifecycle, |message| During::Handler { message });
+                    fut.ctx().fail_with_panic(during, &*payload);
                     crate::failure::discard(payload);
-                    if !std::mem::replace(&mut self.panicked, true) {
-                        // Poll again so the stopping hooks run.
+                    // Poll again so the stopping hooks run; a handler's
+                    // panic counts as caught, as a generated one's is.
+                    if handler.is_some() || !std::mem::replace(&mut self.panicked, true) {
                         continue;
                     }
                     // Panicking while stopping too: the incarnation is over.
