@@ -171,23 +171,6 @@ impl Driver {
     }
 
     #[handle]
-    fn addr_asks(&mut self, sink: SinkRef, n: usize) -> impl Future<Output = Vec<u64>> + 'static {
-        async move {
-            let mut samples = Vec::with_capacity(n);
-            for _ in 0..n {
-                let start = Instant::now();
-                sink.addr()
-                    .send(Add { by: 1 })
-                    .await
-                    .expect("reply")
-                    .expect("ok");
-                samples.push(start.elapsed().as_nanos() as u64);
-            }
-            samples
-        }
-    }
-
-    #[handle]
     fn raw_asks(
         &mut self,
         sink: Addr<RawSink>,
@@ -262,16 +245,6 @@ async fn main() -> agentix::Result<()> {
         agentix.extend(driver.asks(near.clone(), ASKS / ROUNDS).await?);
         actix.extend(driver.raw_asks(raw_near.clone(), ASKS / ROUNDS).await?);
     }
-    // The same message through the plain actix address: the agentix
-    // envelope and handler without the ask's deadline, to tell their costs apart.
-    let mut via_addr = Vec::new();
-    for _ in 0..ROUNDS {
-        via_addr.extend(driver.addr_asks(near.clone(), ASKS / ROUNDS).await?);
-    }
-    print(
-        "ask_p50_agentix_without_deadline_ns",
-        percentile(&mut via_addr, 0.5),
-    );
     let (agentix, actix) = (percentile(&mut agentix, 0.5), percentile(&mut actix, 0.5));
     print("ask_p50_agentix_ns", agentix);
     print("ask_p50_actix_ns", actix);

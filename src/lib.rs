@@ -44,7 +44,7 @@ pub use agentix_runtime::*;
 
 /// The actix crate agentix is built on, re-exported so hand-written handlers
 /// use the same version.
-pub use agentix_runtime::private::actix;
+pub use agentix_runtime::__private::actix;
 
 /// The built-in actors: the registry (names, capabilities, load-aware
 /// selection, health), the multicast router (topics, batched fan-out,
@@ -57,7 +57,5 @@ pub use agentix_macros::{Agent, handle, handlers, main, test};
 
 pub mod prelude;
 
-#[doc(hidden)]
-pub mod __private {
-    pub use agentix_runtime::private::*;
-}
+// `agentix::__private`, what the macros expand to, comes with the glob
+// above (hidden from docs); the runtime exports nothing else internal.

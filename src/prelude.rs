@@ -13,4 +13,4 @@ pub use agentix_runtime::{
 #[cfg(feature = "macros")]
 pub use agentix_macros::{Agent, handle, handlers};
 
-pub use agentix_runtime::private::actix::{ActorContext as _, AsyncContext as _};
+pub use agentix_runtime::__private::actix::{ActorContext as _, AsyncContext as _};

@@ -21,21 +21,21 @@ macro_rules! generic_agent {
             type Context = agentix_runtime::AgentContext<Self>;
 
             fn started(&mut self, ctx: &mut Self::Context) {
-                agentix_runtime::private::started(self, ctx);
+                agentix_runtime::__private::started(self, ctx);
             }
 
             fn stopping(&mut self, ctx: &mut Self::Context) -> actix::Running {
-                agentix_runtime::private::stopping(self, ctx)
+                agentix_runtime::__private::stopping(self, ctx)
             }
 
             fn stopped(&mut self, ctx: &mut Self::Context) {
-                agentix_runtime::private::stopped(self, ctx);
+                agentix_runtime::__private::stopped(self, ctx);
             }
         }
 
         impl<$($generics)*> actix::Supervised for $agent {
             fn restarting(&mut self, ctx: &mut Self::Context) {
-                agentix_runtime::private::restarting(self, ctx);
+                agentix_runtime::__private::restarting(self, ctx);
             }
         }
 

@@ -8,7 +8,7 @@
 //! counters (agents by status, messages handled, handling times) whenever
 //! asked for a snapshot. Nothing is sent to
 //! it per handled message: agents count in their own control blocks and
-//! time one handling in [`TIMING_EVERY`](agentix_runtime::TIMING_EVERY)
+//! time one handling in 64
 //! into their kind's histogram, which the monitor turns on.
 //!
 //! Users subscribe handlers to event types ([`MonitorRef::on`]): event

@@ -42,4 +42,4 @@ pub use entry::{Entry, Health, Registration, SCORE_LATENCY_SCALE};
 pub use handle::{LookupError, QueryError, RegisterError, RegistryRef};
 pub use health::{HealthEvent, HealthEvents, MISSED_BEATS, RegistryConfig};
 pub use label::{Label, LabelError, LabelProblem, MAX_LABEL_LEN};
-pub use select::{EXACT_UP_TO, Query, SCORE_TIE, Selected, Strategy};
+pub use select::{Query, Selected, Strategy};

@@ -230,11 +230,6 @@ impl<A: Agent> AgentRef<A> {
     pub(crate) fn shared(&self) -> &Arc<AgentShared> {
         &self.shared
     }
-
-    /// The underlying actix address, for APIs that need one.
-    pub fn addr(&self) -> &Addr<A> {
-        &self.addr
-    }
 }
 
 impl<A: Agent> Clone for AgentRef<A> {

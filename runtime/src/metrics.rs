@@ -19,11 +19,11 @@ use crate::{AgentStatus, shared::AgentShared};
 
 /// One handling in this many is timed while the swarm is observed: a clock
 /// read costs about a fifth of a tell on the machines measured.
-pub const TIMING_EVERY: u64 = 64;
+pub(crate) const TIMING_EVERY: u64 = 64;
 
 /// Buckets of a [`Histogram`]: bucket `i` counts durations below
 /// `2^(i+1)` ns (the last one everything longer), 1 ns to ~69 s.
-pub const BUCKETS: usize = 36;
+const BUCKETS: usize = 36;
 
 /// Where an agent's task is, read from another thread: between polls or
 /// inside one, and which. Two readings equal and
@@ -104,13 +104,19 @@ impl Histogram {
 /// The counts of a [`Histogram`] at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HistogramSnapshot {
-    /// Bucket `i`: durations in `[2^i, 2^(i+1))` ns (the last, all longer).
-    pub buckets: [u64; BUCKETS],
+    buckets: [u64; BUCKETS],
     /// The sum of every duration counted, in ns.
     pub sum_ns: u64,
 }
 
 impl HistogramSnapshot {
+    /// The counts by bucket: bucket `i` counts durations in
+    /// `[2^i, 2^(i+1))` ns, the last (bucket 35, from about 34 s) all
+    /// longer ones. 36 buckets, from 1 ns to about 69 s.
+    pub fn buckets(&self) -> &[u64] {
+        &self.buckets
+    }
+
     /// How many durations were counted.
     pub fn count(&self) -> u64 {
         self.buckets.iter().sum()

@@ -271,8 +271,7 @@ impl Swarm {
     }
 
     /// Turns the metrics that cost something on the hot paths on or off for
-    /// every agent: one handling in [`TIMING_EVERY`](crate::TIMING_EVERY)
-    /// timed, and mailbox depths counted by senders (one atomic increment
+    /// every agent: one handling in 64 timed, and mailbox depths counted by senders (one atomic increment
     /// per message). Off by default, when each path pays one load; a
     /// monitor turns them on.
     pub fn observe(&self, on: bool) {

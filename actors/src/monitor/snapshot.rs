@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use agentix_runtime::{BUCKETS, HistogramSnapshot};
+use agentix_runtime::HistogramSnapshot;
 use serde::Serialize;
 
 /// Everything the monitor knows at one moment; serialises to JSON.
@@ -74,9 +74,9 @@ impl From<&HistogramSnapshot> for Latency {
                 .map(|d: std::time::Duration| d.as_secs_f64() * 1e6)
         };
         let mut total = 0;
-        let buckets = (0..BUCKETS)
-            .map(|i| {
-                total += histogram.buckets[i];
+        let buckets = (histogram.buckets().iter().enumerate())
+            .map(|(i, count)| {
+                total += count;
                 (HistogramSnapshot::upper_bound(i).as_secs_f64(), total)
             })
             .collect();

@@ -77,7 +77,7 @@ pub enum Strategy {
     /// Each in turn.
     RoundRobin,
     /// The one with the fewest selections outstanding, relative to its
-    /// limit. Over more than [`EXACT_UP_TO`] candidates, the better of two
+    /// limit. Over more than 16 candidates, the better of two
     /// picked at random ("power of two choices"): constant time, and
     /// within a small factor of the true minimum in load spread.
     #[default]
@@ -86,18 +86,18 @@ pub enum Strategy {
     Random,
     /// The highest [`Entry::score`] (load, success rate and response
     /// time), sampled like least-loaded over many candidates; scores
-    /// within [`SCORE_TIE`] of each other count as equal.
+    /// within 0.05 of each other count as equal.
     BestScore,
 }
 
 /// Candidate lists up to this length are scanned whole by the least-loaded
 /// and best-score strategies.
-pub const EXACT_UP_TO: usize = 16;
+pub(crate) const EXACT_UP_TO: usize = 16;
 
 /// Scores within this share of each other count as equal for best-score
 /// selection, so that agents whose scores differ by noise (a microsecond of
 /// response time) share the work, and each keeps being measured.
-pub const SCORE_TIE: f64 = 0.05;
+pub(crate) const SCORE_TIE: f64 = 0.05;
 
 /// How many random picks a sampled strategy tries to find two available
 /// agents before it scans.
