@@ -13,7 +13,7 @@ use std::{
 
 use agentix::{
     actix::{self, Actor, Addr, Arbiter},
-    actors::registry::{Query, Registration, RegistryRef, Strategy},
+    actors::registry::{Query, Registration, RegistryRef, Selection},
     prelude::*,
 };
 
@@ -44,7 +44,7 @@ impl Chooser {
     /// Seconds for `n` selections, each with a query built as a user would
     /// and finished as a success.
     #[handle]
-    fn choose(&mut self, n: usize, strategy: Strategy) -> f64 {
+    fn choose(&mut self, n: usize, strategy: Selection) -> f64 {
         let start = Instant::now();
         for i in 0..n {
             let query = Query::capability(&format!("cap-{}", i % CAPABILITIES));
@@ -196,9 +196,9 @@ async fn main() -> agentix::Result<()> {
     .spawn()
     .await?;
     for (name, strategy) in [
-        ("select_by_capability_per_s", Strategy::LeastLoaded),
-        ("select_round_robin_per_s", Strategy::RoundRobin),
-        ("select_best_score_per_s", Strategy::BestScore),
+        ("select_by_capability_per_s", Selection::LeastLoaded),
+        ("select_round_robin_per_s", Selection::RoundRobin),
+        ("select_best_score_per_s", Selection::BestScore),
     ] {
         let mut rates = Vec::new();
         for _ in 0..ROUNDS {
@@ -206,7 +206,7 @@ async fn main() -> agentix::Result<()> {
             rates.push(SELECTIONS as f64 / took);
         }
         print(name, median(&mut rates));
-        if strategy == Strategy::LeastLoaded {
+        if strategy == Selection::LeastLoaded {
             let raw = raw_registry.as_ref().expect("the raw registry runs");
             let start = Instant::now();
             for i in 0..RAW_ASKS {

@@ -17,7 +17,7 @@ use std::{sync::mpsc, time::Duration};
 use agentix::{
     actors::{
         monitor::{EventType, MonitorConfig, MonitorEvent, MonitorRef},
-        registry::{Query, Registration, RegistryConfig, RegistryRef, Strategy},
+        registry::{Query, Registration, RegistryConfig, RegistryRef, Selection},
     },
     prelude::*,
 };
@@ -58,7 +58,7 @@ async fn client(registry: RegistryRef, capability: &'static str, jobs: usize) ->
     let mut sent = 0;
     for size in 0..jobs {
         let Some(job) = registry
-            .select(&query, Strategy::LeastLoaded)
+            .select(&query, Selection::LeastLoaded)
             .expect("a valid query")
         else {
             continue;

@@ -26,7 +26,7 @@ use agentix::{
     DeadLetter, DeadLetterSink, actix,
     actors::{
         monitor::{MonitorConfig, MonitorRef},
-        registry::{Query, Registration, RegistryRef, Strategy as Pick},
+        registry::{Query, Registration, RegistryRef, Selection},
         router::{Batch, DeliveryMode, Retry, RouterConfig, RouterRef, SubscribeOptions},
     },
     prelude::*,
@@ -210,7 +210,7 @@ async fn main() -> agentix::Result<()> {
                 if n.is_multiple_of(32) {
                     tokio::task::yield_now().await;
                 }
-                let Ok(Some(job)) = registry.select(&query, Pick::LeastLoaded) else {
+                let Ok(Some(job)) = registry.select(&query, Selection::LeastLoaded) else {
                     tokio::task::yield_now().await;
                     continue;
                 };

@@ -14,7 +14,7 @@
 //!   when it is another kind of agent.
 //! - **Find and select** by a [`Query`] (all of its capabilities and tags),
 //!   through the shortest of the query's lists: the cost does not grow with
-//!   agents that do not match. [`Strategy`]: round-robin, least-loaded,
+//!   agents that do not match. [`Selection`]: round-robin, least-loaded,
 //!   random, best score ([`Entry::score`]: load, success rate, response
 //!   time). A [`Selected`] counts as load until finished; finishing reports
 //!   the outcome.
@@ -42,4 +42,4 @@ pub use entry::{Entry, Health, Registration, SCORE_LATENCY_SCALE};
 pub use handle::{LookupError, QueryError, RegisterError, RegistryRef};
 pub use health::{HealthEvent, HealthEvents, MISSED_BEATS, RegistryConfig};
 pub use label::{Label, LabelError, LabelProblem, MAX_LABEL_LEN};
-pub use select::{Query, Selected, Strategy};
+pub use select::{Query, Selected, Selection};

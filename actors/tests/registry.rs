@@ -7,7 +7,7 @@ use std::time::Duration;
 use agentix::{
     actors::registry::{
         Health, LabelProblem, LookupError, Query, QueryError, RegisterError, Registration,
-        RegistryRef, Strategy,
+        RegistryRef, Selection,
     },
     prelude::*,
 };
@@ -204,7 +204,7 @@ async fn round_robin_takes_each_in_turn_and_random_reaches_all() {
     let mut picked: Vec<String> = (0..6)
         .map(|_| {
             let job = registry
-                .select(&query, Strategy::RoundRobin)
+                .select(&query, Selection::RoundRobin)
                 .unwrap()
                 .unwrap();
             job.name().to_string()
@@ -216,7 +216,7 @@ async fn round_robin_takes_each_in_turn_and_random_reaches_all() {
     assert_eq!(picked, ["a", "b", "c"]);
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..300 {
-        let job = registry.select(&query, Strategy::Random).unwrap().unwrap();
+        let job = registry.select(&query, Selection::Random).unwrap().unwrap();
         seen.insert(job.name().to_string());
     }
     assert_eq!(seen.len(), 3, "300 random picks reach all three");
@@ -232,7 +232,7 @@ async fn least_loaded_and_limits_follow_the_outstanding_selections() {
     ];
     registry.register_batch(batch).await.unwrap();
     let query = Query::capability("job");
-    let pick = || registry.select(&query, Strategy::LeastLoaded).unwrap();
+    let pick = || registry.select(&query, Selection::LeastLoaded).unwrap();
     let first = pick().unwrap();
     let second = pick().unwrap();
     assert_ne!(first.name(), second.name(), "the idle one goes second");
@@ -274,7 +274,7 @@ async fn best_score_avoids_an_agent_that_fails_and_unhealthy_ones_are_skipped() 
     assert!(bad.score() < registry.entry("good").unwrap().score());
     for _ in 0..10 {
         let job = registry
-            .select(&query, Strategy::BestScore)
+            .select(&query, Selection::BestScore)
             .unwrap()
             .unwrap();
         assert_eq!(job.name().as_str(), "good");
@@ -283,10 +283,10 @@ async fn best_score_avoids_an_agent_that_fails_and_unhealthy_ones_are_skipped() 
     registry.entry("good").unwrap().set_unhealthy(true);
     assert_eq!(registry.entry("good").unwrap().health(), Health::Unhealthy);
     for strategy in [
-        Strategy::RoundRobin,
-        Strategy::Random,
-        Strategy::LeastLoaded,
-        Strategy::BestScore,
+        Selection::RoundRobin,
+        Selection::Random,
+        Selection::LeastLoaded,
+        Selection::BestScore,
     ] {
         let job = registry.select(&query, strategy).unwrap().unwrap();
         assert_eq!(
@@ -339,7 +339,7 @@ async fn sampled_strategies_over_many_candidates_still_respect_every_limit() {
         .collect();
     registry.register_batch(batch).await.unwrap();
     let query = Query::capability("job");
-    for strategy in [Strategy::LeastLoaded, Strategy::BestScore] {
+    for strategy in [Selection::LeastLoaded, Selection::BestScore] {
         let held: Vec<_> = (0..40)
             .map(|_| {
                 registry
@@ -366,7 +366,7 @@ async fn ties_between_idle_agents_are_spread_not_always_won_by_one() {
     let (swarm, registry, workers) = setup(&["a", "b", "c"]).await;
     register_for_jobs(&registry, &workers).await;
     let query = Query::capability("job");
-    for strategy in [Strategy::LeastLoaded, Strategy::BestScore] {
+    for strategy in [Selection::LeastLoaded, Selection::BestScore] {
         let mut seen = std::collections::BTreeSet::new();
         for _ in 0..300 {
             // Finished at once: every pick is among three idle agents.

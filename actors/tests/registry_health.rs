@@ -7,7 +7,7 @@ use std::{sync::mpsc, time::Duration};
 use agentix::{
     actors::registry::{
         Health, HealthEvent, HealthEvents, Query, Registration, RegistryConfig, RegistryRef,
-        Strategy,
+        Selection,
     },
     prelude::*,
 };
@@ -61,7 +61,7 @@ async fn an_agent_stuck_in_a_handler_is_marked_unhealthy_skipped_and_recovers() 
     assert_eq!(registry.entry("stuck").unwrap().health(), Health::Unhealthy);
     assert_eq!(registry.entry("idle").unwrap().health(), Health::Idle);
     for _ in 0..10 {
-        let job = registry.select(&Query::capability("job"), Strategy::RoundRobin);
+        let job = registry.select(&Query::capability("job"), Selection::RoundRobin);
         assert_eq!(job.unwrap().unwrap().name().as_str(), "idle");
     }
     go_on.send(()).unwrap();
@@ -88,7 +88,7 @@ async fn an_agent_that_reports_heartbeats_is_unhealthy_when_silent_and_recovers_
     let query = Query::capability("job");
     assert!(
         registry
-            .select(&query, Strategy::LeastLoaded)
+            .select(&query, Selection::LeastLoaded)
             .unwrap()
             .is_none()
     );
@@ -97,7 +97,7 @@ async fn an_agent_that_reports_heartbeats_is_unhealthy_when_silent_and_recovers_
     assert_eq!(event.health, Health::Idle);
     assert!(
         registry
-            .select(&query, Strategy::LeastLoaded)
+            .select(&query, Selection::LeastLoaded)
             .unwrap()
             .is_some()
     );

@@ -24,21 +24,21 @@
 //!   [`Swarm::shutdown`](crate::Swarm::shutdown), never silently.
 
 mod backoff;
+mod child_spec;
 mod children;
-mod core;
+mod control;
 mod event;
 mod layers;
-mod spec;
 mod strategy;
 mod supervisor;
 
 pub use backoff::Backoff;
-pub(crate) use core::{ChildExit, Decision, Link};
+pub(crate) use child_spec::ErasedChild;
+pub use child_spec::{ChildSpec, DEFAULT_SHUTDOWN_TIMEOUT};
+pub(crate) use control::{ChildExit, Decision, Link};
 pub(crate) use event::EventBus;
 pub use event::{Event, EventError, Events, LifecycleEvent};
 pub use layers::TreeError;
-pub(crate) use spec::ErasedChild;
-pub use spec::{ChildSpec, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use strategy::Strategy;
 pub use supervisor::{
     ChildInfo, StopReport, Supervisor, SupervisorBuilder, SupervisorRef, SupervisorSpec,

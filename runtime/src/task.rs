@@ -32,7 +32,7 @@ mod exit;
 mod launch;
 
 use end::end_for_good;
-pub(crate) use launch::{Launch, Policy};
+pub(crate) use launch::{Launch, UnsupervisedPolicy};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Phase {

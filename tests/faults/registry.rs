@@ -9,7 +9,7 @@ use crate::spawn_traced;
 
 use agentix::{
     AgentStatus,
-    actors::registry::{Query, Registration, RegistryRef, Strategy},
+    actors::registry::{Query, Registration, RegistryRef, Selection},
     prelude::*,
     testkit::{FaultKind, FaultTest, Report, Scene, Shape, Trace, eventually, invariant},
 };
@@ -47,7 +47,7 @@ async fn workload(scene: &Scene) -> Result<(), String> {
     }
     let query = Query::capability("work");
     for id in 1..=JOBS {
-        let picked = registry.select(&query, Strategy::LeastLoaded);
+        let picked = registry.select(&query, Selection::LeastLoaded);
         let Some(job) = picked.map_err(|e| e.to_string())? else {
             continue;
         };

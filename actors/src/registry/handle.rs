@@ -7,7 +7,7 @@ use agentix_runtime::{Agent, AgentName, AgentRef, AskError, NameError, SpawnErro
 
 use super::{
     Entry, Health, HealthEvents, LabelError, Query, Registration, Registry, RegistryConfig,
-    Selected, Strategy,
+    Selected, Selection,
     actor::{Deregister, Register},
     index::Published,
     select::pick,
@@ -19,7 +19,7 @@ use super::{
 ///
 /// ```
 /// use agentix::prelude::*;
-/// use agentix::actors::registry::{Query, Registration, RegistryRef, Strategy};
+/// use agentix::actors::registry::{Query, Registration, RegistryRef, Selection};
 ///
 /// #[derive(Agent, Default)]
 /// struct Translator;
@@ -32,7 +32,7 @@ use super::{
 ///     .register(Registration::new(&fr).capability("translate").tag("fr"))
 ///     .await?;
 /// let job = registry
-///     .select(&Query::capability("translate").tag("fr"), Strategy::LeastLoaded)?
+///     .select(&Query::capability("translate").tag("fr"), Selection::LeastLoaded)?
 ///     .expect("one translator is available");
 /// let translator = job.agent::<Translator>()?;
 /// assert_eq!(translator.name().as_str(), "translator-fr");
@@ -128,7 +128,7 @@ impl RegistryRef {
     pub fn select(
         &self,
         query: &Query,
-        strategy: Strategy,
+        strategy: Selection,
     ) -> Result<Option<Selected>, QueryError> {
         let Some(candidates) = self.candidates(query)? else {
             return Ok(None);

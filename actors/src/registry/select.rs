@@ -73,7 +73,7 @@ impl Query {
 /// available agents (running, not unhealthy, under their limit) that match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
-pub enum Strategy {
+pub enum Selection {
     /// Each in turn.
     RoundRobin,
     /// The one with the fewest selections outstanding, relative to its
@@ -166,7 +166,7 @@ fn load_ratio(entry: &Entry) -> f64 {
 pub(crate) fn pick(
     candidates: &Candidates,
     query: &Query,
-    strategy: Strategy,
+    strategy: Selection,
 ) -> Option<Arc<Entry>> {
     let entries = &candidates.entries;
     // The list is one of the query's own labels: a single-label query
@@ -176,22 +176,22 @@ pub(crate) fn pick(
     let fits_running = |entry: &&Arc<Entry>| fits(entry) && !entry.is_gone();
     let n = entries.len();
     match strategy {
-        Strategy::RoundRobin => {
+        Selection::RoundRobin => {
             let start = candidates.cursor.fetch_add(1, Ordering::Relaxed);
             (0..n)
                 .map(|i| &entries[(start + i) % n])
                 .find(fits_running)
                 .cloned()
         }
-        Strategy::Random => {
+        Selection::Random => {
             let start = fastrand::usize(..n);
             (0..n)
                 .map(|i| &entries[(start + i) % n])
                 .find(fits_running)
                 .cloned()
         }
-        Strategy::LeastLoaded => best_of(entries, fits, fits_running, |e| -load_ratio(e), 0.0),
-        Strategy::BestScore => best_of(entries, fits, fits_running, Entry::score, SCORE_TIE),
+        Selection::LeastLoaded => best_of(entries, fits, fits_running, |e| -load_ratio(e), 0.0),
+        Selection::BestScore => best_of(entries, fits, fits_running, Entry::score, SCORE_TIE),
     }
 }
 

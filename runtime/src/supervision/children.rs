@@ -177,7 +177,7 @@ mod tests {
     use super::*;
     use crate::{
         SpawnError, Swarm,
-        supervision::{Link, spec::Start},
+        supervision::{Link, child_spec::Start},
     };
 
     struct Dummy(AgentName);

@@ -20,20 +20,20 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     ErasedChild, Event,
-    core::{ChildExit, SupervisorCore},
+    control::{ChildExit, SupervisorCore},
 };
 use crate::{
     Agent, AgentContext, AgentStatus, Escalation, ExitReason, Lifecycle, Restart, SpawnError,
     private, swarm::WeakSwarm,
 };
 
-mod batch;
+mod builder;
 mod handle;
 mod ops;
-mod spec;
+mod start_batch;
 
+pub use builder::{SupervisorBuilder, SupervisorSpec};
 pub use handle::{ChildInfo, StopReport, SupervisorRef};
-pub use spec::{SupervisorBuilder, SupervisorSpec};
 
 /// Where a supervisor says whether its first start-up succeeded (taken once).
 pub(crate) type ReadySlot = Arc<Mutex<Option<oneshot::Sender<Result<(), SpawnError>>>>>;

@@ -14,7 +14,7 @@ use crate::{
     shared::{AgentShared, Identity},
     start_latch::{StartLatch, StartSlot},
     supervision::Link,
-    task::{Launch, Policy},
+    task::{Launch, UnsupervisedPolicy},
 };
 
 /// A spawn being configured; finish it with [`spawn`](Spawn::spawn).
@@ -246,7 +246,7 @@ impl<'s, A: Agent> Spawn<'s, A> {
             shared: shared.clone(),
             factory: self.factory,
             budget,
-            policy: Policy {
+            policy: UnsupervisedPolicy {
                 restart: self.restart.unwrap_or(A::RESTART),
                 intensity,
             },

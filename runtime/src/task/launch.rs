@@ -16,7 +16,7 @@ use crate::{
 
 /// How an unsupervised agent is restarted.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Policy {
+pub(crate) struct UnsupervisedPolicy {
     pub(crate) restart: Restart,
     pub(crate) intensity: Intensity,
 }
@@ -28,7 +28,7 @@ pub(crate) struct Launch<A: Agent> {
     pub(crate) factory: Arc<dyn Fn() -> A + Send + Sync>,
     /// Messages per turn (at least 1).
     pub(crate) budget: usize,
-    pub(crate) policy: Policy,
+    pub(crate) policy: UnsupervisedPolicy,
     /// How long a stop waits for async handlers still awaiting.
     pub(crate) grace: std::time::Duration,
     pub(crate) started_tx: StartSlot,

@@ -6,7 +6,7 @@ use std::{fmt, ops::Deref, sync::Arc};
 use super::{AddChild, RemoveChild, Supervisor, SupervisorSpec, ops};
 use crate::{
     Agent, AgentName, AgentRef, AgentStatus, ChildSpec, ExitReason, SpawnError,
-    supervision::{core::SupervisorCore, spec::IntoChild},
+    supervision::{child_spec::IntoChild, control::SupervisorCore},
 };
 
 /// The address of a running supervisor: its children, dynamic children,

@@ -5,11 +5,11 @@
 
 use std::{any::Any, sync::Arc, time::Duration};
 
-use super::{SupervisorRef, batch::start_children, handle::StopReport};
+use super::{SupervisorRef, handle::StopReport, start_batch::start_children};
 use crate::{
     AgentName, AgentStatus, ExitReason, SpawnError, Swarm, TreeError,
     shared::{AgentShared, Directive},
-    supervision::{ErasedChild, children::ChildEntry, core::SupervisorCore, layers::layers},
+    supervision::{ErasedChild, children::ChildEntry, control::SupervisorCore, layers::layers},
 };
 
 /// How long a stop waits for a killed child to end before going on.

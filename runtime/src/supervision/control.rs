@@ -25,7 +25,7 @@ use crate::{AgentName, ExitReason, Intensity, Restart, restart::RestartHistory};
 
 /// How a supervisor restarts its children.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Policy {
+pub(crate) struct SupervisorPolicy {
     pub(crate) strategy: Strategy,
     pub(crate) intensity: Intensity,
     pub(crate) backoff: Backoff,
@@ -33,7 +33,7 @@ pub(crate) struct Policy {
 
 pub(crate) struct SupervisorCore {
     pub(crate) name: AgentName,
-    pub(crate) policy: Policy,
+    pub(crate) policy: SupervisorPolicy,
     exits: mpsc::UnboundedSender<ChildExit>,
     /// The receiving end, until the supervisor agent takes it.
     exits_rx: Mutex<Option<mpsc::UnboundedReceiver<ChildExit>>>,
@@ -77,7 +77,7 @@ pub(crate) struct Link {
 }
 
 impl SupervisorCore {
-    pub(crate) fn new(name: AgentName, policy: Policy, seed: u64) -> Arc<Self> {
+    pub(crate) fn new(name: AgentName, policy: SupervisorPolicy, seed: u64) -> Arc<Self> {
         let (exits, rx) = mpsc::unbounded_channel();
         Arc::new(Self {
             name,
@@ -143,7 +143,7 @@ impl CoreState {
 
     /// The backoff before the next restart of child `key`: its restarts in
     /// the intensity window count as the attempt number.
-    pub(crate) fn delay_for(&mut self, key: u64, policy: &Policy) -> Duration {
+    pub(crate) fn delay_for(&mut self, key: u64, policy: &SupervisorPolicy) -> Duration {
         let attempt = self
             .children
             .get_mut(key)

@@ -25,8 +25,8 @@ use crate::{
     start_latch::StartLatch,
     supervision::{
         ErasedChild, Link,
-        core::SupervisorCore,
-        spec::{AgentChild, Launched, Start},
+        child_spec::{AgentChild, Launched, Start},
+        control::SupervisorCore,
     },
 };
 

@@ -14,9 +14,9 @@ use crate::{
     shared::AgentShared,
     supervision::{
         ErasedChild, Link,
-        core::{Policy, SupervisorCore},
+        child_spec::{IntoChild, Launched, Start},
+        control::{SupervisorCore, SupervisorPolicy},
         layers::layers,
-        spec::{IntoChild, Launched, Start},
     },
     swarm::config::check_intensity,
 };
@@ -46,7 +46,7 @@ const SUPERVISOR_SHUTDOWN: Duration = Duration::from_secs(30);
 /// ```
 pub struct SupervisorSpec {
     id: Result<AgentName, NameError>,
-    policy: Policy,
+    policy: SupervisorPolicy,
     seed: Option<u64>,
     children: Vec<Result<Arc<dyn ErasedChild>, TreeError>>,
     restart: Restart,
@@ -61,7 +61,7 @@ impl SupervisorSpec {
     pub fn new(id: &str) -> Self {
         Self {
             id: AgentName::new(id),
-            policy: Policy {
+            policy: SupervisorPolicy {
                 strategy: Strategy::OneForOne,
                 intensity: Intensity::default(),
                 backoff: Backoff::none(),
@@ -183,7 +183,7 @@ impl std::fmt::Debug for SupervisorSpec {
 /// A checked spec, ready to launch.
 struct Built {
     id: AgentName,
-    policy: Policy,
+    policy: SupervisorPolicy,
     seed: u64,
     children: Arc<[Arc<dyn ErasedChild>]>,
     restart: Restart,
@@ -239,7 +239,7 @@ impl Built {
 /// What a launch needs, owned.
 struct Parts {
     id: AgentName,
-    policy: Policy,
+    policy: SupervisorPolicy,
     seed: u64,
     children: Arc<[Arc<dyn ErasedChild>]>,
     restart: Restart,
