@@ -1,22 +1,14 @@
 //! Every method of `AgentRef` is a reserved handler name: a `#[handle]`
 //! method of the same name would generate an ask method on the agent's
-//! reference that silently shadows it. The list the macros check and the
-//! methods the runtime defines live in two crates; this keeps them in step.
+//! reference that silently shadows it. The list the macros check lives in
+//! `agentix-rules`, the methods in the runtime; this keeps them in step.
 
 use std::collections::BTreeSet;
 
-/// The names in the macros' `RESERVED` list.
+/// The names the macros refuse, from the rules both crates share.
 fn reserved() -> BTreeSet<String> {
-    let source = include_str!("../macros/src/handlers.rs");
-    let start = source
-        .find("const RESERVED: &[&str] = &[")
-        .expect("the macros keep a RESERVED list");
-    let list = &source[start..];
-    let list = &list[..list.find("];").expect("the list ends")];
-    list.split('"')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_owned)
+    (agentix_rules::RESERVED_HANDLER_NAMES.iter())
+        .map(|name| (*name).to_owned())
         .collect()
 }
 
@@ -44,6 +36,6 @@ fn every_agent_ref_method_is_a_reserved_handler_name() {
     let missing: Vec<_> = methods.difference(&reserved).collect();
     assert!(
         missing.is_empty(),
-        "AgentRef methods a #[handle] method could shadow: {missing:?}; add them to RESERVED in macros/src/handlers.rs"
+        "AgentRef methods a #[handle] method could shadow: {missing:?}; add them to RESERVED_HANDLER_NAMES in rules/src/lib.rs"
     );
 }

@@ -17,34 +17,6 @@ mod ir;
 mod message;
 mod parse;
 
-/// Method names of `AgentRef` and of the traits `<Agent>Ref` implements: an
-/// ask method with one of these names would shadow them. Kept in step with
-/// `runtime/src/address.rs` by `tests/reserved_names.rs`.
-const RESERVED: &[&str] = &[
-    "tell",
-    "tell_wait",
-    "ask",
-    "call",
-    "stop",
-    "stopped",
-    "name",
-    "kind",
-    "status",
-    "restarts",
-    "activity",
-    "queued",
-    "addr",
-    "clone",
-    "clone_from",
-    "fmt",
-    "eq",
-    "ne",
-    "deref",
-    "as_ref",
-    "from",
-    "into",
-];
-
 /// The agent an impl block belongs to.
 pub(crate) struct Agent {
     pub(crate) ty: Type,
@@ -182,7 +154,7 @@ fn name_problem(
 ) -> Option<String> {
     let method = handler.method.to_string();
     let message = &handler.message;
-    if RESERVED.contains(&method.as_str()) {
+    if agentix_rules::RESERVED_HANDLER_NAMES.contains(&method.as_str()) {
         return Some(format!(
             "a handler cannot be named `{method}`: the ask method it generates on the agent's reference \
              would shadow `{method}` of AgentRef; rename the handler"

@@ -2,8 +2,9 @@
 
 use std::{fmt, sync::Arc};
 
-/// The longest name an agent may have, in bytes.
-pub const MAX_NAME_LEN: usize = 128;
+/// The longest name an agent may have, in bytes (the rule
+/// `agentix-macros` checks kinds by, too).
+pub use agentix_rules::MAX_NAME_LEN;
 
 /// The name of one agent instance, validated.
 ///
@@ -84,25 +85,7 @@ impl TryFrom<String> for AgentName {
     }
 }
 
-/// What is wrong with a rejected name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum NameProblem {
-    /// The name is empty.
-    Empty,
-    /// The name is longer than [`MAX_NAME_LEN`] bytes.
-    TooLong {
-        /// Its length in bytes.
-        len: usize,
-    },
-    /// The first character is not an ASCII letter or digit.
-    BadStart,
-    /// A character outside `A-Z a-z 0-9 - _ .` at this byte offset.
-    BadChar {
-        /// Byte offset of the character.
-        at: usize,
-    },
-}
+pub use agentix_rules::NameProblem;
 
 /// A name that [`AgentName::new`] rejected, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +108,7 @@ impl NameError {
 
 impl fmt::Display for NameError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rule = "names use A-Z a-z 0-9 - _ . and start with a letter or digit";
+        let rule = format!("names {}", agentix_rules::NAME_RULE);
         match self.problem {
             NameProblem::Empty => write!(f, "invalid agent name: the name is empty ({rule})"),
             NameProblem::TooLong { len } => write!(
@@ -133,9 +116,6 @@ impl fmt::Display for NameError {
                 "invalid agent name `{}…`: {len} bytes, at most {MAX_NAME_LEN} allowed",
                 self.name.chars().take(24).collect::<String>()
             ),
-            NameProblem::BadStart => {
-                write!(f, "invalid agent name `{}`: {rule}", self.name)
-            }
             NameProblem::BadChar { at } => {
                 let ch = self.name[at..].chars().next().unwrap_or('?');
                 write!(
@@ -144,34 +124,18 @@ impl fmt::Display for NameError {
                     self.name
                 )
             }
+            // `BadStart`, and any problem a later rule adds.
+            _ => write!(f, "invalid agent name `{}`: {rule}", self.name),
         }
     }
 }
 
 impl std::error::Error for NameError {}
 
-/// The naming rule. `agentix-macros` checks `#[agent(kind = ..)]` with the
-/// same rule (macros/src/agent/attr.rs); keep the two in step.
+/// The naming rule, shared with `agentix-macros` (which checks
+/// `#[agent(kind = ..)]` by it) through `agentix-rules`.
 pub(crate) fn check(name: &str) -> Option<NameProblem> {
-    let bytes = name.as_bytes();
-    if bytes.is_empty() {
-        return Some(NameProblem::Empty);
-    }
-    if bytes.len() > MAX_NAME_LEN {
-        return Some(NameProblem::TooLong { len: bytes.len() });
-    }
-    if !bytes[0].is_ascii_alphanumeric() {
-        return Some(NameProblem::BadStart);
-    }
-    let mut at = 1;
-    while at < bytes.len() {
-        let b = bytes[at];
-        if !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.') {
-            return Some(NameProblem::BadChar { at });
-        }
-        at += 1;
-    }
-    None
+    agentix_rules::name_problem(name)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Parses `#[agent(kind = "...", mailbox = N, restart = "...", keep_state,
 //! ask_timeout_ms = N, budget = N, lifecycle, crate = path)]`.
 
+use agentix_rules::MAX_MAILBOX;
 use syn::{Attribute, LitInt, LitStr, meta::ParseNestedMeta};
 
 use crate::ctxt::Ctxt;
@@ -8,9 +9,6 @@ use crate::ctxt::Ctxt;
 /// The keys `#[agent(...)]` accepts, for the "expected one of" message.
 const KEYS: &str =
     "`kind`, `mailbox`, `restart`, `keep_state`, `ask_timeout_ms`, `budget`, `lifecycle`, `crate`";
-
-/// The largest mailbox the runtime accepts (`agentix::MAX_MAILBOX`).
-const MAX_MAILBOX: usize = 1 << 24;
 
 #[derive(Default)]
 pub(crate) struct AgentAttrs {
@@ -145,27 +143,22 @@ fn path_text(meta: &ParseNestedMeta<'_>) -> String {
     quote::quote!(#path).to_string().replace(' ', "")
 }
 
-/// The naming rule of `agentix::AgentName` (runtime/src/name.rs), checked
-/// here so a bad `kind` is an error on the literal itself. Keep in step.
+/// The naming rule of `agentix::AgentName` (shared through
+/// `agentix-rules`), checked here so a bad `kind` is an error on the
+/// literal itself.
 pub(crate) fn kind_problem(kind: &str) -> Option<String> {
-    const RULE: &str = "use A-Z a-z 0-9 - _ . and start with a letter or digit";
-    let mut chars = kind.char_indices();
-    match chars.next() {
-        None => return Some("the agent kind is empty: give it a name".into()),
-        Some((_, first)) if !first.is_ascii_alphanumeric() => {
-            return Some(format!("invalid agent kind \"{kind}\": {RULE}"));
+    use agentix_rules::{MAX_NAME_LEN, NAME_RULE, NameProblem};
+    Some(match agentix_rules::name_problem(kind)? {
+        NameProblem::Empty => "the agent kind is empty: give it a name".into(),
+        NameProblem::TooLong { len } => {
+            format!("the agent kind is {len} bytes long; at most {MAX_NAME_LEN} are allowed")
         }
-        Some(_) => {}
-    }
-    if kind.len() > 128 {
-        return Some(format!(
-            "the agent kind is {} bytes long; at most 128 are allowed",
-            kind.len()
-        ));
-    }
-    chars
-        .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-        .map(|(at, c)| {
-            format!("invalid agent kind \"{kind}\": {c:?} at byte {at} is not allowed ({RULE})")
-        })
+        NameProblem::BadChar { at } => {
+            let c = kind[at..].chars().next().unwrap_or('?');
+            format!(
+                "invalid agent kind \"{kind}\": {c:?} at byte {at} is not allowed ({NAME_RULE})"
+            )
+        }
+        _ => format!("invalid agent kind \"{kind}\": {NAME_RULE}"),
+    })
 }

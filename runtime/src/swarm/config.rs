@@ -6,8 +6,9 @@ use std::{fmt, num::NonZeroUsize, sync::Arc, time::Duration};
 pub use super::config_error::ConfigError;
 use crate::{DeadLetterLog, DeadLetterSink, Intensity, deadline::saturate};
 
-/// The largest mailbox capacity accepted.
-pub const MAX_MAILBOX: usize = 1 << 24;
+/// The largest mailbox capacity accepted (actix's channel refuses more;
+/// `#[agent(mailbox = ..)]` is checked against the same limit).
+pub use agentix_rules::MAX_MAILBOX;
 /// The largest number of arbiters accepted.
 pub const MAX_ARBITERS: usize = 1024;
 /// The largest [`SwarmConfig::event_buffer`] accepted: the buffer is
