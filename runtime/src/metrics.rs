@@ -269,7 +269,7 @@ pub struct KindCensus {
     pub queued: u64,
     /// The most waiting in any one of those mailboxes.
     pub max_queued: u64,
-    /// Handling times, one handling in [`TIMING_EVERY`] while the swarm is
+    /// Handling times, one handling in 64 while the swarm is
     /// observed.
     pub handling: HistogramSnapshot,
 }
