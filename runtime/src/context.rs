@@ -4,8 +4,8 @@
 //! scheduling and costs) plus what the runtime keeps per agent: its identity,
 //! its factory for restarts, and the failure of the current incarnation. Being
 //! the context type lets agentix pack every message into its own envelope
-//! ([`crate::envelope`]), which is where panics are caught for hand-written
-//! handlers too.
+//! ([`crate::envelope`]), which marks a hand-written handler's panic with
+//! its message on the way to the agent's task, where it is caught.
 
 use std::{any::Any, cell::Cell, fmt, sync::Arc};
 
