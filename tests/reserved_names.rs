@@ -14,7 +14,7 @@ fn reserved() -> BTreeSet<String> {
 
 /// The public methods `AgentRef` defines.
 fn agent_ref_methods() -> BTreeSet<String> {
-    let source = include_str!("../runtime/src/address.rs");
+    let source = include_str!("../runtime/src/agent/address.rs");
     source
         .lines()
         .map(str::trim_start)

@@ -1,6 +1,29 @@
-//! The agent model: the [`Agent`] trait that `#[derive(Agent)]` implements,
-//! the [`Lifecycle`] hooks, and [`AgentMessage`], the typed messages that
-//! `#[handlers]` generates.
+//! One agent: the model ([`Agent`], which `#[derive(Agent)]` implements, the
+//! [`Lifecycle`] hooks, and [`AgentMessage`], the typed messages that
+//! `#[handlers]` generates) and the machinery that runs one, below the
+//! swarm and the supervisors and above the pieces that know no agent.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | `shared` | the control block every reference and the task share |
+//! | `address`, `request` | the reference and its tell, ask and call |
+//! | `context` | the actix context an agent runs in |
+//! | `envelope` | one message on its way in: the handling and its checks |
+//! | `private` | the actor glue and panic guards the macros expand to |
+//! | `task`, `task/` | the task that owns the agent: incarnations, restarts, the end |
+//! | `fault` | where a fault plan can break something (feature `testkit`) |
+//! | `holding`, `start_latch` | a self-ask guard; the first start's report |
+
+pub(crate) mod address;
+pub(crate) mod context;
+pub(crate) mod envelope;
+pub(crate) mod fault;
+pub(crate) mod holding;
+pub(crate) mod private;
+pub(crate) mod request;
+pub(crate) mod shared;
+pub(crate) mod start_latch;
+pub(crate) mod task;
 
 use std::time::Duration;
 

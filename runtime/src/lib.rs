@@ -15,37 +15,31 @@
 //! How a message travels and where each guarantee is enforced is described in
 //! `docs/architecture.md` and `docs/semantics.md`.
 
-mod address;
 mod agent;
 mod budget;
-mod context;
 pub mod correlation;
 mod dead_letter;
 mod deadline;
-mod envelope;
 mod error;
 mod failure;
-mod fault;
-mod holding;
 mod metrics;
 mod name;
-mod private;
-mod request;
 mod restart;
 mod send_error;
-mod shared;
-mod start_latch;
 mod supervision;
 mod swarm;
-mod task;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod turns;
 
-pub use address::AgentRef;
-pub use agent::{Agent, AgentMessage, Lifecycle};
+pub use agent::{
+    Agent, AgentMessage, Lifecycle,
+    address::AgentRef,
+    context::AgentContext,
+    request::{Ask, Call, TellWait},
+    shared::AgentStatus,
+};
 pub use budget::TURN_SLICE;
-pub use context::AgentContext;
 pub use correlation::CorrelationId;
 pub use dead_letter::{DeadLetter, DeadLetterLog, DeadLetterReason, DeadLetterSink};
 pub use deadline::MAX_DURATION;
@@ -53,10 +47,8 @@ pub use error::{AskError, BoxError, Error, Result};
 pub use failure::{During, Escalation, ExitReason, Failure};
 pub use metrics::{Activity, Histogram, HistogramSnapshot, KindCensus};
 pub use name::{AgentName, MAX_NAME_LEN, NameError, NameProblem};
-pub use request::{Ask, Call, TellWait};
 pub use restart::{Intensity, Restart};
 pub use send_error::{SendError, SendErrorKind};
-pub use shared::AgentStatus;
 pub use supervision::{
     Backoff, ChildInfo, ChildSpec, DEFAULT_SHUTDOWN_TIMEOUT, Event, EventError, Events,
     LifecycleEvent, StopReport, Strategy, Supervisor, SupervisorBuilder, SupervisorRef,
@@ -72,5 +64,5 @@ pub use swarm::{
 /// `agentix::__private`, hidden from docs, and nothing else).
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::private::*;
+    pub use crate::agent::private::*;
 }

@@ -15,7 +15,7 @@ use std::{
 
 use parking_lot::RwLock;
 
-use crate::{AgentStatus, shared::AgentShared};
+use crate::{AgentStatus, agent::shared::AgentShared};
 
 /// One handling in this many is timed while the swarm is observed: a clock
 /// read costs about a fifth of a tell on the machines measured.

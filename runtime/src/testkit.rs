@@ -106,5 +106,5 @@ pub async fn eventually(bound: std::time::Duration, mut done: impl AsyncFnMut() 
 /// installed in the process.
 #[inline]
 pub fn intercept<A: Agent, T: Send + 'static>(to: &AgentRef<A>, delivery: T) -> Intercepted<T> {
-    crate::fault::intercept(to, delivery)
+    crate::agent::fault::intercept(to, delivery)
 }

@@ -4,8 +4,8 @@ use std::{any::Any, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use super::Link;
 use crate::{
-    Agent, AgentName, NameError, Restart, SpawnError, Swarm, TreeError, deadline::saturate,
-    shared::AgentShared, start_latch::StartSlot,
+    Agent, AgentName, NameError, Restart, SpawnError, Swarm, TreeError, agent::shared::AgentShared,
+    agent::start_latch::StartSlot, deadline::saturate,
 };
 
 /// The default time a child gets to stop before it is stopped by force.

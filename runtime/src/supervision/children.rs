@@ -16,7 +16,7 @@ use std::{
 use tokio::time::Instant;
 
 use super::ErasedChild;
-use crate::{AgentName, shared::AgentShared};
+use crate::{AgentName, agent::shared::AgentShared};
 
 /// The children of a supervisor in start order.
 #[derive(Default)]

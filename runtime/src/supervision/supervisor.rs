@@ -24,7 +24,7 @@ use super::{
 };
 use crate::{
     Agent, AgentContext, AgentStatus, Escalation, ExitReason, Lifecycle, Restart, SpawnError,
-    private, swarm::WeakSwarm,
+    agent::private, swarm::WeakSwarm,
 };
 
 mod builder;

@@ -2,7 +2,7 @@
 //! same for one spawn and for a supervisor starting thousands in batches.
 
 use super::{SpawnError, Swarm};
-use crate::{Agent, AgentRef, ExitReason, shared::AgentShared, task::Launch};
+use crate::{Agent, AgentRef, ExitReason, agent::shared::AgentShared, agent::task::Launch};
 
 /// What `launch.run()` on arbiter `arbiter` starts; it reports how in the
 /// start slot it was prepared with.

@@ -8,7 +8,7 @@ use std::{
 
 use parking_lot::Mutex;
 
-use crate::{AgentName, metrics::Kinds, shared::AgentShared};
+use crate::{AgentName, agent::shared::AgentShared, metrics::Kinds};
 
 /// Shards of the roster: agents are spawned from every arbiter at once (a
 /// supervisor starting its children in batches), and one lock for them all
@@ -28,7 +28,7 @@ pub(crate) struct Roster {
     pub(crate) kinds: Kinds,
     /// The fault plan installed in this swarm, if any.
     #[cfg(feature = "testkit")]
-    pub(crate) faults: parking_lot::RwLock<Option<Arc<crate::fault::Active>>>,
+    pub(crate) faults: parking_lot::RwLock<Option<Arc<crate::agent::fault::Active>>>,
 }
 
 impl Default for Roster {

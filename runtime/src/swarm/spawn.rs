@@ -10,11 +10,11 @@ use super::{
 };
 use crate::{
     Agent, AgentName, AgentRef, Intensity, NameError, Restart,
+    agent::shared::{AgentShared, Identity},
+    agent::start_latch::{StartLatch, StartSlot},
+    agent::task::{Launch, UnsupervisedPolicy},
     deadline::{Deadline, saturate},
-    shared::{AgentShared, Identity},
-    start_latch::{StartLatch, StartSlot},
     supervision::Link,
-    task::{Launch, UnsupervisedPolicy},
 };
 
 /// A spawn being configured; finish it with [`spawn`](Spawn::spawn).

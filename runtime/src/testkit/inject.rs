@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::{
     Swarm,
-    fault::{self, Active},
+    agent::fault::{self, Active},
     metrics::FAULTY,
     swarm::Roster,
     testkit::{FaultPlan, Fired, PlanError},

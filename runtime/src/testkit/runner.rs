@@ -244,7 +244,7 @@ impl FaultTest {
                 workload: Err(why),
             };
         }
-        crate::private::block_on(self.run_async(plan, workload))
+        crate::agent::private::block_on(self.run_async(plan, workload))
     }
 
     async fn run_async<W>(&self, plan: FaultPlan, workload: &W) -> Run

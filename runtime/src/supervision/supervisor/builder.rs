@@ -10,8 +10,8 @@ use super::{Supervisor, SupervisorRef};
 use crate::{
     Agent, AgentName, Backoff, ChildSpec, Intensity, NameError, Restart, SpawnError, Strategy,
     Swarm, TreeError,
+    agent::shared::AgentShared,
     deadline::saturate,
-    shared::AgentShared,
     supervision::{
         ErasedChild, Link,
         child_spec::{IntoChild, Launched, Start},

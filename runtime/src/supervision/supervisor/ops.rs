@@ -8,7 +8,7 @@ use std::{any::Any, sync::Arc, time::Duration};
 use super::{SupervisorRef, handle::StopReport, start_batch::start_children};
 use crate::{
     AgentName, AgentStatus, ExitReason, SpawnError, Swarm, TreeError,
-    shared::{AgentShared, Directive},
+    agent::shared::{AgentShared, Directive},
     supervision::{ErasedChild, children::ChildEntry, control::SupervisorCore, layers::layers},
 };
 

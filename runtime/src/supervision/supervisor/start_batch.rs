@@ -21,8 +21,8 @@ use tokio::{sync::oneshot, time::Instant};
 
 use crate::{
     SpawnError, Swarm,
+    agent::start_latch::StartLatch,
     deadline::instant_after,
-    start_latch::StartLatch,
     supervision::{
         ErasedChild, Link,
         child_spec::{AgentChild, Launched, Start},

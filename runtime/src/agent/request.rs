@@ -16,8 +16,8 @@ use tokio::sync::futures::Notified;
 
 use crate::{
     Agent, AgentMessage, AgentRef, AskError, SendError,
+    agent::shared::AgentShared,
     deadline::{Deadline, NoTimer},
-    shared::AgentShared,
 };
 
 pin_project! {
@@ -128,7 +128,7 @@ where
             })),
             // Asked from code that holds the agent's own mailbox: no reply
             // can come before that code returns, and it waits for this one.
-            Poll::Pending if crate::holding::holds(this.shared) => {
+            Poll::Pending if crate::agent::holding::holds(this.shared) => {
                 Poll::Ready(Err(AskError::OwnMailbox { agent: agent() }))
             }
             Poll::Pending => match this.deadline.poll_elapsed(cx) {

@@ -10,8 +10,8 @@
 use std::{any::Any, cell::Cell, fmt, sync::Arc};
 
 use crate::{
-    Agent, AgentName, AgentRef, During, ExitReason, Failure, budget::Turn, envelope::AgentEnvelope,
-    shared::AgentShared, start_latch::StartSlot,
+    Agent, AgentName, AgentRef, During, ExitReason, Failure, agent::envelope::AgentEnvelope,
+    agent::shared::AgentShared, agent::start_latch::StartSlot, budget::Turn,
 };
 use actix::{
     ActorContext, ActorState, Addr, AsyncContext, Handler, Message, SpawnHandle,
@@ -233,7 +233,7 @@ impl<A: actix::Actor<Context = Self>> AsyncContext<A> for AgentContext<A> {
     where
         F: ActorFuture<A, Output = ()> + 'static,
     {
-        self.parts.spawn(crate::holding::Beside { fut })
+        self.parts.spawn(crate::agent::holding::Beside { fut })
     }
 
     /// A future the agent waits for holds its mailbox, and a stop lets it

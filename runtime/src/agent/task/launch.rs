@@ -11,7 +11,8 @@ use actix::dev::channel::AddressReceiver;
 use super::{AgentTask, Owner, Phase};
 use crate::{
     Agent, AgentContext, AgentStatus, During, Event, ExitReason, Failure, Intensity, Restart,
-    context::Core, dead_letter, shared::AgentShared, start_latch::StartSlot, supervision::Link,
+    agent::context::Core, agent::shared::AgentShared, agent::start_latch::StartSlot, dead_letter,
+    supervision::Link,
 };
 
 /// How an unsupervised agent is restarted.

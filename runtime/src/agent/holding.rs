@@ -19,7 +19,7 @@ use std::{
 use actix::{Actor, fut::ActorFuture};
 use pin_project_lite::pin_project;
 
-use crate::shared::AgentShared;
+use crate::agent::shared::AgentShared;
 
 thread_local! {
     /// The holding agent's address in memory (0: none). A plain `Cell` with a

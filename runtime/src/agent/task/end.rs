@@ -8,7 +8,8 @@ use actix::ActorContext;
 
 use super::AgentTask;
 use crate::{
-    Agent, AgentStatus, Event, ExitReason, dead_letter, shared::AgentShared, start_latch::StartSlot,
+    Agent, AgentStatus, Event, ExitReason, agent::shared::AgentShared,
+    agent::start_latch::StartSlot, dead_letter,
 };
 
 impl<A: Agent> AgentTask<A> {

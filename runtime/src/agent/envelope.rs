@@ -26,8 +26,8 @@ use actix::{
 };
 
 use crate::{
-    Agent, AgentContext, CorrelationId, DeadLetter, DeadLetterReason, During, correlation,
-    dead_letter, fault, metrics::Watch,
+    Agent, AgentContext, CorrelationId, DeadLetter, DeadLetterReason, During, agent::fault,
+    correlation, dead_letter, metrics::Watch,
 };
 
 pub(crate) struct AgentEnvelope<M: Message + Send + 'static> {

@@ -28,7 +28,7 @@ pub fn block_on<F: Future>(fut: F) -> F::Output {
 
 /// `Actor::started` of a derived agent.
 pub fn started<A: Agent>(act: &mut A, ctx: &mut AgentContext<A>) {
-    crate::fault::on_start(ctx);
+    crate::agent::fault::on_start(ctx);
     Lifecycle::started(act, ctx);
     if ctx.state() == actix::ActorState::Running {
         ctx.core.shared.started();
@@ -84,7 +84,7 @@ pub fn catch<R>(body: impl FnOnce() -> R) -> Result<R, Panic> {
 /// (taken: it fires once). Always `false` without the `testkit` feature.
 #[inline(always)]
 pub fn injected_panic<A: Agent>(ctx: &mut AgentContext<A>) -> bool {
-    crate::fault::take_armed_panic(ctx)
+    crate::agent::fault::take_armed_panic(ctx)
 }
 
 /// Panics if `armed`: called first inside a generated handler's panic

@@ -8,8 +8,8 @@ use tokio::time::Instant;
 use super::{AgentTask, Next, Owner, Phase, child_exit, final_status};
 use crate::{
     Agent, AgentStatus, Event, ExitReason, Intensity, Restart,
+    agent::shared::AgentShared,
     restart::RestartHistory,
-    shared::AgentShared,
     supervision::{Decision, Link},
 };
 

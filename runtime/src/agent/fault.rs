@@ -12,7 +12,7 @@
 #[cfg(feature = "testkit")]
 pub(crate) use active::{Active, installed, intercept, uninstalled};
 
-use crate::{Agent, AgentContext, shared::AgentShared};
+use crate::{Agent, AgentContext, agent::shared::AgentShared};
 
 /// Before the agent's current message is handled (its count already taken),
 /// when its kind's flags say a plan is installed in its swarm: applies a
@@ -102,7 +102,7 @@ mod active {
 
     use crate::{
         Agent, AgentContext, AgentRef, During,
-        shared::AgentShared,
+        agent::shared::AgentShared,
         testkit::{Fault, FaultPlan, Fired, Intercepted, MAX_FAULT_MS},
     };
 

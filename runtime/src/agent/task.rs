@@ -21,8 +21,8 @@ use tokio::time::{Instant, Sleep};
 
 use crate::{
     Agent, AgentContext, AgentStatus, During, Event, ExitReason, Failure, Intensity, Restart,
+    agent::shared::{AgentShared, Directive},
     restart::RestartHistory,
-    shared::{AgentShared, Directive},
     supervision::{ChildExit, Link},
 };
 
@@ -126,12 +126,12 @@ impl<A: Agent> Future for AgentTask<A> {
                     // stopping context), but its stopping hooks still run,
                     // as at any other end. Between incarnations they ran.
                     fut.ctx().stop();
-                    let held = crate::holding::key(&this.shared);
-                    let polled = crate::holding::holding(held, || {
+                    let held = crate::agent::holding::key(&this.shared);
+                    let polled = crate::agent::holding::holding(held, || {
                         catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *fut).poll(cx)))
                     });
                     if let Err(payload) = polled {
-                        let _ = crate::envelope::unwound_handler();
+                        let _ = crate::agent::envelope::unwound_handler();
                         crate::failure::discard(payload);
                     }
                 }
@@ -232,8 +232,8 @@ impl<A: Agent> AgentTask<A> {
             core.turn.start();
             drop(core.keepalive.take());
             self.shared.step_activity();
-            let held = crate::holding::key(&self.shared);
-            let polled = crate::holding::holding(held, || {
+            let held = crate::agent::holding::key(&self.shared);
+            let polled = crate::agent::holding::holding(held, || {
                 catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *fut).poll(cx)))
             });
             self.shared.step_activity();
@@ -261,7 +261,7 @@ impl<A: Agent> AgentTask<A> {
                     // A hand-written handler's panic comes here (the
                     // envelope keeps no boundary of its own), named by the
                     // mark it left on the way.
-                    let handler = crate::envelope::unwound_handler();
+                    let handler = crate::agent::envelope::unwound_handler();
                     let during =
                         handler.map_or(During::Lifecycle, |message| During::Handler { message });
                     fut.ctx().fail_with_panic(during, &*payload);

@@ -5,8 +5,8 @@ use std::{fmt, sync::Arc};
 use actix::{Addr, Handler, Message};
 
 use crate::{
-    Agent, AgentMessage, AgentName, AgentStatus, Ask, Call, ExitReason, SendError, TellWait, fault,
-    metrics::FAULTY, shared::AgentShared,
+    Agent, AgentMessage, AgentName, AgentStatus, Ask, Call, ExitReason, SendError, TellWait,
+    agent::fault, agent::shared::AgentShared, metrics::FAULTY,
 };
 
 /// The address of an agent: stays valid across restarts, since a restart
