@@ -16,16 +16,19 @@
 //! `docs/architecture.md` and `docs/semantics.md`.
 
 mod agent;
+mod ask_error;
 mod budget;
 pub mod correlation;
 mod dead_letter;
 mod deadline;
 mod error;
+mod event;
 mod failure;
 mod metrics;
 mod name;
 mod restart;
 mod send_error;
+mod status;
 mod supervision;
 mod swarm;
 #[cfg(feature = "testkit")]
@@ -37,22 +40,23 @@ pub use agent::{
     address::AgentRef,
     context::AgentContext,
     request::{Ask, Call, TellWait},
-    shared::AgentStatus,
 };
+pub use ask_error::{AskError, BoxError};
 pub use budget::TURN_SLICE;
 pub use correlation::CorrelationId;
 pub use dead_letter::{DeadLetter, DeadLetterLog, DeadLetterReason, DeadLetterSink};
 pub use deadline::MAX_DURATION;
-pub use error::{AskError, BoxError, Error, Result};
+pub use error::{Error, Result};
+pub use event::{Event, EventError, Events, LifecycleEvent};
 pub use failure::{During, Escalation, ExitReason, Failure};
 pub use metrics::{Activity, Histogram, HistogramSnapshot, KindCensus};
 pub use name::{AgentName, MAX_NAME_LEN, NameError, NameProblem};
 pub use restart::{Intensity, Restart};
 pub use send_error::{SendError, SendErrorKind};
+pub use status::AgentStatus;
 pub use supervision::{
-    Backoff, ChildInfo, ChildSpec, DEFAULT_SHUTDOWN_TIMEOUT, Event, EventError, Events,
-    LifecycleEvent, StopReport, Strategy, Supervisor, SupervisorBuilder, SupervisorRef,
-    SupervisorSpec, TreeError,
+    Backoff, ChildInfo, ChildSpec, DEFAULT_SHUTDOWN_TIMEOUT, StopReport, Strategy, Supervisor,
+    SupervisorBuilder, SupervisorRef, SupervisorSpec, TreeError,
 };
 pub use swarm::{
     ConfigError, DEFAULT_BUDGET, MAX_ARBITERS, MAX_EVENT_BUFFER, MAX_MAILBOX, ShutdownError,

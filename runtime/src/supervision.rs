@@ -27,7 +27,6 @@ mod backoff;
 mod child_spec;
 mod children;
 mod control;
-mod event;
 mod layers;
 mod strategy;
 mod supervisor;
@@ -36,8 +35,6 @@ pub use backoff::Backoff;
 pub(crate) use child_spec::ErasedChild;
 pub use child_spec::{ChildSpec, DEFAULT_SHUTDOWN_TIMEOUT};
 pub(crate) use control::{ChildExit, Decision, Link};
-pub(crate) use event::EventBus;
-pub use event::{Event, EventError, Events, LifecycleEvent};
 pub use layers::TreeError;
 pub use strategy::Strategy;
 pub use supervisor::{

@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 
 use crate::{
     Agent, KindCensus, SupervisorBuilder, SupervisorRef,
-    supervision::{EventBus, Events},
+    event::{EventBus, Events},
 };
 
 mod arbiters;

@@ -19,12 +19,12 @@ use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    ErasedChild, Event,
+    ErasedChild,
     control::{ChildExit, SupervisorCore},
 };
 use crate::{
-    Agent, AgentContext, AgentStatus, Escalation, ExitReason, Lifecycle, Restart, SpawnError,
-    agent::private, swarm::WeakSwarm,
+    Agent, AgentContext, AgentStatus, Escalation, Event, ExitReason, Lifecycle, Restart,
+    SpawnError, agent::private, swarm::WeakSwarm,
 };
 
 mod builder;
