@@ -1,13 +1,16 @@
 //! When an ended incarnation is replaced, and how often that may happen.
 //!
-//! Pure logic, no runtime: the decision ([`Restart::restarts_after`]) and the
-//! sliding-window limit ([`Intensity`]) are unit-tested with injected time.
+//! Pure logic, no runtime: the restart type ([`Restart::restarts_after`]),
+//! one sliding window of recent restarts ([`RestartWindow`]) and the one
+//! decision over them ([`decide`]), which an agent without a supervisor
+//! and a one-for-one supervisor deciding for its child both take. Unit-tested
+//! with injected time.
 
-use std::{collections::VecDeque, fmt, time::Duration};
+use std::{collections::VecDeque, time::Duration};
 
 use tokio::time::Instant;
 
-use crate::ExitReason;
+use crate::{ExitReason, Intensity};
 
 /// Restart types, as in Erlang/OTP child specs.
 ///
@@ -48,86 +51,82 @@ impl Restart {
     }
 }
 
-/// At most `max_restarts` restarts within any window of length `within`;
-/// one more and the agent gives up (stops for good, reported as failed).
-///
-/// The default, 3 restarts in 5 seconds, is Elixir's supervisor default.
-///
-/// ```
-/// use agentix::Intensity;
-/// use std::time::Duration;
-///
-/// let intensity = Intensity::new(10, Duration::from_secs(1));
-/// assert_eq!(intensity.max_restarts(), 10);
-/// assert_eq!(Intensity::default(), Intensity::new(3, Duration::from_secs(5)));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Intensity {
-    max_restarts: u32,
-    within: Duration,
-}
-
-impl Intensity {
-    /// At most `max_restarts` restarts within `within`.
-    ///
-    /// A window longer than [`MAX_DURATION`](crate::MAX_DURATION) (up to
-    /// `Duration::MAX`) is taken as `MAX_DURATION`: restarts are never
-    /// forgotten. An empty window (`Duration::ZERO`) would forget each
-    /// restart at once and so never stop a restart loop: a swarm, spawn or
-    /// supervisor given one fails with
-    /// [`ConfigError::ZeroIntensityWindow`](crate::ConfigError::ZeroIntensityWindow).
-    pub const fn new(max_restarts: u32, within: Duration) -> Self {
-        Self {
-            max_restarts,
-            within: crate::deadline::saturate(within),
-        }
-    }
-
-    /// The number of restarts allowed in a window.
-    pub fn max_restarts(&self) -> u32 {
-        self.max_restarts
-    }
-
-    /// The length of the window.
-    pub fn within(&self) -> Duration {
-        self.within
-    }
-}
-
-impl Default for Intensity {
-    fn default() -> Self {
-        Self::new(3, Duration::from_secs(5))
-    }
-}
-
-impl fmt::Display for Intensity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} restarts in {:?}", self.max_restarts, self.within)
-    }
-}
-
-/// The restarts of one agent inside the current window.
+/// The restarts inside the current window, oldest first: one pointer
+/// until the first restart (most agents never restart, and a supervisor
+/// with 100k children keeps one per child).
 #[derive(Debug, Default)]
-pub(crate) struct RestartHistory {
-    at: VecDeque<Instant>,
-}
+#[expect(
+    clippy::box_collection,
+    reason = "one pointer where most never restart, instead of a 32-byte deque"
+)]
+pub(crate) struct RestartWindow(Option<Box<VecDeque<Instant>>>);
 
-impl RestartHistory {
-    /// Records a restart at `now` if `intensity` allows it; `false` means the
-    /// limit is exceeded and the agent must give up.
-    pub(crate) fn try_restart(&mut self, intensity: Intensity, now: Instant) -> bool {
-        while let Some(&first) = self.at.front() {
-            if now.saturating_duration_since(first) >= intensity.within {
-                self.at.pop_front();
-            } else {
-                break;
-            }
+impl RestartWindow {
+    /// Forgets the restarts at least `within` before `now`.
+    fn forget(&mut self, within: Duration, now: Instant) -> &mut VecDeque<Instant> {
+        let recent = self.0.get_or_insert_default();
+        while recent
+            .front()
+            .is_some_and(|at| now.saturating_duration_since(*at) >= within)
+        {
+            recent.pop_front();
         }
-        if self.at.len() >= intensity.max_restarts as usize {
+        recent
+    }
+
+    /// Records a restart at `now` if `intensity` allows one more; `false`
+    /// (and nothing recorded) once the limit is reached.
+    pub(crate) fn try_record(&mut self, intensity: Intensity, now: Instant) -> bool {
+        let recent = self.forget(intensity.within(), now);
+        if recent.len() >= intensity.max_restarts() as usize {
             return false;
         }
-        self.at.push_back(now);
+        recent.push_back(now);
         true
+    }
+
+    /// Records a restart at `now`, whatever the limit; how many fall in the
+    /// window of length `within`, this one included (a backoff's attempt).
+    pub(crate) fn record(&mut self, within: Duration, now: Instant) -> u32 {
+        let recent = self.forget(within, now);
+        recent.push_back(now);
+        u32::try_from(recent.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Forgets every restart (a restarted supervisor starts afresh).
+    pub(crate) fn clear(&mut self) {
+        self.0 = None;
+    }
+}
+
+/// What follows an incarnation that ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Not restarted: its restart type says so for this reason.
+    End,
+    /// Restarted; the restart is recorded in the window.
+    Restart,
+    /// A restart is due, but one more would exceed the intensity: the agent
+    /// gives up, or its supervisor escalates.
+    OverIntensity,
+}
+
+/// The one restart decision: whether an incarnation of restart type
+/// `restart` that ended for `reason` at `now` is replaced, within
+/// `intensity` over the restarts in `window`.
+pub(crate) fn decide(
+    restart: Restart,
+    reason: &ExitReason,
+    intensity: Intensity,
+    window: &mut RestartWindow,
+    now: Instant,
+) -> Verdict {
+    if !restart.restarts_after(reason) {
+        Verdict::End
+    } else if window.try_record(intensity, now) {
+        Verdict::Restart
+    } else {
+        Verdict::OverIntensity
     }
 }
 
@@ -164,31 +163,75 @@ mod tests {
     #[test]
     fn exactly_max_restarts_fit_in_the_window_and_the_next_one_does_not() {
         let intensity = Intensity::new(3, Duration::from_secs(5));
-        let mut history = RestartHistory::default();
+        let mut window = RestartWindow::default();
         let t0 = Instant::now();
         for i in 0..3 {
             assert!(
-                history.try_restart(intensity, t0 + Duration::from_secs(i)),
+                window.try_record(intensity, t0 + Duration::from_secs(i)),
                 "restart {i}"
             );
         }
-        assert!(!history.try_restart(intensity, t0 + Duration::from_millis(4999)));
+        assert!(!window.try_record(intensity, t0 + Duration::from_millis(4999)));
     }
 
     #[test]
     fn restarts_older_than_the_window_no_longer_count() {
         let intensity = Intensity::new(2, Duration::from_secs(1));
-        let mut history = RestartHistory::default();
+        let mut window = RestartWindow::default();
         let t0 = Instant::now();
-        assert!(history.try_restart(intensity, t0));
-        assert!(history.try_restart(intensity, t0 + Duration::from_millis(500)));
-        assert!(!history.try_restart(intensity, t0 + Duration::from_millis(999)));
-        assert!(history.try_restart(intensity, t0 + Duration::from_millis(1000)));
+        assert!(window.try_record(intensity, t0));
+        assert!(window.try_record(intensity, t0 + Duration::from_millis(500)));
+        assert!(!window.try_record(intensity, t0 + Duration::from_millis(999)));
+        assert!(window.try_record(intensity, t0 + Duration::from_millis(1000)));
     }
 
     #[test]
     fn zero_intensity_never_restarts() {
-        let mut history = RestartHistory::default();
-        assert!(!history.try_restart(Intensity::new(0, Duration::from_secs(1)), Instant::now()));
+        let mut window = RestartWindow::default();
+        assert!(!window.try_record(Intensity::new(0, Duration::from_secs(1)), Instant::now()));
+    }
+
+    #[test]
+    fn the_decision_ends_restarts_or_gives_up_by_type_and_intensity() {
+        let intensity = Intensity::new(1, Duration::from_secs(1));
+        let mut window = RestartWindow::default();
+        let t0 = Instant::now();
+        let normal = ExitReason::Normal;
+        assert_eq!(
+            decide(Restart::Transient, &normal, intensity, &mut window, t0),
+            Verdict::End,
+            "a transient agent that stopped itself is not restarted"
+        );
+        assert_eq!(
+            decide(Restart::Permanent, &failed(), intensity, &mut window, t0),
+            Verdict::Restart
+        );
+        assert_eq!(
+            decide(Restart::Permanent, &failed(), intensity, &mut window, t0),
+            Verdict::OverIntensity
+        );
+        assert_eq!(
+            decide(
+                Restart::Permanent,
+                &failed(),
+                intensity,
+                &mut window,
+                t0 + Duration::from_secs(1)
+            ),
+            Verdict::Restart,
+            "the first restart left the window"
+        );
+    }
+
+    #[test]
+    fn record_counts_the_restarts_in_the_window_whatever_the_limit() {
+        let mut window = RestartWindow::default();
+        let t0 = Instant::now();
+        let within = Duration::from_secs(1);
+        assert_eq!(window.record(within, t0), 1);
+        assert_eq!(window.record(within, t0 + Duration::from_millis(10)), 2);
+        assert_eq!(window.record(within, t0 + Duration::from_secs(2)), 1);
+        window.clear();
+        assert_eq!(window.record(within, t0 + Duration::from_secs(2)), 1);
     }
 }

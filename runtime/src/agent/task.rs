@@ -22,7 +22,7 @@ use tokio::time::{Instant, Sleep};
 use crate::{
     Agent, AgentContext, AgentStatus, During, Event, ExitReason, Failure, Intensity, Restart,
     agent::shared::{AgentShared, Directive},
-    restart::RestartHistory,
+    restart::RestartWindow,
     supervision::{ChildExit, Link},
 };
 
@@ -81,7 +81,7 @@ enum Owner {
     Alone {
         intensity: Intensity,
         /// Its restarts in the window; allocated at the first restart.
-        history: Option<Box<RestartHistory>>,
+        window: RestartWindow,
     },
     /// Its supervisor.
     Supervisor(Link),

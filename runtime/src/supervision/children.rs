@@ -6,17 +6,10 @@
 //! removing children one by one costs O(1) amortised, not a shift of 100k
 //! entries each.
 
-use std::{
-    any::Any,
-    collections::{HashMap, VecDeque},
-    sync::Arc,
-    time::Duration,
-};
-
-use tokio::time::Instant;
+use std::{any::Any, collections::HashMap, sync::Arc};
 
 use super::ErasedChild;
-use crate::{AgentName, agent::shared::AgentShared};
+use crate::{AgentName, agent::shared::AgentShared, restart::RestartWindow};
 
 /// The children of a supervisor in start order.
 #[derive(Default)]
@@ -36,7 +29,8 @@ pub(crate) struct ChildEntry {
     pub(crate) handle: Arc<dyn Any + Send + Sync>,
     /// Start layer; a later layer depends on an earlier one.
     pub(crate) layer: usize,
-    pub(crate) recent: RecentRestarts,
+    /// Its restarts in the intensity window: the backoff's attempt.
+    pub(crate) recent: RestartWindow,
 }
 
 impl ChildEntry {
@@ -53,7 +47,7 @@ impl ChildEntry {
             shared,
             handle,
             layer,
-            recent: RecentRestarts::default(),
+            recent: RestartWindow::default(),
         }
     }
 
@@ -146,34 +140,10 @@ impl Children {
     }
 }
 
-/// Restart times of one child within the window, for its backoff attempt.
-/// Allocated at the child's first restart: most children never restart,
-/// and a supervisor may have 100k of them.
-#[derive(Default)]
-#[expect(
-    clippy::box_collection,
-    reason = "one pointer in every child's entry instead of a 32-byte deque"
-)]
-pub(crate) struct RecentRestarts(Option<Box<VecDeque<Instant>>>);
-
-impl RecentRestarts {
-    /// Records a restart now and returns how many fall in the window.
-    pub(crate) fn record(&mut self, window: Duration) -> u32 {
-        let now = Instant::now();
-        let recent = self.0.get_or_insert_default();
-        while recent
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) >= window)
-        {
-            recent.pop_front();
-        }
-        recent.push_back(now);
-        u32::try_from(recent.len()).unwrap_or(u32::MAX)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::{
         SpawnError, Swarm,

@@ -21,7 +21,10 @@ use parking_lot::Mutex;
 use tokio::{sync::mpsc, time::Instant};
 
 use super::{Backoff, Strategy, children::Children};
-use crate::{AgentName, ExitReason, Intensity, Restart, restart::RestartHistory};
+use crate::{
+    AgentName, ExitReason, Intensity, Restart,
+    restart::{RestartWindow, Verdict, decide},
+};
 
 /// How a supervisor restarts its children.
 #[derive(Debug, Clone, Copy)]
@@ -42,7 +45,7 @@ pub(crate) struct SupervisorCore {
 }
 
 pub(crate) struct CoreState {
-    history: RestartHistory,
+    history: RestartWindow,
     rng: fastrand::Rng,
     /// Set while the supervisor is giving up: children defer to it.
     pub(crate) giving_up: bool,
@@ -86,7 +89,7 @@ impl SupervisorCore {
             exits_rx: Mutex::new(Some(rx)),
             next_key: AtomicU64::new(1),
             state: Mutex::new(CoreState {
-                history: RestartHistory::default(),
+                history: RestartWindow::default(),
                 rng: fastrand::Rng::with_seed(seed),
                 giving_up: false,
                 children: Children::default(),
@@ -106,19 +109,28 @@ impl SupervisorCore {
 
     /// The child's own decision after an incarnation ended for `reason`.
     pub(crate) fn decide(&self, key: u64, restart: Restart, reason: &ExitReason) -> Decision {
-        if !restart.restarts_after(reason) {
-            return Decision::End;
-        }
-        if self.policy.strategy != Strategy::OneForOne {
-            return Decision::Defer;
-        }
         let mut state = self.state.lock();
-        if state.giving_up || !state.try_restart(self.policy.intensity) {
-            // Over the intensity: the supervisor escalates.
-            return Decision::Defer;
+        if self.policy.strategy != Strategy::OneForOne || state.giving_up {
+            // A group restart or an escalation is the supervisor's to run.
+            return match restart.restarts_after(reason) {
+                true => Decision::Defer,
+                false => Decision::End,
+            };
         }
-        Decision::Restart {
-            delay: state.delay_for(key, &self.policy),
+        let intensity = self.policy.intensity;
+        match decide(
+            restart,
+            reason,
+            intensity,
+            &mut state.history,
+            Instant::now(),
+        ) {
+            Verdict::End => Decision::End,
+            // Over the intensity: the supervisor escalates.
+            Verdict::OverIntensity => Decision::Defer,
+            Verdict::Restart => Decision::Restart {
+                delay: state.delay_for(key, &self.policy),
+            },
         }
     }
 
@@ -132,22 +144,21 @@ impl SupervisorCore {
 impl CoreState {
     /// Records one restart if the intensity allows it.
     pub(crate) fn try_restart(&mut self, intensity: Intensity) -> bool {
-        self.history.try_restart(intensity, Instant::now())
+        self.history.try_record(intensity, Instant::now())
     }
 
     /// Forgets past restarts (a restarted supervisor starts afresh).
     pub(crate) fn reset(&mut self) {
-        self.history = RestartHistory::default();
+        self.history.clear();
         self.giving_up = false;
     }
 
     /// The backoff before the next restart of child `key`: its restarts in
     /// the intensity window count as the attempt number.
     pub(crate) fn delay_for(&mut self, key: u64, policy: &SupervisorPolicy) -> Duration {
-        let attempt = self
-            .children
-            .get_mut(key)
-            .map_or(1, |child| child.recent.record(policy.intensity.within()));
+        let attempt = self.children.get_mut(key).map_or(1, |child| {
+            (child.recent).record(policy.intensity.within(), Instant::now())
+        });
         policy.backoff.delay_from(attempt, &mut self.rng)
     }
 }

@@ -9,7 +9,7 @@ use super::{AgentTask, Next, Owner, Phase, child_exit, final_status};
 use crate::{
     Agent, AgentStatus, Event, ExitReason, Intensity, Restart,
     agent::shared::AgentShared,
-    restart::RestartHistory,
+    restart::{RestartWindow, Verdict, decide},
     supervision::{Decision, Link},
 };
 
@@ -24,29 +24,35 @@ impl Alone<'_> {
     /// `Ok` to restart now, or how the agent ends.
     fn decide(
         &self,
-        history: &mut Option<Box<RestartHistory>>,
+        window: &mut RestartWindow,
         reason: ExitReason,
     ) -> Result<(), (AgentStatus, ExitReason)> {
-        if !self.restart.restarts_after(&reason) {
-            if matches!(reason, ExitReason::Escalated(_)) {
-                // A top-level supervisor gave up: nobody above can restart it.
-                self.shared.publish(Event::GaveUp {
-                    reason: reason.clone(),
-                });
+        match decide(
+            self.restart,
+            &reason,
+            self.intensity,
+            window,
+            Instant::now(),
+        ) {
+            Verdict::Restart => Ok(()),
+            Verdict::End => {
+                if matches!(reason, ExitReason::Escalated(_)) {
+                    // A top-level supervisor gave up: nobody above can restart it.
+                    self.shared.publish(Event::GaveUp {
+                        reason: reason.clone(),
+                    });
+                }
+                Err((final_status(&reason), reason))
             }
-            return Err((final_status(&reason), reason));
+            Verdict::OverIntensity => {
+                tracing::error!(
+                    agent = %self.shared.name(),
+                    intensity = %self.intensity,
+                    "restart intensity exceeded; the agent gives up"
+                );
+                Err((AgentStatus::Failed, reason))
+            }
         }
-        // Allocated at the first restart: most agents never restart.
-        let history = history.get_or_insert_default();
-        if !history.try_restart(self.intensity, Instant::now()) {
-            tracing::error!(
-                agent = %self.shared.name(),
-                intensity = %self.intensity,
-                "restart intensity exceeded; the agent gives up"
-            );
-            return Err((AgentStatus::Failed, reason));
-        }
-        Ok(())
     }
 }
 
@@ -84,13 +90,13 @@ impl<A: Agent> AgentTask<A> {
             return Next::Phase(Phase::Waiting);
         }
         let link = match &mut self.owner {
-            Owner::Alone { intensity, history } => {
+            Owner::Alone { intensity, window } => {
                 let alone = Alone {
                     shared: &self.shared,
                     restart: self.restart,
                     intensity: *intensity,
                 };
-                return match alone.decide(history, reason) {
+                return match alone.decide(window, reason) {
                     Ok(()) => Next::Restart {
                         delay: Duration::ZERO,
                     },

@@ -12,7 +12,7 @@ use super::{AgentTask, Owner, Phase};
 use crate::{
     Agent, AgentContext, AgentStatus, During, Event, ExitReason, Failure, Intensity, Restart,
     agent::context::Core, agent::shared::AgentShared, agent::start_latch::StartSlot, dead_letter,
-    supervision::Link,
+    restart::RestartWindow, supervision::Link,
 };
 
 /// How an unsupervised agent is restarted.
@@ -73,7 +73,7 @@ impl<A: Agent> Launch<A> {
                     Some(link) => Owner::Supervisor(link),
                     None => Owner::Alone {
                         intensity: policy.intensity,
-                        history: None,
+                        window: RestartWindow::default(),
                     },
                 };
                 crate::turns::spawn(AgentTask {
