@@ -16,6 +16,7 @@
 
 pub(crate) mod address;
 pub(crate) mod context;
+mod counters;
 pub(crate) mod envelope;
 pub(crate) mod fault;
 pub(crate) mod holding;
