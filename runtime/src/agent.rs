@@ -22,6 +22,7 @@ pub(crate) mod fault;
 pub(crate) mod holding;
 pub(crate) mod private;
 pub(crate) mod request;
+pub(crate) mod roster;
 pub(crate) mod shared;
 pub(crate) mod start_latch;
 pub(crate) mod task;

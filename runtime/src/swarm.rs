@@ -20,17 +20,16 @@ mod arbiters;
 pub(crate) mod config;
 mod config_error;
 mod prepare;
-mod roster;
 mod shutdown;
 mod spawn;
 mod spawn_error;
 
+pub(crate) use crate::agent::roster::Roster;
 use arbiters::ArbiterPool;
 pub use config::{
     ConfigError, DEFAULT_BUDGET, MAX_ARBITERS, MAX_EVENT_BUFFER, MAX_MAILBOX, SwarmConfig,
 };
 pub(crate) use prepare::Prepared;
-pub(crate) use roster::Roster;
 pub use shutdown::{ShutdownError, ShutdownReport};
 pub use spawn::Spawn;
 pub use spawn_error::SpawnError;

@@ -18,11 +18,11 @@ use std::{
 use parking_lot::Mutex;
 use tokio::sync::{Notify, futures::Notified};
 
+use super::roster::Roster;
 use crate::{
     AgentName, AgentStatus, DeadLetterSink, ExitReason,
     event::EventBus,
     metrics::{KindMetrics, SenderSide},
-    swarm::Roster,
 };
 
 /// Fixed facts about an agent, set at spawn.

@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use crate::{
     Swarm,
-    agent::fault::{self, Active},
+    agent::{
+        fault::{self, Active},
+        roster::Roster,
+    },
     metrics::FAULTY,
-    swarm::Roster,
     testkit::{FaultPlan, Fired, PlanError},
 };
 
