@@ -45,6 +45,7 @@
 //! # Ok(()) }
 //! ```
 
+mod active;
 mod inject;
 mod invariant;
 mod listen;
@@ -53,13 +54,14 @@ mod runner;
 mod strategy;
 mod trace;
 
+pub use crate::agent::fault::Intercepted;
 pub use inject::Injection;
 pub use invariant::{
     Invariant, Run, in_order, invariant, no_lost_messages, quiescent, runtime, shutdown_completes,
     supervision,
 };
 pub use listen::quiet_injected_panics;
-pub use plan::{Fault, FaultPlan, FaultProblem, Fired, Intercepted, MAX_FAULT_MS, PlanError};
+pub use plan::{Fault, FaultPlan, FaultProblem, Fired, MAX_FAULT_MS, PlanError};
 pub use runner::{Counterexample, DIR_VAR, FaultTest, REPLAY_VAR, Report, SEED_VAR, Scene};
 pub use strategy::{FaultKind, Shape};
 pub use trace::{Step, Trace};

@@ -6,13 +6,67 @@
 //! say a plan is installed in its swarm (`metrics::FAULTY`, read in the
 //! same load as the metrics' flag, by senders and by the handling); the
 //! others cost one relaxed load of a process-wide count of installed
-//! plans. A hook that runs finds its swarm's plan (through the agent's
-//! roster) and matches the agent by name.
+//! plans. A hook that runs finds its swarm's plan through the agent's
+//! roster and asks it by the agent's name.
+//!
+//! The plan is reached through [`Plan`], which `testkit` implements: this
+//! layer knows no fault type, so the testkit above it can change its plans
+//! without the agent machinery following.
 
 #[cfg(feature = "testkit")]
-pub(crate) use active::{Active, installed, intercept, uninstalled};
+pub(crate) use hooks::{installed, intercept, uninstalled};
 
 use crate::{Agent, AgentContext, agent::shared::AgentShared};
+
+/// What a plan does to one handling.
+#[cfg(feature = "testkit")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HandleFault {
+    /// Before the handler: the thread sleeps this long.
+    Delay(std::time::Duration),
+    /// Before the handler: the handling panics.
+    Panic,
+    /// After the handler: the agent is asked to stop.
+    Stop,
+    /// After the handler: the mailbox waits this long, the thread does not.
+    Stall(std::time::Duration),
+}
+
+/// What a plan does with one delivery a built-in actor (the router) makes
+/// to an agent on someone else's behalf, from `testkit::intercept`.
+#[cfg(feature = "testkit")]
+#[derive(Debug)]
+pub enum Intercepted<T> {
+    /// Deliver it now, as usual.
+    Deliver(T),
+    /// Deliver it after this long (from a task of its own).
+    Delayed(T, std::time::Duration),
+    /// Lost: the plan keeps it, unanswered, until it is dropped.
+    Dropped,
+}
+
+/// A fault plan installed in a swarm, as the hooks see it: asked by agent
+/// name at each point where something can break, it says what breaks and
+/// records what fired.
+#[cfg(feature = "testkit")]
+pub(crate) trait Plan: Send + Sync + std::fmt::Debug {
+    /// The faults of the `nth` handling of `agent` (from 1): those before
+    /// its handler if `before`, else those after.
+    fn at_handling(&self, agent: &str, nth: u64, before: bool) -> Vec<HandleFault>;
+
+    /// Whether the `start`th start of `agent` (from 1) fails.
+    fn fails_start(&self, agent: &str, start: u32) -> bool;
+
+    /// Whether this tell to `agent` is refused as if its mailbox were full.
+    fn refuses_tell(&self, agent: &str) -> bool;
+
+    /// What becomes of this delivery to `agent`: `None` to deliver it,
+    /// `Some(None)` to lose it, `Some(Some(delay))` to deliver it late.
+    fn at_delivery(&self, agent: &str) -> Option<Option<std::time::Duration>>;
+
+    /// Keeps a lost delivery, unanswered, until the plan is dropped.
+    fn swallow(&self, delivery: Box<dyn std::any::Any + Send>);
+}
 
 /// Before the agent's current message is handled (its count already taken),
 /// when its kind's flags say a plan is installed in its swarm: applies a
@@ -21,7 +75,7 @@ use crate::{Agent, AgentContext, agent::shared::AgentShared};
 #[inline(always)]
 pub(crate) fn before_handle<A: Agent>(ctx: &mut AgentContext<A>) {
     #[cfg(feature = "testkit")]
-    active::before_handle(ctx);
+    hooks::before_handle(ctx);
     #[cfg(not(feature = "testkit"))]
     let _ = ctx;
 }
@@ -32,7 +86,7 @@ pub(crate) fn before_handle<A: Agent>(ctx: &mut AgentContext<A>) {
 #[inline(always)]
 pub(crate) fn after_handle<A: Agent>(ctx: &mut AgentContext<A>, message: &'static str) {
     #[cfg(feature = "testkit")]
-    active::after_handle(ctx, message);
+    hooks::after_handle(ctx, message);
     #[cfg(not(feature = "testkit"))]
     let _ = (ctx, message);
 }
@@ -64,7 +118,7 @@ pub(crate) fn take_armed_panic<A: Agent>(ctx: &mut AgentContext<A>) -> bool {
 pub(crate) fn refuse_tell(shared: &AgentShared) -> bool {
     #[cfg(feature = "testkit")]
     {
-        active::refuse_tell(shared)
+        hooks::refuse_tell(shared)
     }
     #[cfg(not(feature = "testkit"))]
     {
@@ -78,33 +132,24 @@ pub(crate) fn refuse_tell(shared: &AgentShared) -> bool {
 #[inline(always)]
 pub(crate) fn on_start<A: Agent>(ctx: &mut AgentContext<A>) {
     #[cfg(feature = "testkit")]
-    if active::any() {
-        active::on_start(ctx);
+    if hooks::any() {
+        hooks::on_start(ctx);
     }
     #[cfg(not(feature = "testkit"))]
     let _ = ctx;
 }
 
 #[cfg(feature = "testkit")]
-mod active {
-    use std::{
-        any::Any,
-        collections::HashMap,
-        sync::{
-            Arc,
-            atomic::{AtomicU64, AtomicUsize, Ordering},
-        },
-        time::Duration,
+mod hooks {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
     };
 
     use actix::{AsyncContext, fut::wrap_future};
-    use parking_lot::Mutex;
 
-    use crate::{
-        Agent, AgentContext, AgentRef, During,
-        agent::shared::AgentShared,
-        testkit::{Fault, FaultPlan, Fired, Intercepted, MAX_FAULT_MS},
-    };
+    use super::{HandleFault, Intercepted, Plan};
+    use crate::{Agent, AgentContext, AgentRef, During, agent::shared::AgentShared};
 
     /// Plans installed in any swarm of the process.
     static INSTALLED: AtomicUsize = AtomicUsize::new(0);
@@ -122,72 +167,7 @@ mod active {
         INSTALLED.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// A plan installed in one swarm, indexed by agent name, with its own
-    /// counts of tells and deliveries (from installation), the faults that
-    /// fired so far, and the deliveries it swallowed.
-    #[derive(Debug)]
-    pub(crate) struct Active {
-        by_agent: HashMap<String, Vec<(usize, Fault)>>,
-        tells: HashMap<String, AtomicU64>,
-        deliveries: HashMap<String, AtomicU64>,
-        pub(crate) fired: Mutex<Vec<Fired>>,
-        /// Dropped deliveries, held unanswered until the plan is dropped:
-        /// lost, as far as their sender can tell.
-        swallowed: Mutex<Vec<Box<dyn Any + Send>>>,
-    }
-
-    impl Active {
-        pub(crate) fn new(plan: &FaultPlan) -> Self {
-            let mut by_agent: HashMap<String, Vec<(usize, Fault)>> = HashMap::new();
-            let (mut tells, mut deliveries) = (HashMap::new(), HashMap::new());
-            for (index, fault) in plan.faults.iter().enumerate() {
-                let agent = fault.agent().to_owned();
-                match fault {
-                    Fault::FullMailbox { .. } => {
-                        tells.insert(agent.clone(), AtomicU64::new(0));
-                    }
-                    Fault::DropDelivery { .. } | Fault::DelayDelivery { .. } => {
-                        deliveries.insert(agent.clone(), AtomicU64::new(0));
-                    }
-                    _ => {}
-                }
-                by_agent
-                    .entry(agent)
-                    .or_default()
-                    .push((index, fault.clone()));
-            }
-            Self {
-                by_agent,
-                tells,
-                deliveries,
-                fired: Mutex::new(Vec::new()),
-                swallowed: Mutex::new(Vec::new()),
-            }
-        }
-
-        /// The faults of `agent` that `hit` selects, each recorded as fired.
-        fn fire(&self, agent: &str, hit: impl Fn(&Fault) -> bool) -> Vec<Fault> {
-            let Some(faults) = self.by_agent.get(agent) else {
-                return Vec::new();
-            };
-            let hits: Vec<(usize, Fault)> =
-                (faults.iter()).filter(|(_, f)| hit(f)).cloned().collect();
-            let mut fired = self.fired.lock();
-            fired.extend(hits.iter().map(|(index, fault)| Fired {
-                index: *index,
-                fault: fault.clone(),
-            }));
-            hits.into_iter().map(|(_, fault)| fault).collect()
-        }
-
-        /// Counts one more event of `agent` in `counts`; its number, from 1.
-        fn next(counts: &HashMap<String, AtomicU64>, agent: &str) -> Option<u64> {
-            let before = counts.get(agent)?.fetch_add(1, Ordering::Relaxed);
-            Some(before.saturating_add(1))
-        }
-    }
-
-    fn plan_of(shared: &AgentShared) -> Option<Arc<Active>> {
+    fn plan_of(shared: &AgentShared) -> Option<Arc<dyn Plan>> {
         shared.roster()?.faults.read().clone()
     }
 
@@ -198,16 +178,11 @@ mod active {
             return;
         };
         let nth = ctx.core.shared.handled();
-        let hits = plan.fire(ctx.core.shared.name().as_str(), |fault| match fault {
-            Fault::Panic { nth: at, .. } | Fault::Delay { nth: at, .. } => *at == nth,
-            _ => false,
-        });
-        for fault in hits {
+        for fault in plan.at_handling(ctx.core.shared.name().as_str(), nth, true) {
             match fault {
-                Fault::Delay { delay_ms, .. } => {
-                    std::thread::sleep(Duration::from_millis(delay_ms.min(MAX_FAULT_MS)))
-                }
-                _ => ctx.core.armed_panic = true,
+                HandleFault::Delay(delay) => std::thread::sleep(delay),
+                HandleFault::Panic => ctx.core.armed_panic = true,
+                HandleFault::Stop | HandleFault::Stall(_) => {}
             }
         }
     }
@@ -223,19 +198,14 @@ mod active {
             return;
         };
         let nth = ctx.core.shared.handled();
-        let hits = plan.fire(ctx.core.shared.name().as_str(), |fault| match fault {
-            Fault::Stop { nth: at, .. } | Fault::Stall { nth: at, .. } => *at == nth,
-            _ => false,
-        });
-        for fault in hits {
+        for fault in plan.at_handling(ctx.core.shared.name().as_str(), nth, false) {
             match fault {
-                Fault::Stall { stall_ms, .. } => {
+                HandleFault::Stall(pause) => {
                     // The mailbox waits; the thread serves other agents.
-                    let pause =
-                        tokio::time::sleep(Duration::from_millis(stall_ms.min(MAX_FAULT_MS)));
-                    ctx.wait(wrap_future(pause));
+                    ctx.wait(wrap_future(tokio::time::sleep(pause)));
                 }
-                _ => ctx.core.shared.request_stop(),
+                HandleFault::Stop => ctx.core.shared.request_stop(),
+                HandleFault::Delay(_) | HandleFault::Panic => {}
             }
         }
     }
@@ -249,11 +219,7 @@ mod active {
         // Attempts, not successes: a failed start is followed by another
         // restart, and the plan's next start is that one.
         let start = ctx.core.shared.restarts().saturating_add(1);
-        let hits = plan.fire(
-            ctx.core.shared.name().as_str(),
-            |fault| matches!(fault, Fault::FailStart { start: at, .. } if *at == start),
-        );
-        if !hits.is_empty() {
+        if plan.fails_start(ctx.core.shared.name().as_str(), start) {
             std::panic::panic_any(format!("injected fault: start {start} fails"));
         }
     }
@@ -261,22 +227,10 @@ mod active {
     #[cold]
     #[inline(never)]
     pub(super) fn refuse_tell(shared: &AgentShared) -> bool {
-        let Some(plan) = plan_of(shared) else {
-            return false;
-        };
-        let agent = shared.name().as_str();
-        let Some(nth) = Active::next(&plan.tells, agent) else {
-            return false;
-        };
-        let hits = plan.fire(agent, |fault| match fault {
-            // Not `from + count`: a plan is data, and that may overflow.
-            Fault::FullMailbox { from, count, .. } => nth >= *from && nth - from < *count,
-            _ => false,
-        });
-        !hits.is_empty()
+        plan_of(shared).is_some_and(|plan| plan.refuses_tell(shared.name().as_str()))
     }
 
-    /// See [`crate::testkit::intercept`].
+    /// See `testkit::intercept`.
     pub(crate) fn intercept<A: Agent, T: Send + 'static>(
         to: &AgentRef<A>,
         delivery: T,
@@ -296,24 +250,11 @@ mod active {
         let Some(plan) = plan_of(to.shared()) else {
             return Intercepted::Deliver(delivery);
         };
-        let agent = to.name().as_str();
-        let Some(nth) = Active::next(&plan.deliveries, agent) else {
-            return Intercepted::Deliver(delivery);
-        };
-        let hits = plan.fire(agent, |fault| match fault {
-            Fault::DropDelivery { nth: at, .. } | Fault::DelayDelivery { nth: at, .. } => {
-                *at == nth
-            }
-            _ => false,
-        });
-        match hits.first() {
+        match plan.at_delivery(to.name().as_str()) {
             None => Intercepted::Deliver(delivery),
-            Some(Fault::DelayDelivery { delay_ms, .. }) => Intercepted::Delayed(
-                delivery,
-                Duration::from_millis((*delay_ms).min(MAX_FAULT_MS)),
-            ),
-            Some(_) => {
-                plan.swallowed.lock().push(Box::new(delivery));
+            Some(Some(delay)) => Intercepted::Delayed(delivery, delay),
+            Some(None) => {
+                plan.swallow(Box::new(delivery));
                 Intercepted::Dropped
             }
         }

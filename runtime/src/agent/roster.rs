@@ -28,7 +28,7 @@ pub(crate) struct Roster {
     pub(crate) kinds: Kinds,
     /// The fault plan installed in this swarm, if any.
     #[cfg(feature = "testkit")]
-    pub(crate) faults: parking_lot::RwLock<Option<Arc<crate::agent::fault::Active>>>,
+    pub(crate) faults: parking_lot::RwLock<Option<Arc<dyn super::fault::Plan>>>,
 }
 
 impl Default for Roster {

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use crate::{
     Swarm,
     agent::{
-        fault::{self, Active},
+        fault::{self, Plan},
         roster::Roster,
     },
     metrics::FAULTY,
-    testkit::{FaultPlan, Fired, PlanError},
+    testkit::{FaultPlan, Fired, PlanError, active::Active},
 };
 
 /// A fault plan installed in a swarm, from [`Swarm::inject`]. Dropping it
@@ -17,6 +17,8 @@ use crate::{
 pub struct Injection {
     roster: Arc<Roster>,
     active: Arc<Active>,
+    /// The same plan as the roster holds it.
+    installed: Arc<dyn Plan>,
 }
 
 impl Injection {
@@ -37,7 +39,10 @@ impl std::fmt::Debug for Injection {
 impl Drop for Injection {
     fn drop(&mut self) {
         let mut slot = self.roster.faults.write();
-        if slot.as_ref().is_some_and(|a| Arc::ptr_eq(a, &self.active)) {
+        if slot
+            .as_ref()
+            .is_some_and(|a| Arc::ptr_eq(a, &self.installed))
+        {
             *slot = None;
             self.roster.kinds.set(FAULTY, false);
         }
@@ -57,8 +62,13 @@ impl Swarm {
         let active = Arc::new(Active::new(&plan));
         let roster = self.roster().clone();
         fault::installed();
-        *roster.faults.write() = Some(active.clone());
+        let installed: Arc<dyn Plan> = active.clone();
+        *roster.faults.write() = Some(installed.clone());
         roster.kinds.set(FAULTY, true);
-        Ok(Injection { roster, active })
+        Ok(Injection {
+            roster,
+            active,
+            installed,
+        })
     }
 }

@@ -166,15 +166,3 @@ pub struct Fired {
     /// The fault.
     pub fault: Fault,
 }
-
-/// What a plan does with one delivery a built-in actor (the router) makes
-/// to an agent on someone else's behalf, from [`intercept`](super::intercept).
-#[derive(Debug)]
-pub enum Intercepted<T> {
-    /// Deliver it now, as usual.
-    Deliver(T),
-    /// Deliver it after this long (from a task of its own).
-    Delayed(T, std::time::Duration),
-    /// Lost: the plan keeps it, unanswered, until it is dropped.
-    Dropped,
-}
