@@ -38,6 +38,44 @@
 //!     let _ = quiet.tell(Unknown); // Quiet has no handler for Unknown
 //! }
 //! ```
+//!
+//! # Generic agents
+//!
+//! An agent may be generic. Each message of its `#[handlers]` takes the
+//! parameters it names (`Push<T>`, a plain `Len`), and each instantiation
+//! is an agent of its own type, restarted in place like any other:
+//!
+//! ```
+//! use agentix::prelude::*;
+//!
+//! #[derive(Agent)]
+//! struct Stack<T: Send + Clone> {
+//!     items: Vec<T>,
+//! }
+//!
+//! #[handlers]
+//! impl<T: Send + Clone> Stack<T> {
+//!     #[handle]
+//!     fn push(&mut self, item: T) -> usize {
+//!         self.items.push(item);
+//!         self.items.len()
+//!     }
+//!
+//!     #[handle]
+//!     fn pop(&mut self) -> Option<T> {
+//!         self.items.pop()
+//!     }
+//! }
+//!
+//! # #[agentix::main]
+//! # async fn main() -> agentix::Result<()> {
+//! let swarm = Swarm::start(SwarmConfig::default())?;
+//! let words: StackRef<String> = swarm.spawn("words", || Stack { items: Vec::new() }).await?;
+//! words.push("hello".to_owned()).await?;
+//! assert_eq!(words.pop().await?.as_deref(), Some("hello"));
+//! # swarm.shutdown().await?;
+//! # Ok(()) }
+//! ```
 #![doc(test(attr(deny(warnings))))]
 
 pub use agentix_runtime::*;

@@ -7,9 +7,6 @@
 //! | [`registry`] | find agents by name, capability and tag; select one for a job by load and score |
 //! | [`router`] | publish on topics, fan out to subscriber agents in shared batches |
 
-#[macro_use]
-mod agent_impls;
-
 pub mod monitor;
 pub mod registry;
 pub mod router;

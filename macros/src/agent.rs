@@ -7,18 +7,14 @@ use crate::ctxt::{Ctxt, with_fallback};
 
 mod attr;
 mod expand;
+mod reference;
 
 pub(crate) fn derive(input: DeriveInput) -> TokenStream {
     let mut cx = Ctxt::default();
     let attrs = attr::parse(&input.attrs, &mut cx);
     // These make the expansion itself impossible; attribute mistakes do not.
     let mut fatal = Ctxt::default();
-    if let Some(param) = input.generics.params.first() {
-        fatal.error_spanned_by(
-            param,
-            "an agent cannot be generic yet: make the agent type concrete and keep the generic part in a field",
-        );
-    }
+    crate::generics::reject_lifetimes(&input.generics, "an agent", &mut fatal);
     if let Data::Union(data) = &input.data {
         fatal.error_spanned_by(
             data.union_token,

@@ -1,10 +1,14 @@
 //! `#[handlers]`: every `#[handle]` method of an inherent impl becomes a
 //! message struct, an actix `Handler` impl and an ask method on the agent's
 //! typed reference.
+//!
+//! A generic impl (`impl<T: Send> Stack<T>`) gives generic messages: each
+//! message struct takes the impl's parameters that its fields or its reply
+//! name, so `Len` stays plain while `Push<T>` is generic.
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{ImplItem, ItemImpl, Type, visit_mut::VisitMut};
+use syn::{Generics, ImplItem, ItemImpl, Type, visit_mut::VisitMut};
 
 use crate::{
     ctxt::{Ctxt, with_fallback},
@@ -19,8 +23,16 @@ mod parse;
 
 /// The agent an impl block belongs to.
 pub(crate) struct Agent {
+    /// `Stack<T>`, as the impl names it.
     pub(crate) ty: Type,
+    /// `StackRef<T>`.
     pub(crate) ref_ty: syn::Path,
+    /// The impl's parameters, for impls on the agent and its reference:
+    /// see `generics::for_agent`.
+    pub(crate) generics: Generics,
+    /// The impl's parameters, each bound by `'static`: what the messages
+    /// take theirs from (a bound on the agent is no business of theirs).
+    pub(crate) params: Generics,
     pub(crate) paths: Paths,
 }
 
@@ -62,6 +74,11 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> TokenStream {
     }
 
     let agent = agent_of(&item, paths, &mut cx);
+    if let Some(agent) = &agent {
+        // The methods of a generic agent may name `AgentContext<Self>`,
+        // which needs what an actor is: the bounds the derive adds.
+        item.generics = agent.generics.clone();
+    }
     let mut handlers: Vec<ir::HandlerFn> = Vec::new();
     for impl_item in &mut item.items {
         let ImplItem::Fn(method) = impl_item else {
@@ -70,7 +87,7 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> TokenStream {
         if !method.attrs.iter().any(parse::is_handle) {
             continue;
         }
-        let Some(handler) = parse::handler(method, &mut cx) else {
+        let Some(mut handler) = parse::handler(method, &mut cx) else {
             continue;
         };
         if handler.shape == ir::Shape::Future {
@@ -82,6 +99,12 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> TokenStream {
         }
         if let Some(problem) = name_problem(&handler, &handlers, agent.as_ref()) {
             cx.error_at(handler.method.span(), problem);
+            continue;
+        }
+        if let Some(agent) = &agent
+            && let Err(problem) = message_generics(&mut handler, agent)
+        {
+            cx.push(problem);
             continue;
         }
         handlers.push(handler);
@@ -115,11 +138,8 @@ fn agent_of(item: &ItemImpl, paths: Paths, cx: &mut Ctxt) -> Option<Agent> {
         );
         return None;
     }
-    if let Some(param) = item.generics.params.first() {
-        cx.error_spanned_by(
-            param,
-            "an agent cannot be generic yet: #[handlers] needs a concrete type",
-        );
+    if item.generics.lifetimes().next().is_some() {
+        crate::generics::reject_lifetimes(&item.generics, "an agent's impl", cx);
         return None;
     }
     let Type::Path(path) = &*item.self_ty else {
@@ -129,21 +149,42 @@ fn agent_of(item: &ItemImpl, paths: Paths, cx: &mut Ctxt) -> Option<Agent> {
         );
         return None;
     };
+    // `Stack<T>` has the reference `StackRef<T>`: same arguments.
     let mut ref_ty = path.path.clone();
     let last = ref_ty.segments.last_mut()?;
-    if !last.arguments.is_empty() {
-        cx.error_spanned_by(
-            &path.path,
-            "an agent cannot be generic yet: #[handlers] needs a concrete type",
-        );
-        return None;
-    }
     last.ident = quote::format_ident!("{}Ref", last.ident);
     Some(Agent {
         ty: (*item.self_ty).clone(),
         ref_ty,
+        generics: crate::generics::for_agent(&item.generics, &item.self_ty),
+        params: crate::generics::with_static(&item.generics),
         paths,
     })
+}
+
+/// Gives the handler's message the agent's parameters it names, and a
+/// marker field if its reply names one its fields do not.
+fn message_generics(handler: &mut ir::HandlerFn, agent: &Agent) -> syn::Result<()> {
+    use crate::generics::{mentioned, subset};
+    let fields: Vec<Type> = handler.fields().map(|(_, ty)| agent.resolve(ty)).collect();
+    let reply = agent.resolve(&handler.reply.ty);
+    let in_fields = mentioned(&agent.params, &quote!(#(#fields)*));
+    let in_reply = mentioned(&agent.params, &reply);
+    handler.marker = in_reply.iter().any(|p| !in_fields.contains(p));
+    let used = mentioned(&agent.params, &quote!(#(#fields)* #reply));
+    handler.generics = subset(&agent.params, &used);
+    let clash = handler.fields().find(|(ident, _)| *ident == ir::MARKER);
+    if let Some((ident, _)) = clash.filter(|_| handler.marker) {
+        return Err(syn::Error::new(
+            ident.span(),
+            format_args!(
+                "a parameter cannot be named `{}` here: the message needs that field to carry \
+                 the type parameters only its reply names; rename the parameter",
+                ir::MARKER
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Why this handler's generated names cannot be used, if they cannot.

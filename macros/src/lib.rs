@@ -8,6 +8,7 @@ use syn::{DeriveInput, ItemFn, ItemImpl, parse_macro_input};
 mod agent;
 mod ctxt;
 mod entry;
+mod generics;
 mod handlers;
 mod paths;
 
@@ -25,7 +26,23 @@ mod paths;
 /// | `ask_timeout_ms = 500` | default deadline of asks | the swarm's (5000) |
 /// | `budget = 32` | messages per turn (≥ 1; a turn also ends after about 50 µs) | the swarm's (256) |
 /// | `lifecycle` | you implement `Lifecycle` yourself | a default impl |
+/// | `reference = Type` | `Agent::Ref` is this type (`From<AgentRef<Self>> + Clone + Send + Sync + 'static`), no `<Name>Ref` is generated | a generated `<Name>Ref` |
 /// | `crate = path` | where the `agentix` crate is | `::agentix` |
+///
+/// An agent may be generic over types and constants (not lifetimes: it
+/// owns its state). The parameters, their bounds and defaults and the
+/// `where` clause go into every generated impl and into `<Name>Ref<..>`,
+/// with two bounds every actor meets added: `T: 'static` for each type
+/// parameter and `Name<..>: Unpin`. Code of your own that is generic over
+/// the agent states them too. Each instantiation is its own agent type,
+/// of the same kind.
+///
+/// `#[handlers]` adds its ask methods to `<Name>Ref`: with `reference`, the
+/// type named gets them only if it is called that (and dereferences to
+/// `AgentRef<Name>`); otherwise write the handlers by hand. The built-in
+/// agents name `AgentRef<Self>` and the supervisor `SupervisorRef` (with
+/// `crate = ::agentix_runtime` and `crate = crate`): every agent's glue,
+/// theirs included, is this derive's.
 ///
 /// <details><summary>What it expands to</summary>
 ///
@@ -35,6 +52,10 @@ mod paths;
 /// impl agentix::Agent for Counter { const KIND = "counter"; type Ref = CounterRef; .. }
 /// impl agentix::Lifecycle for Counter {}            // unless `lifecycle`
 /// pub struct CounterRef { .. }                      // Clone, Debug, Eq, Deref<Target = AgentRef<Counter>>
+///
+/// // #[derive(Agent)] struct Stack<T: Send> { items: Vec<T> }
+/// impl<T: Send> actix::Actor for Stack<T> where T: 'static, Stack<T>: Unpin { .. }
+/// pub struct StackRef<T: Send> where T: 'static, Stack<T>: Unpin { .. }
 /// ```
 /// </details>
 #[proc_macro_derive(Agent, attributes(agent))]
@@ -60,6 +81,17 @@ pub fn derive_agent(input: TokenStream) -> TokenStream {
 /// are serial: no other message of the agent runs until the future completes,
 /// unless marked `#[handle(concurrent)]`. `#[handle(message = "Name")]` names
 /// the message struct.
+///
+/// On a generic agent's impl (`impl<T: Send> Stack<T>`, or one
+/// instantiation such as `impl Stack<u32>`), each message struct takes the
+/// impl's parameters that its fields or its reply name, with their bounds:
+/// `fn push(&mut self, item: T)` gives `Push<T> { pub item: T }`, `fn
+/// len(&mut self) -> usize` a plain `Len`. A parameter named by the reply
+/// alone is carried by a field `_reply: PhantomData<fn() -> Reply>`
+/// (`fn pop(&mut self) -> Option<T>` gives `Pop<T> { _reply }`; the ask
+/// method fills it in). The impl gets the bounds the derive adds
+/// (`T: 'static`, `Stack<T>: Unpin`), so its methods may name
+/// `AgentContext<Self>`.
 #[proc_macro_attribute]
 pub fn handlers(args: TokenStream, input: TokenStream) -> TokenStream {
     handlers::expand(args.into(), parse_macro_input!(input as ItemImpl)).into()

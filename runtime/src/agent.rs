@@ -47,6 +47,7 @@ use crate::{AgentContext, AgentRef, ExitReason, Failure, Restart};
 /// | `ask_timeout_ms = 500`    | [`ASK_TIMEOUT`]   | the swarm's default (5 s)        |
 /// | `budget = 32`             | [`BUDGET`]        | the swarm's default ([`DEFAULT_BUDGET`](crate::DEFAULT_BUDGET)) |
 /// | `lifecycle`               | —                 | you implement [`Lifecycle`]      |
+/// | `reference = MyRef`       | `Ref`             | a generated `<Name>Ref`          |
 ///
 /// [`KIND`]: Agent::KIND
 /// [`MAILBOX`]: Agent::MAILBOX
@@ -94,7 +95,9 @@ pub trait Agent: Actor<Context = AgentContext<Self>> + Supervised + Lifecycle {
     const BUDGET: Option<usize> = None;
 
     /// The typed reference `spawn` returns: `CounterRef` for `Counter`,
-    /// carrying the generated ask methods and dereferencing to [`AgentRef`].
+    /// carrying the generated ask methods and dereferencing to [`AgentRef`];
+    /// with `#[agent(reference = T)]`, the type `T` instead (the built-in
+    /// agents use [`AgentRef<Self>`] itself).
     type Ref: From<AgentRef<Self>> + Clone + Send + Sync + 'static;
 }
 

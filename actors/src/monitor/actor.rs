@@ -45,6 +45,16 @@ pub(crate) type EventHandler = Box<dyn FnMut(&MonitorEvent) + Send>;
 
 /// The monitor of one swarm; see the [module docs](super). Started and
 /// used through [`MonitorRef`](super::MonitorRef).
+// Permanent, and a restart keeps the counts and the subscribed handlers.
+#[derive(agentix_macros::Agent)]
+#[agent(
+    crate = ::agentix_runtime,
+    kind = "monitor",
+    restart = "permanent",
+    keep_state,
+    lifecycle,
+    reference = agentix_runtime::AgentRef<Self>
+)]
 pub struct Monitor {
     metrics: SwarmMetrics,
     started_at: Instant,
@@ -171,8 +181,6 @@ pub(crate) fn health_label(health: Health) -> &'static str {
         Health::Stopped => "stopped",
     }
 }
-
-generic_agent!(@plain Monitor, "monitor");
 
 impl Lifecycle for Monitor {
     fn started(&mut self, ctx: &mut AgentContext<Self>) {

@@ -16,6 +16,17 @@ use super::{
 
 /// The registry of one swarm; see the [module docs](super). Started and
 /// used through [`RegistryRef`](super::RegistryRef).
+// Permanent, and a restart keeps the entries: agents registered once are
+// not asked to register again.
+#[derive(agentix_macros::Agent)]
+#[agent(
+    crate = ::agentix_runtime,
+    kind = "registry",
+    restart = "permanent",
+    keep_state,
+    lifecycle,
+    reference = agentix_runtime::AgentRef<Self>
+)]
 pub struct Registry {
     pub(crate) master: Master,
     pub(crate) published: Arc<Published>,
@@ -134,8 +145,6 @@ impl Registry {
         Ok(count)
     }
 }
-
-generic_agent!(@plain Registry, "registry");
 
 impl Lifecycle for Registry {
     fn started(&mut self, ctx: &mut AgentContext<Self>) {

@@ -45,6 +45,17 @@ const MATCH_CACHE: usize = 4096;
 
 /// A multicast router carrying payloads of type `M`; see the
 /// [module docs](super).
+// Permanent, and a restart keeps the subscriptions: they are the router.
+// Its references are the sharded `RouterRef`, built from plain agent refs.
+#[derive(agentix_macros::Agent)]
+#[agent(
+    crate = ::agentix_runtime,
+    kind = "router",
+    restart = "permanent",
+    keep_state,
+    lifecycle,
+    reference = AgentRef<Self>
+)]
 pub struct Router<M: Send + Sync + 'static> {
     pub(crate) config: RouterConfig,
     pub(crate) index: TopicIndex<Entry>,
@@ -304,8 +315,6 @@ impl<M: Send + Sync + 'static> Handler<PostUndelivered> for Router<M> {
         self.post_undelivered(ctx);
     }
 }
-
-generic_agent!(Router, "router");
 
 impl<M: Send + Sync + 'static> Lifecycle for Router<M> {
     fn restarted(&mut self, _: &agentix_runtime::ExitReason, _: &mut AgentContext<Self>) {

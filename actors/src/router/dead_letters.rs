@@ -30,6 +30,16 @@ pub(crate) const POST_RETRY: Duration = Duration::from_millis(1);
 /// [`undelivered_counts`](super::RouterRef::undelivered_counts) and
 /// [`redrive`](super::RouterRef::redrive), and its agent (name, status)
 /// through [`RouterRef::dead_letters`](super::RouterRef::dead_letters).
+// Permanent, and a restart keeps the letters: losing them on a panic would
+// lose exactly what the router promises never to lose silently.
+#[derive(agentix_macros::Agent)]
+#[agent(
+    crate = ::agentix_runtime,
+    kind = "dead_letters",
+    restart = "permanent",
+    keep_state,
+    reference = AgentRef<Self>
+)]
 pub struct DeadLetters<M: Send + Sync + 'static> {
     store: UndeliveredStore<M>,
     stats: Arc<RouterStats>,
@@ -43,10 +53,6 @@ impl<M: Send + Sync + 'static> DeadLetters<M> {
         }
     }
 }
-
-generic_agent!(DeadLetters, "dead_letters");
-
-impl<M: Send + Sync + 'static> agentix_runtime::Lifecycle for DeadLetters<M> {}
 
 impl<M: Send + Sync + 'static> std::fmt::Debug for DeadLetters<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

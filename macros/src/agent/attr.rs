@@ -1,5 +1,5 @@
 //! Parses `#[agent(kind = "...", mailbox = N, restart = "...", keep_state,
-//! ask_timeout_ms = N, budget = N, lifecycle, crate = path)]`.
+//! ask_timeout_ms = N, budget = N, lifecycle, reference = Type, crate = path)]`.
 
 use agentix_rules::MAX_MAILBOX;
 use syn::{Attribute, LitInt, LitStr, meta::ParseNestedMeta};
@@ -7,8 +7,8 @@ use syn::{Attribute, LitInt, LitStr, meta::ParseNestedMeta};
 use crate::ctxt::Ctxt;
 
 /// The keys `#[agent(...)]` accepts, for the "expected one of" message.
-const KEYS: &str =
-    "`kind`, `mailbox`, `restart`, `keep_state`, `ask_timeout_ms`, `budget`, `lifecycle`, `crate`";
+const KEYS: &str = "`kind`, `mailbox`, `restart`, `keep_state`, `ask_timeout_ms`, `budget`, \
+                    `lifecycle`, `reference`, `crate`";
 
 #[derive(Default)]
 pub(crate) struct AgentAttrs {
@@ -20,6 +20,8 @@ pub(crate) struct AgentAttrs {
     pub(crate) ask_timeout_ms: Option<u64>,
     pub(crate) budget: Option<usize>,
     pub(crate) lifecycle: bool,
+    /// An existing type to use as `Agent::Ref` instead of a generated one.
+    pub(crate) reference: Option<syn::Type>,
     pub(crate) crate_path: Option<syn::Path>,
 }
 
@@ -120,6 +122,7 @@ fn parse_key(
                 Err(err) => cx.push(err),
             }
         }
+        "reference" => out.reference = Some(meta.value()?.parse()?),
         "crate" => out.crate_path = Some(meta.value()?.parse()?),
         _ => {
             cx.error_spanned_by(

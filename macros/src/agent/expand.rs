@@ -1,10 +1,15 @@
 //! Expands `#[derive(Agent)]`: the actix `Actor` and `Supervised` impls that
 //! route the lifecycle through the runtime, the `Agent` impl with the
 //! attribute values, a default `Lifecycle`, and the typed `<Name>Ref`.
+//!
+//! This is the one place the glue between an agent and the runtime is
+//! written: user agents, the built-in actors and the runtime's supervisor
+//! all derive it. A generic agent's parameters and `where` clause go into
+//! every impl, with the bounds every actor meets (`'static`, `Unpin`).
 
 use heck::ToSnakeCase;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::{DeriveInput, LitStr};
 
 use super::attr::AgentAttrs;
@@ -19,8 +24,10 @@ pub(crate) fn expand(input: &DeriveInput, attrs: &AgentAttrs) -> TokenStream {
     let private = paths.private();
     let actix = paths.actix();
     let ident = &input.ident;
-    let vis = &input.vis;
-    let ref_ident = format_ident!("{}Ref", ident);
+    let (_, ty_generics, _) = input.generics.split_for_impl();
+    let this = quote!(#ident #ty_generics);
+    let generics = crate::generics::for_agent(&input.generics, &this);
+    let (impl_generics, _, where_clause) = generics.split_for_impl();
 
     let kind = attrs
         .kind
@@ -59,20 +66,26 @@ pub(crate) fn expand(input: &DeriveInput, attrs: &AgentAttrs) -> TokenStream {
     let lifecycle = (!attrs.lifecycle).then(|| {
         quote! {
             #[automatically_derived]
-            impl #root::Lifecycle for #ident {}
+            impl #impl_generics #root::Lifecycle for #this #where_clause {}
         }
     });
-    let ref_doc = format!(
-        "A reference to a running [`{ident}`] agent: one ask method per `#[handle]` method, \
-         and everything of [`AgentRef`]({}::AgentRef) through `Deref`. Restart-stable.",
-        quote!(#root).to_string().replace(' ', "")
-    );
+    // A named reference replaces the generated one. `#[handlers]` adds its
+    // ask methods to `<Name>Ref` whatever this says, so a named reference
+    // gets them only if that is its name.
+    let (ref_ty, reference) = match &attrs.reference {
+        Some(ty) => (quote!(#ty), None),
+        None => {
+            let ref_ident = quote::format_ident!("{}Ref", ident);
+            let generated = super::reference::expand(input, &generics, &paths);
+            (quote!(#ref_ident #ty_generics), Some(generated))
+        }
+    };
 
     quote! {
         #kind_check
 
         #[automatically_derived]
-        impl #actix::Actor for #ident {
+        impl #impl_generics #actix::Actor for #this #where_clause {
             type Context = #root::AgentContext<Self>;
 
             fn started(&mut self, ctx: &mut Self::Context) {
@@ -89,82 +102,25 @@ pub(crate) fn expand(input: &DeriveInput, attrs: &AgentAttrs) -> TokenStream {
         }
 
         #[automatically_derived]
-        impl #actix::Supervised for #ident {
+        impl #impl_generics #actix::Supervised for #this #where_clause {
             fn restarting(&mut self, ctx: &mut Self::Context) {
                 #private::restarting(self, ctx)
             }
         }
 
         #[automatically_derived]
-        impl #root::Agent for #ident {
+        impl #impl_generics #root::Agent for #this #where_clause {
             const KIND: &'static str = #kind;
             #mailbox
             #restart
             #keep_state
             #ask_timeout
             #budget
-            type Ref = #ref_ident;
+            type Ref = #ref_ty;
         }
 
         #lifecycle
 
-        #[doc = #ref_doc]
-        #vis struct #ref_ident {
-            inner: #root::AgentRef<#ident>,
-        }
-
-        #[automatically_derived]
-        impl ::core::clone::Clone for #ref_ident {
-            fn clone(&self) -> Self {
-                Self { inner: ::core::clone::Clone::clone(&self.inner) }
-            }
-        }
-
-        #[automatically_derived]
-        impl ::core::fmt::Debug for #ref_ident {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                ::core::fmt::Debug::fmt(&self.inner, f)
-            }
-        }
-
-        #[automatically_derived]
-        impl ::core::cmp::PartialEq for #ref_ident {
-            fn eq(&self, other: &Self) -> bool {
-                self.inner == other.inner
-            }
-        }
-
-        #[automatically_derived]
-        impl ::core::cmp::Eq for #ref_ident {}
-
-        #[automatically_derived]
-        impl ::core::ops::Deref for #ref_ident {
-            type Target = #root::AgentRef<#ident>;
-
-            fn deref(&self) -> &Self::Target {
-                &self.inner
-            }
-        }
-
-        #[automatically_derived]
-        impl ::core::convert::AsRef<#root::AgentRef<#ident>> for #ref_ident {
-            fn as_ref(&self) -> &#root::AgentRef<#ident> {
-                &self.inner
-            }
-        }
-
-        #[automatically_derived]
-        impl ::core::convert::From<#root::AgentRef<#ident>> for #ref_ident {
-            fn from(inner: #root::AgentRef<#ident>) -> Self {
-                Self { inner }
-            }
-        }
-
-        #[automatically_derived]
-        impl ::core::convert::From<#ref_ident> for #root::AgentRef<#ident> {
-            fn from(agent: #ref_ident) -> Self {
-                agent.inner
-            }
-        }
+        #reference
     }
 }

@@ -25,6 +25,10 @@ pub(crate) fn expand(handlers: &[HandlerFn], agent: &Agent) -> TokenStream {
             quote!(#ident: #ty)
         });
         let names = handler.fields().map(|(ident, _)| ident);
+        let marker = handler
+            .marker()
+            .map(|marker| quote!(#marker: ::core::marker::PhantomData));
+        let message_ty = handler.message_ty();
         let how = format!(
             "\n\n*Asks the agent with a [`{message}`] and awaits the reply, within the agent's \
              default deadline or one set with `.timeout(..)`.*"
@@ -32,14 +36,15 @@ pub(crate) fn expand(handlers: &[HandlerFn], agent: &Agent) -> TokenStream {
         quote! {
             #(#docs)*
             #[doc = #how]
-            #vis fn #method(&self, #(#params),*) -> #root::Ask<'_, #agent_ty, #message> {
-                #root::AgentRef::ask(::core::ops::Deref::deref(self), #message { #(#names),* })
+            #vis fn #method(&self, #(#params),*) -> #root::Ask<'_, #agent_ty, #message_ty> {
+                #root::AgentRef::ask(::core::ops::Deref::deref(self), #message { #(#names,)* #marker })
             }
         }
     });
+    let (impl_generics, _, where_clause) = agent.generics.split_for_impl();
     quote! {
         #[automatically_derived]
-        impl #ref_ty {
+        impl #impl_generics #ref_ty #where_clause {
             #(#methods)*
         }
     }

@@ -25,8 +25,11 @@ pub(crate) fn expand(handler: &HandlerFn, agent: &Agent) -> TokenStream {
     let unpack = if field_names.is_empty() {
         quote!(let _ = #msg;)
     } else {
-        quote!(let #message { #(#field_names),* } = #msg;)
+        let rest = handler.marker.then(|| quote!(..));
+        quote!(let #message { #(#field_names,)* #rest } = #msg;)
     };
+    let message_ty = handler.message_ty();
+    let (impl_generics, _, where_clause) = agent.generics.split_for_impl();
     let args = handler.params.iter().map(|param| match param {
         Param::Field { ident, .. } => quote!(#ident),
         Param::Context => quote!(#ctx),
@@ -49,7 +52,7 @@ pub(crate) fn expand(handler: &HandlerFn, agent: &Agent) -> TokenStream {
                 match #call {
                     ::core::result::Result::Ok(reply) => ::core::result::Result::Ok(reply),
                     ::core::result::Result::Err(panic) => ::core::result::Result::Err(
-                        #private::panicked::<#agent_ty, #message>(#ctx, panic),
+                        #private::panicked::<#agent_ty, #message_ty>(#ctx, panic),
                     ),
                 }
             },
@@ -65,10 +68,10 @@ pub(crate) fn expand(handler: &HandlerFn, agent: &Agent) -> TokenStream {
                 quote! {
                     match #call {
                         ::core::result::Result::Ok(fut) => {
-                            #private::#serve::<#agent_ty, #message, _>(fut, #concurrent)
+                            #private::#serve::<#agent_ty, #message_ty, _>(fut, #concurrent)
                         }
                         ::core::result::Result::Err(panic) => {
-                            #private::async_panicked::<#agent_ty, #message, #reply>(#ctx, panic)
+                            #private::async_panicked::<#agent_ty, #message_ty, #reply>(#ctx, panic)
                         }
                     }
                 },
@@ -77,13 +80,13 @@ pub(crate) fn expand(handler: &HandlerFn, agent: &Agent) -> TokenStream {
     };
     quote! {
         #[automatically_derived]
-        impl #actix::Handler<#message> for #agent_ty {
+        impl #impl_generics #actix::Handler<#message_ty> for #agent_ty #where_clause {
             type Result = #result_ty;
 
             // A thin guard around the method: inlined into the envelope's
             // handling, it saves a call per message.
             #[inline]
-            fn handle(&mut self, #msg: #message, #ctx: &mut #root::AgentContext<Self>) -> Self::Result {
+            fn handle(&mut self, #msg: #message_ty, #ctx: &mut #root::AgentContext<Self>) -> Self::Result {
                 let #armed = #private::injected_panic(#ctx);
                 #unpack
                 #body

@@ -1,7 +1,9 @@
 //! What `#[handlers]` knows about one `#[handle]` method once parsed and
 //! checked: the input of every expansion step.
 
-use syn::{Attribute, Ident, Type, Visibility};
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{Attribute, Generics, Ident, Type, Visibility};
 
 pub(crate) struct HandlerFn {
     /// The method's name; also the name of the ask method on `<Agent>Ref`.
@@ -17,7 +19,16 @@ pub(crate) struct HandlerFn {
     pub(crate) shape: Shape,
     /// `#[handle(concurrent)]`: an async handler that does not hold the mailbox.
     pub(crate) concurrent: bool,
+    /// The message struct's parameters: those of a generic agent's impl
+    /// that its fields or its reply name (none for most messages).
+    pub(crate) generics: Generics,
+    /// A parameter is named by the reply only: the [`MARKER`] field holds it.
+    pub(crate) marker: bool,
 }
+
+/// The field of a message whose reply names a parameter its fields do not:
+/// a struct must use each of its parameters.
+pub(crate) const MARKER: &str = "_reply";
 
 pub(crate) enum Param {
     /// A message field.
@@ -44,6 +55,19 @@ pub(crate) enum Shape {
 }
 
 impl HandlerFn {
+    /// The message type: `Push<T>` for the message `Push` of a generic agent.
+    pub(crate) fn message_ty(&self) -> TokenStream {
+        let message = &self.message;
+        let (_, ty_generics, _) = self.generics.split_for_impl();
+        quote!(#message #ty_generics)
+    }
+
+    /// The marker field, under its name, if the message has one.
+    pub(crate) fn marker(&self) -> Option<Ident> {
+        self.marker
+            .then(|| Ident::new(MARKER, proc_macro2::Span::call_site()))
+    }
+
     pub(crate) fn fields(&self) -> impl Iterator<Item = (&Ident, &Type)> {
         self.params.iter().filter_map(|param| match param {
             Param::Field { ident, ty } => Some((ident, &**ty)),

@@ -22,16 +22,27 @@ pub(crate) fn expand(handler: &HandlerFn, agent: &Agent) -> TokenStream {
          `tell`, or ask with the method of the same name on the agent's reference.*",
         quote!(#agent_ty).to_string().replace(' ', "")
     );
+    let reply = agent.resolve(&handler.reply.ty);
     let fields = handler.fields().map(|(ident, ty)| {
         let ty = agent.resolve(ty);
         quote!(#vis #ident: #ty)
     });
-    let body = if handler.fields().next().is_some() {
-        quote!({ #(#fields,)* })
+    // `fn() -> R`: the marker says what the reply is without owning one,
+    // so it is `Send`, `Sync` and `Unpin` whatever the reply is.
+    let marker = handler.marker().map(|marker| {
+        quote! {
+            #[doc = "Carries the type parameters only the reply names: `PhantomData`."]
+            #vis #marker: ::core::marker::PhantomData<fn() -> #reply>
+        }
+    });
+    let (impl_generics, _, where_clause) = handler.generics.split_for_impl();
+    let generics = &handler.generics;
+    let body = if handler.fields().next().is_some() || marker.is_some() {
+        quote!(#generics #where_clause { #(#fields,)* #marker })
     } else {
         quote!(;)
     };
-    let reply = agent.resolve(&handler.reply.ty);
+    let message_ty = handler.message_ty();
     let (ok, err, split) = match &handler.reply.fallible {
         Some((ok, err)) => {
             let (ok, err) = (agent.resolve(ok), agent.resolve(err));
@@ -49,12 +60,12 @@ pub(crate) fn expand(handler: &HandlerFn, agent: &Agent) -> TokenStream {
         #vis struct #message #body
 
         #[automatically_derived]
-        impl #actix::Message for #message {
+        impl #impl_generics #actix::Message for #message_ty #where_clause {
             type Result = ::core::result::Result<#reply, #root::Failure>;
         }
 
         #[automatically_derived]
-        impl #root::AgentMessage for #message {
+        impl #impl_generics #root::AgentMessage for #message_ty #where_clause {
             type Reply = #reply;
             type Ok = #ok;
             type Err = #err;

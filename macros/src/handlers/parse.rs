@@ -117,6 +117,9 @@ pub(crate) fn handler(method: &mut ImplItemFn, cx: &mut Ctxt) -> Option<HandlerF
         reply,
         shape,
         concurrent,
+        // Known once the agent is: see `handlers::message_generics`.
+        generics: syn::Generics::default(),
+        marker: false,
     })
 }
 

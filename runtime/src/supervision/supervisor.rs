@@ -12,7 +12,7 @@ use std::{
 };
 
 use actix::{
-    AsyncContext, AtomicResponse, Handler, Message, Running, Supervised,
+    AsyncContext, AtomicResponse, Handler, Message,
     fut::{ActorFuture, ActorFutureExt, wrap_future},
 };
 use parking_lot::Mutex;
@@ -23,8 +23,8 @@ use super::{
     control::{ChildExit, SupervisorCore},
 };
 use crate::{
-    Agent, AgentContext, AgentStatus, Escalation, Event, ExitReason, Lifecycle, Restart,
-    SpawnError, agent::private, swarm::WeakSwarm,
+    AgentContext, AgentStatus, Escalation, Event, ExitReason, Lifecycle, SpawnError,
+    swarm::WeakSwarm,
 };
 
 mod builder;
@@ -40,6 +40,17 @@ pub(crate) type ReadySlot = Arc<Mutex<Option<oneshot::Sender<Result<(), SpawnErr
 
 /// A supervisor: an agent whose work is to start, watch and restart its
 /// children. Built from a [`SupervisorSpec`]; addressed by [`SupervisorRef`].
+// Permanent, and a restart keeps the child table and the policy: the
+// children are restarted in place instead (`restart_subtree`).
+#[derive(agentix_macros::Agent)]
+#[agent(
+    crate = crate,
+    kind = "supervisor",
+    restart = "permanent",
+    keep_state,
+    lifecycle,
+    reference = SupervisorRef
+)]
 pub struct Supervisor {
     core: Arc<SupervisorCore>,
     /// Weak: a supervisor lives on one of the swarm's arbiters, which the
@@ -60,37 +71,6 @@ impl std::fmt::Debug for Supervisor {
             .field("strategy", &self.core.policy.strategy)
             .finish_non_exhaustive()
     }
-}
-
-impl actix::Actor for Supervisor {
-    type Context = AgentContext<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        private::started(self, ctx);
-    }
-
-    fn stopping(&mut self, ctx: &mut Self::Context) -> Running {
-        private::stopping(self, ctx)
-    }
-
-    fn stopped(&mut self, ctx: &mut Self::Context) {
-        private::stopped(self, ctx);
-    }
-}
-
-impl Supervised for Supervisor {
-    fn restarting(&mut self, ctx: &mut Self::Context) {
-        private::restarting(self, ctx);
-    }
-}
-
-impl Agent for Supervisor {
-    const KIND: &'static str = "supervisor";
-    const RESTART: Restart = Restart::Permanent;
-    // The child table and the policy survive a restart; the children are
-    // restarted in place instead.
-    const KEEP_STATE: bool = true;
-    type Ref = SupervisorRef;
 }
 
 impl Lifecycle for Supervisor {

@@ -1,8 +1,0 @@
-use agentix::prelude::*;
-
-#[derive(Agent, Default)]
-struct Holder<T: Unpin + 'static> {
-    value: Option<T>,
-}
-
-fn main() {}
