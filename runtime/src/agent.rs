@@ -20,6 +20,7 @@ mod counters;
 pub(crate) mod envelope;
 pub(crate) mod fault;
 pub(crate) mod holding;
+pub(crate) mod overseer;
 pub(crate) mod private;
 pub(crate) mod request;
 pub(crate) mod roster;

@@ -31,10 +31,10 @@ mod layers;
 mod strategy;
 mod supervisor;
 
+pub(crate) use crate::agent::overseer::{ChildExit, Link};
 pub use backoff::Backoff;
 pub(crate) use child_spec::ErasedChild;
 pub use child_spec::{ChildSpec, DEFAULT_SHUTDOWN_TIMEOUT};
-pub(crate) use control::{ChildExit, Decision, Link};
 pub use layers::TreeError;
 pub use strategy::Strategy;
 pub use supervisor::{

@@ -21,9 +21,9 @@ use tokio::time::{Instant, Sleep};
 
 use crate::{
     Agent, AgentContext, AgentStatus, During, Event, ExitReason, Failure, Intensity, Restart,
+    agent::overseer::{ChildExit, Link},
     agent::shared::{AgentShared, Directive},
     restart::RestartWindow,
-    supervision::{ChildExit, Link},
 };
 
 mod drain;

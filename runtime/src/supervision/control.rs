@@ -23,6 +23,7 @@ use tokio::{sync::mpsc, time::Instant};
 use super::{Backoff, Strategy, children::Children};
 use crate::{
     AgentName, ExitReason, Intensity, Restart,
+    agent::overseer::{ChildExit, Decision, Overseer},
     restart::{RestartWindow, Verdict, decide},
 };
 
@@ -52,33 +53,6 @@ pub(crate) struct CoreState {
     pub(crate) children: Children,
 }
 
-/// A child's incarnation ended and the child waits for the supervisor.
-#[derive(Debug)]
-pub(crate) struct ChildExit {
-    pub(crate) key: u64,
-    /// The child's restart count when it ended: tells stale reports apart.
-    pub(crate) incarnation: u32,
-    pub(crate) reason: ExitReason,
-}
-
-/// What a child's task does after an incarnation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Decision {
-    /// Restart in place after `delay`.
-    Restart { delay: Duration },
-    /// End for good: its restart type says so.
-    End,
-    /// Report to the supervisor and wait for its directive.
-    Defer,
-}
-
-/// A child's tie to its supervisor.
-#[derive(Clone)]
-pub(crate) struct Link {
-    pub(crate) core: Arc<SupervisorCore>,
-    pub(crate) key: u64,
-}
-
 impl SupervisorCore {
     pub(crate) fn new(name: AgentName, policy: SupervisorPolicy, seed: u64) -> Arc<Self> {
         let (exits, rx) = mpsc::unbounded_channel();
@@ -106,9 +80,16 @@ impl SupervisorCore {
     pub(crate) fn next_key(&self) -> u64 {
         self.next_key.fetch_add(1, Ordering::Relaxed)
     }
+}
+
+/// The child's side of the tie: what its task asks after an incarnation.
+impl Overseer for SupervisorCore {
+    fn name(&self) -> &AgentName {
+        &self.name
+    }
 
     /// The child's own decision after an incarnation ended for `reason`.
-    pub(crate) fn decide(&self, key: u64, restart: Restart, reason: &ExitReason) -> Decision {
+    fn decide(&self, key: u64, restart: Restart, reason: &ExitReason) -> Decision {
         let mut state = self.state.lock();
         if self.policy.strategy != Strategy::OneForOne || state.giving_up {
             // A group restart or an escalation is the supervisor's to run.
@@ -136,7 +117,7 @@ impl SupervisorCore {
 
     /// Reports an ended incarnation that waits for the supervisor; `false`
     /// if the supervisor is gone.
-    pub(crate) fn report(&self, exit: ChildExit) -> bool {
+    fn report(&self, exit: ChildExit) -> bool {
         self.exits.send(exit).is_ok()
     }
 }

@@ -18,10 +18,7 @@ use actix::{
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{
-    ErasedChild,
-    control::{ChildExit, SupervisorCore},
-};
+use super::{ChildExit, ErasedChild, control::SupervisorCore};
 use crate::{
     AgentContext, AgentStatus, Escalation, Event, ExitReason, Lifecycle, SpawnError,
     swarm::WeakSwarm,

@@ -10,11 +10,11 @@ use super::{
 };
 use crate::{
     Agent, AgentName, AgentRef, Intensity, NameError, Restart,
+    agent::overseer::Link,
     agent::shared::{AgentShared, Identity},
     agent::start_latch::{StartLatch, StartSlot},
     agent::task::{Launch, UnsupervisedPolicy},
     deadline::{Deadline, saturate},
-    supervision::Link,
 };
 
 /// A spawn being configured; finish it with [`spawn`](Spawn::spawn).
@@ -227,7 +227,7 @@ impl<'s, A: Agent> Spawn<'s, A> {
             name,
             kind: A::KIND,
             ask_timeout,
-            supervisor: self.link.as_ref().map(|link| link.core.name.clone()),
+            supervisor: self.link.as_ref().map(|link| link.overseer.name().clone()),
         };
         let shared = Arc::new(AgentShared::new(
             identity,

@@ -8,9 +8,9 @@ use tokio::time::Instant;
 use super::{AgentTask, Next, Owner, Phase, child_exit, final_status};
 use crate::{
     Agent, AgentStatus, Event, ExitReason, Intensity, Restart,
+    agent::overseer::{Decision, Link},
     agent::shared::AgentShared,
     restart::{RestartWindow, Verdict, decide},
-    supervision::{Decision, Link},
 };
 
 /// An agent without a supervisor: its restart type and intensity decide.
@@ -114,7 +114,7 @@ impl<A: Agent> AgentTask<A> {
     /// Under a supervisor: decide here when its policy allows, else report
     /// and wait for its directive.
     fn decide_supervised(&mut self, link: &Link, reason: ExitReason) -> Next {
-        match link.core.decide(link.key, self.restart, &reason) {
+        match link.overseer.decide(link.key, self.restart, &reason) {
             Decision::End => {
                 self.exit = Some((final_status(&reason), reason));
                 Next::End
@@ -125,7 +125,7 @@ impl<A: Agent> AgentTask<A> {
                 // from a child that is not waiting for stale.
                 self.shared.set_status(AgentStatus::Waiting);
                 if link
-                    .core
+                    .overseer
                     .report(child_exit(link, &self.shared, reason.clone()))
                 {
                     Next::Phase(Phase::Waiting)

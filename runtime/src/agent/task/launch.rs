@@ -11,8 +11,8 @@ use actix::dev::channel::AddressReceiver;
 use super::{AgentTask, Owner, Phase};
 use crate::{
     Agent, AgentContext, AgentStatus, During, Event, ExitReason, Failure, Intensity, Restart,
-    agent::context::Core, agent::shared::AgentShared, agent::start_latch::StartSlot, dead_letter,
-    restart::RestartWindow, supervision::Link,
+    agent::context::Core, agent::overseer::Link, agent::shared::AgentShared,
+    agent::start_latch::StartSlot, dead_letter, restart::RestartWindow,
 };
 
 /// How an unsupervised agent is restarted.

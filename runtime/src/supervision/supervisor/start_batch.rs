@@ -66,7 +66,7 @@ pub(crate) async fn start_children(
     let mut own = Vec::new();
     for (at, spec) in specs.iter().enumerate() {
         let link = Link {
-            core: core.clone(),
+            overseer: core.clone(),
             key: outcomes[at].0,
         };
         match spec.clone().start(swarm, link) {
