@@ -28,6 +28,7 @@ mod child_spec;
 mod children;
 mod control;
 mod layers;
+mod root;
 mod strategy;
 mod supervisor;
 
@@ -35,7 +36,6 @@ pub(crate) use crate::agent::overseer::{ChildExit, Link};
 pub use backoff::Backoff;
 pub(crate) use child_spec::ErasedChild;
 pub use child_spec::{ChildSpec, DEFAULT_SHUTDOWN_TIMEOUT};
-pub use layers::TreeError;
 pub use strategy::Strategy;
 pub use supervisor::{
     ChildInfo, StopReport, Supervisor, SupervisorBuilder, SupervisorRef, SupervisorSpec,

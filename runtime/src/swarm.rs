@@ -12,7 +12,7 @@ use std::{
 use parking_lot::Mutex;
 
 use crate::{
-    Agent, KindCensus, SupervisorBuilder, SupervisorRef,
+    Agent, KindCensus,
     event::{EventBus, Events},
 };
 
@@ -23,6 +23,7 @@ mod prepare;
 mod shutdown;
 mod spawn;
 mod spawn_error;
+mod tree_error;
 
 pub(crate) use crate::agent::roster::Roster;
 use arbiters::ArbiterPool;
@@ -30,9 +31,11 @@ pub use config::{
     ConfigError, DEFAULT_BUDGET, MAX_ARBITERS, MAX_EVENT_BUFFER, MAX_MAILBOX, SwarmConfig,
 };
 pub(crate) use prepare::Prepared;
+pub(crate) use shutdown::{Root, RootEnd};
 pub use shutdown::{ShutdownError, ShutdownReport};
 pub use spawn::Spawn;
 pub use spawn_error::SpawnError;
+pub use tree_error::TreeError;
 
 /// A swarm of agents in this process: a pool of arbiters (threads with an
 /// event loop) across which agents are placed, and their orderly end.
@@ -75,7 +78,7 @@ pub(crate) struct SwarmInner {
     pool: ArbiterPool,
     events: EventBus,
     /// Root supervisors, in start order, for an ordered shutdown.
-    roots: Mutex<Vec<SupervisorRef>>,
+    roots: Mutex<Vec<Box<dyn Root>>>,
     roster: Arc<Roster>,
     next_id: AtomicU64,
     stopping: AtomicBool,
@@ -138,38 +141,6 @@ impl Swarm {
         Spawn::new(self, factory)
     }
 
-    /// Starts configuring a root supervisor named `id`: strategy,
-    /// intensity, backoff, children.
-    ///
-    /// ```
-    /// use agentix::prelude::*;
-    /// use std::time::Duration;
-    ///
-    /// #[derive(Agent, Default)]
-    /// struct Db;
-    ///
-    /// #[derive(Agent, Default)]
-    /// struct Api;
-    ///
-    /// # #[agentix::main] async fn main() -> agentix::Result<()> {
-    /// let swarm = Swarm::start(SwarmConfig::default())?;
-    /// let root = swarm
-    ///     .supervisor("root")
-    ///     .strategy(Strategy::RestForOne)
-    ///     .intensity(Intensity::new(5, Duration::from_secs(10)))
-    ///     .child(ChildSpec::new("db", Db::default))
-    ///     .child(ChildSpec::new("api", Api::default).depends_on(["db"]))
-    ///     .start()
-    ///     .await?;
-    /// let ids: Vec<_> = root.children().into_iter().map(|c| c.id.to_string()).collect();
-    /// assert_eq!(ids, ["db", "api"]);
-    /// swarm.shutdown().await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn supervisor(&self, id: &str) -> SupervisorBuilder<'_> {
-        SupervisorBuilder::new(self, id)
-    }
-
     /// The arbiter an agent goes to: `wish` if it exists, else round-robin.
     pub(crate) fn place(&self, wish: Option<usize>) -> Result<usize, SpawnError> {
         let pool = &self.inner.pool;
@@ -185,7 +156,8 @@ impl Swarm {
         self.inner.pool.handle(index)
     }
 
-    pub(crate) fn adopt_root(&self, root: SupervisorRef) {
+    /// Takes a tree to shut down before the loose agents, in start order.
+    pub(crate) fn adopt_root(&self, root: Box<dyn Root>) {
         self.inner.roots.lock().push(root);
     }
 

@@ -1,10 +1,32 @@
 //! The end of a swarm: root supervision trees in order, then the agents
 //! spawned without a supervisor, then the arbiters.
 
-use std::{fmt, sync::atomic::Ordering};
+use std::{fmt, future::Future, pin::Pin, sync::atomic::Ordering};
 
 use super::Swarm;
-use crate::{AgentName, Escalation, ExitReason, StopReport, deadline::instant_after};
+use crate::{AgentName, Escalation, ExitReason, deadline::instant_after};
+
+/// A tree the swarm shuts down before its loose agents: a root supervisor.
+/// A trait, so that the swarm knows no supervisor (supervision/ sits above
+/// it and implements this).
+pub(crate) trait Root: Send + Sync {
+    /// Shuts the tree down (children before their supervisor), or says how
+    /// it had already ended.
+    fn shut_down(&self) -> Pin<Box<dyn Future<Output = RootEnd> + Send + '_>>;
+}
+
+/// How a root tree ended in a shutdown.
+pub(crate) enum RootEnd {
+    /// It was running and stopped now: what stopped within the timeouts,
+    /// what was forced.
+    Stopped {
+        stopped: Vec<AgentName>,
+        forced: Vec<AgentName>,
+    },
+    /// It had already ended, for this reason (a root that gave up ended
+    /// escalated).
+    Ended(ExitReason),
+}
 
 /// What a shutdown did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -94,15 +116,14 @@ impl Swarm {
         let mut escalations = Vec::new();
         let roots = std::mem::take(&mut *inner.roots.lock());
         for root in roots.iter().rev() {
-            if root.status().is_terminal() {
-                if let ExitReason::Escalated(escalation) = root.stopped().await {
-                    escalations.push(escalation);
+            match root.shut_down().await {
+                RootEnd::Ended(ExitReason::Escalated(escalation)) => escalations.push(escalation),
+                RootEnd::Ended(_) => {}
+                RootEnd::Stopped { stopped, forced } => {
+                    report.stopped.extend(stopped);
+                    report.forced.extend(forced);
                 }
-                continue;
             }
-            let StopReport { stopped, forced } = root.shutdown().await;
-            report.stopped.extend(stopped);
-            report.forced.extend(forced);
         }
         let loose: Vec<_> = inner
             .roster

@@ -379,7 +379,7 @@ impl<'s> SupervisorBuilder<'s> {
     pub async fn start(self) -> Result<SupervisorRef, SpawnError> {
         let built = self.spec.build().map_err(SpawnError::Tree)?;
         let (supervisor, _) = launch(self.swarm.clone(), built.clone_parts(), None).await?;
-        self.swarm.adopt_root(supervisor.clone());
+        self.swarm.adopt_root(Box::new(supervisor.clone()));
         Ok(supervisor)
     }
 }
