@@ -140,18 +140,20 @@ async fn tree_start(swarm: &Swarm, round: usize) -> f64 {
     let mut root = swarm.supervisor(&format!("tree-{round}"));
     for s in 0..10 {
         let mut branch = SupervisorSpec::new(&format!("branch-{s}"));
+        // Child ids are agent names, unique in the swarm: each branch
+        // prefixes its own.
         for i in 0..10 {
-            branch = branch.child(ChildSpec::new(&format!("db-{i}"), Idle::default));
+            branch = branch.child(ChildSpec::new(&format!("b{s}-db-{i}"), Idle::default));
         }
         for i in 0..490 {
-            let db = format!("db-{}", i % 10);
-            branch =
-                branch.child(ChildSpec::new(&format!("svc-{i}"), Idle::default).depends_on([db]));
+            let db = format!("b{s}-db-{}", i % 10);
+            let id = format!("b{s}-svc-{i}");
+            branch = branch.child(ChildSpec::new(&id, Idle::default).depends_on([db]));
         }
         for i in 0..500 {
-            let svc = format!("svc-{}", i % 490);
-            branch =
-                branch.child(ChildSpec::new(&format!("api-{i}"), Idle::default).depends_on([svc]));
+            let svc = format!("b{s}-svc-{}", i % 490);
+            let id = format!("b{s}-api-{i}");
+            branch = branch.child(ChildSpec::new(&id, Idle::default).depends_on([svc]));
         }
         root = root.supervisor(branch);
     }
