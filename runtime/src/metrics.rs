@@ -279,11 +279,9 @@ pub struct KindCensus {
 
 /// What senders touch in an agent's control block: the count of messages
 /// they queued (the one per-agent counter other threads write) and the
-/// switch that says whether to count. On a cache line of its own: the
-/// agent's task writes its counters at every message, and senders reading
-/// or writing next to them would take that line away from it each time.
+/// switch that says whether to count. First in the block, away from the
+/// counters the agent's task writes at every message (see `AgentShared`).
 #[derive(Debug)]
-#[repr(align(64))]
 pub(crate) struct SenderSide {
     pub(crate) sent: AtomicU64,
     pub(crate) kind: Arc<KindMetrics>,

@@ -19,7 +19,7 @@ use agentix::{
     },
 };
 
-use super::{Worker, restarted};
+use super::{Fail, Worker, restarted};
 
 /// How long one case in a running swarm may take before it counts as a hang.
 const CASE_BOUND: Duration = Duration::from_secs(30);
@@ -167,8 +167,11 @@ async fn run_with(d: Duration) {
     match started {
         Ok(root) => {
             let child = root.child::<Worker>("child").unwrap();
-            // A short deadline may fire before the failure is reported.
-            let _ = child.fail().timeout(d).await;
+            // An ask with this deadline may time out (a short one fires
+            // before the reply); the failure goes by tell, so that a
+            // deadline passed while it queued cannot skip it.
+            let _ = child.ping().timeout(d).await;
+            child.tell(Fail).expect("room for the failure");
             let (attempt, delay) = restarted(&mut events, "child").await;
             assert_eq!(attempt, 1);
             assert!(delay <= saturated(d), "{d:?}: {delay:?}");

@@ -1,9 +1,12 @@
 //! The agents of a swarm that have not ended, for its shutdown and count.
 
 use std::{
-    collections::{BTreeMap, HashMap, hash_map::Entry},
+    collections::{HashMap, hash_map::Entry},
     hash::{BuildHasher, RandomState},
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use parking_lot::Mutex;
@@ -15,15 +18,16 @@ use crate::{AgentName, agent::shared::AgentShared, metrics::Kinds};
 /// would make those threads queue behind each other.
 const SHARDS: usize = 16;
 
-/// The agents of a swarm that have not ended, by spawn id, and the names
-/// they hold.
+/// The agents of a swarm that have not ended, by name (events, fault plans
+/// and the registry know agents by name, so two live agents must not share
+/// one), sharded by the name's hash. One map, not one by name and one by
+/// spawn id: an entry is the agent's largest share of the roster, and the
+/// rare readers that want spawn order (shutdown, censuses) sort.
 pub(crate) struct Roster {
-    shards: [Mutex<BTreeMap<u64, Arc<AgentShared>>>; SHARDS],
-    /// Name to spawn id, sharded by the name's hash. Events, fault plans
-    /// and the registry know agents by name, so two live agents must not
-    /// share one.
-    names: [Mutex<HashMap<AgentName, u64>>; SHARDS],
+    shards: [Mutex<HashMap<AgentName, Member>>; SHARDS],
     hasher: RandomState,
+    /// Members enlisted and not yet removed: `len` without a walk.
+    enlisted: AtomicUsize,
     /// Per-kind metrics, ended agents' counts included.
     pub(crate) kinds: Kinds,
     /// The fault plan installed in this swarm, if any.
@@ -31,12 +35,19 @@ pub(crate) struct Roster {
     pub(crate) faults: parking_lot::RwLock<Option<Arc<dyn super::fault::Plan>>>,
 }
 
+/// The holder of a name: its spawn id from the claim, its control block
+/// once it is enlisted.
+struct Member {
+    id: u64,
+    agent: Option<Arc<AgentShared>>,
+}
+
 impl Default for Roster {
     fn default() -> Self {
         Self {
             shards: std::array::from_fn(|_| Mutex::default()),
-            names: std::array::from_fn(|_| Mutex::default()),
             hasher: RandomState::new(),
+            enlisted: AtomicUsize::new(0),
             kinds: Kinds::default(),
             #[cfg(feature = "testkit")]
             faults: parking_lot::RwLock::new(None),
@@ -45,23 +56,18 @@ impl Default for Roster {
 }
 
 impl Roster {
-    fn shard(&self, id: u64) -> &Mutex<BTreeMap<u64, Arc<AgentShared>>> {
-        // Ids are handed out in sequence, so consecutive spawns spread.
-        &self.shards[(id % SHARDS as u64) as usize]
-    }
-
-    fn names_of(&self, name: &AgentName) -> &Mutex<HashMap<AgentName, u64>> {
+    fn shard(&self, name: &AgentName) -> &Mutex<HashMap<AgentName, Member>> {
         let hash = self.hasher.hash_one(name.as_str());
-        &self.names[(hash % SHARDS as u64) as usize]
+        &self.shards[(hash % SHARDS as u64) as usize]
     }
 
     /// Reserves `name` for the agent to be spawned as `id`; `false` if a
     /// live agent holds it. Released when that agent leaves the roster.
     pub(crate) fn claim(&self, name: &AgentName, id: u64) -> bool {
-        match self.names_of(name).lock().entry(name.clone()) {
+        match self.shard(name).lock().entry(name.clone()) {
             Entry::Occupied(_) => false,
             Entry::Vacant(slot) => {
-                slot.insert(id);
+                slot.insert(Member { id, agent: None });
                 true
             }
         }
@@ -70,8 +76,14 @@ impl Roster {
     /// Adds an agent whose name it has [`claim`](Self::claim)ed; it leaves
     /// by [`AgentShared::leave_roster`] when it ends.
     pub(crate) fn enlist(&self, agent: Arc<AgentShared>) {
-        let id = agent.identity.id;
-        self.shard(id).lock().insert(id, agent);
+        let (name, id) = (agent.identity.name.clone(), agent.identity.id);
+        let mut shard = self.shard(&name).lock();
+        if let Some(member) = shard.get_mut(&name)
+            && member.id == id
+            && member.agent.replace(agent).is_none()
+        {
+            self.enlisted.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The agents that have not ended, in spawn order.
@@ -81,7 +93,8 @@ impl Roster {
             .iter()
             .flat_map(|shard| {
                 let shard = shard.lock();
-                let alive = shard.values().filter(|agent| !agent.status().is_terminal());
+                let enlisted = shard.values().filter_map(|member| member.agent.as_ref());
+                let alive = enlisted.filter(|agent| !agent.status().is_terminal());
                 alive.cloned().collect::<Vec<_>>()
             })
             .collect();
@@ -92,16 +105,17 @@ impl Roster {
     /// Takes agent `id` off the roster and frees its name. Leaving twice
     /// must not free the name of a later agent that took it since.
     pub(crate) fn remove(&self, id: u64, name: &AgentName) {
-        self.shard(id).lock().remove(&id);
-        let mut names = self.names_of(name).lock();
-        if names.get(name) == Some(&id) {
-            names.remove(name);
+        let mut shard = self.shard(name).lock();
+        if shard.get(name).is_some_and(|member| member.id == id)
+            && let Some(Member { agent: Some(_), .. }) = shard.remove(name)
+        {
+            self.enlisted.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
     /// How many agents have not ended for good.
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|shard| shard.lock().len()).sum()
+        self.enlisted.load(Ordering::Relaxed)
     }
 }
 

@@ -12,7 +12,7 @@ use std::{
     panic::{AssertUnwindSafe, catch_unwind},
     pin::Pin,
     sync::Arc,
-    task::{Context, Poll, Waker},
+    task::{Context, Poll},
     time::Duration,
 };
 
@@ -52,13 +52,16 @@ struct AgentTask<A: Agent> {
     /// later ones. Outside `Phase` so that an idle agent's task stays small.
     timer: Option<Pin<Box<Sleep>>>,
     /// How long a stop waits for async handlers still awaiting before it
-    /// abandons them (the agent's shutdown timeout).
-    grace: Duration,
+    /// abandons them (the agent's shutdown timeout), in nanoseconds: every
+    /// duration saturates at `MAX_DURATION`, which fits, and an agent keeps
+    /// 8 bytes less than with a `Duration`.
+    grace_ns: u64,
     restart: Restart,
     owner: Owner,
     shared: Arc<AgentShared>,
-    /// The waker last registered for signals, to register only on change.
-    task_waker: Option<Waker>,
+    /// The waker signals wake is registered (at the first poll: the turns
+    /// scheduler polls a task with its slot's one waker, `turns.rs`).
+    registered: bool,
     /// The current incarnation was asked to stop for good.
     stopping: bool,
     /// The current incarnation was asked to end by a supervisor directive.
@@ -71,8 +74,13 @@ struct AgentTask<A: Agent> {
     /// A panic escaped the current incarnation; a second one ends it at once.
     panicked: bool,
     exit: Option<(AgentStatus, ExitReason)>,
-    on_end: Option<Box<dyn FnOnce() + Send>>,
+    /// Run once at the end (a supervisor's, to release its children);
+    /// boxed twice so that the many agents without one keep one pointer.
+    on_end: Option<Box<OnEnd>>,
 }
+
+/// What an agent runs once at its end.
+pub(crate) type OnEnd = Box<dyn FnOnce() + Send>;
 
 /// Who decides what follows an ended incarnation. Kept small: it lives in
 /// every agent's task, and a supervisor may have 100k children.
@@ -104,14 +112,9 @@ impl<A: Agent> Future for AgentTask<A> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        // Registered once per waker: signals wake it by reference.
-        if !this
-            .task_waker
-            .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()))
-        {
+        // Registered once: signals wake it by reference.
+        if !std::mem::replace(&mut this.registered, true) {
             this.shared.register_task_waker(cx.waker());
-            this.task_waker = Some(cx.waker().clone());
         }
         loop {
             if this.fut.is_none() {

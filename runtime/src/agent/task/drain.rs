@@ -2,7 +2,7 @@
 //! first lets the async handlers it is awaiting reply, up to its shutdown
 //! timeout: the current message finishes, as OTP and Akka users expect.
 
-use std::task::Context;
+use std::{task::Context, time::Duration};
 
 use actix::ActorContext;
 use tokio::time::Instant;
@@ -27,7 +27,7 @@ impl<A: Agent> AgentTask<A> {
         if pending {
             let now = Instant::now();
             let until = now
-                .checked_add(self.grace)
+                .checked_add(Duration::from_nanos(self.grace_ns))
                 .unwrap_or_else(|| now + crate::deadline::FAR);
             self.set_timer(until);
         }
@@ -50,7 +50,7 @@ impl<A: Agent> AgentTask<A> {
             self.forced = true;
             tracing::warn!(
                 agent = %self.shared.name(),
-                grace = ?self.grace,
+                grace = ?Duration::from_nanos(self.grace_ns),
                 "async handlers did not finish within the shutdown timeout; abandoning them"
             );
         }

@@ -35,7 +35,7 @@ impl<A: Agent> AgentTask<A> {
         }
         end_for_good(
             &self.shared,
-            self.on_end.take(),
+            self.on_end.take().map(|on_end| *on_end),
             never_started,
             status,
             reason,

@@ -80,18 +80,19 @@ impl<A: Agent> Launch<A> {
                     fut: ctx.into_future(act),
                     phase: Phase::Running,
                     timer: None,
-                    grace,
+                    // Saturated at MAX_DURATION by every setter: it fits.
+                    grace_ns: u64::try_from(grace.as_nanos()).unwrap_or(u64::MAX),
                     restart: policy.restart,
                     owner,
                     shared,
-                    task_waker: None,
+                    registered: false,
                     stopping: false,
                     parking: false,
                     draining: false,
                     forced: false,
                     panicked: false,
                     exit: None,
-                    on_end,
+                    on_end: on_end.map(Box::new),
                 });
             }
             Err(payload) => {
