@@ -4,7 +4,8 @@
 //! every raw actix actor, and a `tokio::sync::broadcast` channel with 1000
 //! receiver tasks. Then the latency from publish to handling at low load:
 //! fed from the caller's thread, all on one arbiter, and fed by an agent on
-//! an arbiter through a router with a shard on each.
+//! an arbiter through a router with a shard on each, once through the shard
+//! on the feed's own arbiter and once through the other.
 //!
 //! Run with `cargo bench --bench router`. Prints one `name value` per line.
 
@@ -281,22 +282,21 @@ async fn main() -> agentix::Result<()> {
         "publish_to_handle_low_load_same_arbiter_p50/vs_actix",
         local_p50 / raw_local_p50,
     );
-    let mut fed = low_load(&swarm, Placement::FromArbiter).await?;
-    let mut raw_fed = low_load_raw_fed(&arbiters[1], &arbiters).await;
-    let (fed_p50, raw_fed_p50) = (
-        percentile(&mut fed, 0.5) / 1000.0,
-        percentile(&mut raw_fed, 0.5) / 1000.0,
-    );
-    print("publish_to_handle_low_load_from_arbiter_p50_us", fed_p50);
-    print(
-        "publish_to_handle_low_load_from_arbiter_p99_us",
-        percentile(&mut fed, 0.99) / 1000.0,
-    );
+    let mut own = low_load(&swarm, Placement::FromArbiter { shard: 0 }).await?;
+    let mut other = low_load(&swarm, Placement::FromArbiter { shard: 1 }).await?;
+    let mut raw_fed = low_load_raw_fed(&arbiters[0], &arbiters).await;
+    let raw_fed_p50 = percentile(&mut raw_fed, 0.5) / 1000.0;
+    for (name, samples) in [("own", &mut own), ("other", &mut other)] {
+        let p50 = percentile(samples, 0.5) / 1000.0;
+        let line = format!("publish_to_handle_low_load_from_arbiter_{name}_shard");
+        print(&format!("{line}_p50_us"), p50);
+        print(
+            &format!("{line}_p99_us"),
+            percentile(samples, 0.99) / 1000.0,
+        );
+        print(&format!("{line}_p50/vs_actix"), p50 / raw_fed_p50);
+    }
     print("actix_do_send_low_load_from_arbiter_p50_us", raw_fed_p50);
-    print(
-        "publish_to_handle_low_load_from_arbiter_p50/vs_actix",
-        fed_p50 / raw_fed_p50,
-    );
     for arbiter in &arbiters {
         arbiter.stop();
     }

@@ -138,11 +138,13 @@ pub(crate) async fn low_load_raw_fed(feed_on: &Arbiter, clocks_on: &[Arbiter]) -
     std::mem::take(&mut *samples.lock())
 }
 
-/// Publishes the low-load feed from inside an arbiter.
+/// Publishes the low-load feed from inside an arbiter, through the one
+/// reference it is given: shared, not cloned, since a clone of a sharded
+/// router's reference may publish through another shard.
 #[derive(Agent)]
 #[agent(ask_timeout_ms = 600_000)]
 struct Feed {
-    router: RouterRef<Instant>,
+    router: Arc<RouterRef<Instant>>,
 }
 
 #[handlers]
@@ -168,27 +170,27 @@ pub(crate) enum Placement {
     /// The feed on the caller's thread, a one-shard router (on arbiter 0),
     /// the subscribers placed round-robin by the swarm.
     FromCaller,
-    /// The feed on arbiter 1, a router with a shard on each arbiter, the
-    /// subscribers spread over the arbiters.
-    FromArbiter,
+    /// The feed on arbiter 0, a router with a shard on each arbiter (shard
+    /// n on arbiter n), the subscribers spread over the arbiters; the feed
+    /// publishes through `shard`: 0 is on its own arbiter, 1 on the other.
+    FromArbiter { shard: usize },
     /// The feed, a one-shard router and the subscribers on arbiter 0.
     OneArbiter,
 }
 
 /// 1000 messages at 1 per ms to 100 subscribers, placed by `placement`.
 pub(crate) async fn low_load(swarm: &Swarm, placement: Placement) -> agentix::Result<Vec<u64>> {
-    let router = match placement {
+    let (router, tag) = match placement {
         // A router's first shard lives on arbiter 0.
-        Placement::FromCaller | Placement::OneArbiter => {
-            RouterRef::<Instant>::start(swarm, RouterConfig::default()).await?
-        }
-        Placement::FromArbiter => {
+        Placement::FromCaller => (RouterRef::start(swarm, RouterConfig::default()).await?, 0),
+        Placement::OneArbiter => (RouterRef::start(swarm, RouterConfig::default()).await?, 1),
+        Placement::FromArbiter { shard } => {
             let shards = swarm.arbiters();
-            RouterRef::<Instant>::start_sharded(swarm, RouterConfig::default(), shards).await?
+            let router = RouterRef::start_sharded(swarm, RouterConfig::default(), shards).await?;
+            (router, 2 + shard)
         }
     };
     let samples = Arc::new(parking_lot::Mutex::new(Vec::new()));
-    let tag = placement as u8;
     for i in 0..LOW_LOAD_SUBSCRIBERS {
         let samples = samples.clone();
         let mut clock = swarm
@@ -198,26 +200,36 @@ pub(crate) async fn low_load(swarm: &Swarm, placement: Placement) -> agentix::Re
             .name(format!("clock-{tag}-{i}"));
         match placement {
             Placement::FromCaller => {}
-            Placement::FromArbiter => clock = clock.on_arbiter(i % swarm.arbiters()),
+            Placement::FromArbiter { .. } => clock = clock.on_arbiter(i % swarm.arbiters()),
             Placement::OneArbiter => clock = clock.on_arbiter(0),
         }
         let clock = clock.spawn().await?;
         router.subscribe("quotes.>", &clock).await?;
     }
     let mut every = tokio::time::interval(Duration::from_millis(1));
-    let feed_on = match placement {
+    let feed_through = match placement {
         Placement::FromCaller => None,
-        Placement::FromArbiter => Some(1),
-        Placement::OneArbiter => Some(0),
+        Placement::OneArbiter => Some(router.clone()),
+        Placement::FromArbiter { shard } => {
+            // Clones made off the arbiters take the shards in turn.
+            let mut through = router.clone();
+            for _ in 0..swarm.arbiters() {
+                if through.shard() == shard {
+                    break;
+                }
+                through = through.clone();
+            }
+            assert_eq!(through.shard(), shard, "a reference through that shard");
+            Some(through)
+        }
     };
-    match feed_on {
-        Some(arbiter) => {
-            let router = router.clone();
-            // The clone is made in the factory, on the feed's arbiter.
+    match feed_through {
+        Some(router) => {
+            let router = Arc::new(router);
             let feed = swarm.agent(move || Feed {
                 router: router.clone(),
             });
-            feed.on_arbiter(arbiter).spawn().await?.run().await?;
+            feed.on_arbiter(0).spawn().await?.run().await?;
         }
         None => {
             let topic = Topic::new("quotes.eu").expect("a valid topic");
