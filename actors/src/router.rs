@@ -45,11 +45,8 @@
 //!
 //! - **Shards**: [`RouterRef::start_sharded`] spreads a router over several
 //!   agents on the swarm's arbiters; subscriptions go to every shard, each
-//!   reference publishes through one, so a publisher's order per subscriber
-//!   holds. A reference made on an arbiter hosting a shard (a clone in an
-//!   agent's factory, say) takes that shard, so its publishes reach the
-//!   router without waking another thread; references made elsewhere take
-//!   the next shard in turn, and publishers share the load.
+//!   reference publishes through one (clones take the next), so a
+//!   publisher's order per subscriber holds and publishers share the load.
 
 mod ack;
 mod actor;
@@ -69,7 +66,6 @@ mod messages;
 mod queue_group;
 mod refused;
 mod settle;
-mod shards;
 mod stats;
 mod subscriber;
 mod target;

@@ -5,7 +5,10 @@ use std::{
     collections::BTreeMap,
     fmt,
     marker::PhantomData,
-    sync::{Arc, atomic::Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
 };
 
 use actix::Handler;
@@ -14,11 +17,15 @@ use agentix_runtime::{Agent, AgentRef, AskError, SpawnError, Swarm};
 use super::{
     Batch, DeadLetters, Publish, PublishError, Router, RouterConfig, RouterStats, SubscribeError,
     SubscribeOptions, SubscriptionId, Topic, TopicPattern, Undelivered, UndeliveredFilter,
-    UndeliveredReason, group_name,
+    UndeliveredReason,
+    config::check_shards,
+    group_name,
     messages::{Counts, PostUndelivered, QueryUndelivered, Redrive, Subscribe, Unsubscribe},
-    shards::Shards,
     target::AgentTarget,
 };
+
+/// Mailbox of a router's dead-letter agent.
+const DEAD_LETTER_MAILBOX: usize = 4096;
 
 /// A reference to a running router carrying `M`. Cheap to clone.
 ///
@@ -49,9 +56,21 @@ use super::{
 /// # Ok(()) }
 /// ```
 pub struct RouterRef<M: Send + Sync + 'static> {
-    pub(super) shards: Arc<Shards<M>>,
+    shards: Arc<Shards<M>>,
     /// The shard this reference publishes through.
-    pub(super) home: usize,
+    home: usize,
+}
+
+/// The router agents of one router, and what its references share.
+struct Shards<M: Send + Sync + 'static> {
+    agents: Box<[AgentRef<Router<M>>]>,
+    /// Where every shard posts what it gives up.
+    dead_letters: AgentRef<DeadLetters<M>>,
+    stats: Arc<RouterStats>,
+    /// The home shard of the next clone.
+    next_home: AtomicUsize,
+    /// Subscription ids, the same on every shard.
+    next_sub: AtomicU64,
 }
 
 impl<M: Send + Sync + 'static> RouterRef<M> {
@@ -60,6 +79,60 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
     /// [`SpawnError::Config`], before any agent is started.
     pub async fn start(swarm: &Swarm, config: RouterConfig) -> Result<Self, SpawnError> {
         Self::start_sharded(swarm, config, 1).await
+    }
+
+    /// Starts a router of `shards` agents (at least 1, at most
+    /// [`MAX_SHARDS`](super::MAX_SHARDS)) on the swarm's arbiters in
+    /// turn, for when one arbiter cannot carry the publishing. More than
+    /// `MAX_SHARDS`, or a config [`RouterConfig::validate`] refuses, fails
+    /// with [`SpawnError::Config`] before any agent is started.
+    ///
+    /// Every subscription is made on every shard; each reference publishes
+    /// through one shard, and each clone of a reference is given the next
+    /// shard. So a publisher's messages keep their order per subscriber,
+    /// and publishers on different clones share the load. The price: a
+    /// duplicate sent through two shards is not caught, and queue groups
+    /// pick per shard (least-busy knows the deliveries of its own shard).
+    pub async fn start_sharded(
+        swarm: &Swarm,
+        config: RouterConfig,
+        shards: usize,
+    ) -> Result<Self, SpawnError> {
+        config.validate()?;
+        check_shards(shards)?;
+        let capacity = config.undelivered;
+        let stats = Arc::new(RouterStats::new(shards.max(1)));
+        let kept = stats.clone();
+        // Posts are one message per shard per turn: a roomy mailbox
+        // keeps them from waiting in the shards.
+        let dead_letters = (swarm.agent(move || DeadLetters::new(capacity, kept.clone())))
+            .mailbox(DEAD_LETTER_MAILBOX)
+            .spawn()
+            .await?;
+        let mut agents = Vec::with_capacity(shards.max(1));
+        for shard in 0..shards.max(1) {
+            let dead_letters = dead_letters.clone();
+            let stats = stats.clone();
+            let mut spawn = swarm
+                .agent(move || Router::new(config, dead_letters.clone(), stats.clone(), shard));
+            if let Some(budget) = config.budget {
+                spawn = spawn.budget(budget);
+            }
+            let arbiter = shard % swarm.arbiters().max(1);
+            agents.push(spawn.on_arbiter(arbiter).spawn().await?);
+        }
+        let _ = stats.name.set(agents[0].name().to_string());
+        let shards = Shards {
+            stats,
+            agents: agents.into(),
+            dead_letters,
+            next_home: AtomicUsize::new(1),
+            next_sub: AtomicU64::new(0),
+        };
+        Ok(Self {
+            shards: Arc::new(shards),
+            home: 0,
+        })
     }
 
     /// Every shard's agent, to ask each the same question.
@@ -278,6 +351,18 @@ impl<M: Send + Sync + 'static> RouterRef<M> {
             }
         }
         Ok(())
+    }
+}
+
+impl<M: Send + Sync + 'static> Clone for RouterRef<M> {
+    /// Another publisher: it gets the next shard.
+    fn clone(&self) -> Self {
+        let shards = self.shards.agents.len();
+        let home = self.shards.next_home.fetch_add(1, Ordering::Relaxed) % shards;
+        Self {
+            shards: self.shards.clone(),
+            home,
+        }
     }
 }
 
