@@ -2,7 +2,10 @@
 //! one publisher, 1000 subscriber agents, 2000 messages each delivered to
 //! all (2 M deliveries); against it, `do_send` of each `Arc` message to
 //! every raw actix actor, and a `tokio::sync::broadcast` channel with 1000
-//! receiver tasks. Then the latency from publish to handling at low load.
+//! receiver tasks. Then the latency from publish to handling at low load:
+//! fed from the caller's thread, all on one arbiter, and fed by an agent on
+//! an arbiter through a router with a shard on each, once through the shard
+//! on the feed's own arbiter and once through the other.
 //!
 //! Run with `cargo bench --bench router`. Prints one `name value` per line.
 
@@ -26,7 +29,7 @@ use agentix::{
 mod low_load;
 mod support;
 
-use low_load::{low_load, low_load_raw, low_load_raw_local};
+use low_load::{Placement, low_load, low_load_raw, low_load_raw_fed};
 use support::{median, percentile, print};
 use tokio::sync::{Notify, broadcast};
 
@@ -251,8 +254,8 @@ async fn main() -> agentix::Result<()> {
     print("fanout/vs_tokio_broadcast", ours / tokio_broadcast);
     print("fanout_at_least_once_deliveries_per_s", median(&mut acked));
 
-    let mut samples = low_load(&swarm, None).await?;
-    let mut local = low_load(&swarm, Some(0)).await?;
+    let mut samples = low_load(&swarm, Placement::FromCaller).await?;
+    let mut local = low_load(&swarm, Placement::OneArbiter).await?;
     let mut raw = low_load_raw(&arbiters).await;
     let (p50, p99) = (
         percentile(&mut samples, 0.5) / 1000.0,
@@ -271,7 +274,7 @@ async fn main() -> agentix::Result<()> {
         "publish_to_handle_low_load_same_arbiter_p99_us",
         percentile(&mut local, 0.99) / 1000.0,
     );
-    let mut raw_local = low_load_raw_local(&arbiters[0]).await;
+    let mut raw_local = low_load_raw_fed(&arbiters[0], std::slice::from_ref(&arbiters[0])).await;
     let local_p50 = percentile(&mut local, 0.5) / 1000.0;
     let raw_local_p50 = percentile(&mut raw_local, 0.5) / 1000.0;
     print("actix_do_send_low_load_same_arbiter_p50_us", raw_local_p50);
@@ -279,6 +282,21 @@ async fn main() -> agentix::Result<()> {
         "publish_to_handle_low_load_same_arbiter_p50/vs_actix",
         local_p50 / raw_local_p50,
     );
+    let mut own = low_load(&swarm, Placement::FromArbiter { shard: 0 }).await?;
+    let mut other = low_load(&swarm, Placement::FromArbiter { shard: 1 }).await?;
+    let mut raw_fed = low_load_raw_fed(&arbiters[0], &arbiters).await;
+    let raw_fed_p50 = percentile(&mut raw_fed, 0.5) / 1000.0;
+    for (name, samples) in [("own", &mut own), ("other", &mut other)] {
+        let p50 = percentile(samples, 0.5) / 1000.0;
+        let line = format!("publish_to_handle_low_load_from_arbiter_{name}_shard");
+        print(&format!("{line}_p50_us"), p50);
+        print(
+            &format!("{line}_p99_us"),
+            percentile(samples, 0.99) / 1000.0,
+        );
+        print(&format!("{line}_p50/vs_actix"), p50 / raw_fed_p50);
+    }
+    print("actix_do_send_low_load_from_arbiter_p50_us", raw_fed_p50);
     for arbiter in &arbiters {
         arbiter.stop();
     }

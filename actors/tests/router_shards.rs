@@ -2,12 +2,87 @@
 //! publisher through one, its order kept; questions answered for all.
 
 use agentix::{
-    actors::router::{RouterConfig, RouterRef, UndeliveredFilter, UndeliveredReason},
+    actors::router::{Publish, RouterConfig, RouterRef, UndeliveredFilter, UndeliveredReason},
     prelude::*,
 };
-use support::{probe, receive};
+use support::{probe, probe_on, receive};
 
 mod support;
+
+/// Publishes through the reference it cloned in its factory, as an agent
+/// publishing would.
+#[derive(Agent)]
+struct Publisher {
+    router: RouterRef<u64>,
+}
+
+#[handlers]
+impl Publisher {
+    /// `from..from + count` on `t.n`, each with its number as its id.
+    #[handle]
+    fn feed(&mut self, from: u64, count: u64) {
+        for n in from..from + count {
+            let publish = Publish::new("t.n".try_into().unwrap(), n).id(n + 1);
+            self.router.send(publish).unwrap();
+        }
+    }
+}
+
+#[agentix::test]
+async fn publishers_in_agents_on_each_arbiter_keep_their_order_and_deduplication() {
+    let swarm = Swarm::start(SwarmConfig::default().arbiters(2)).unwrap();
+    let config = RouterConfig::default().dedup_window(10_000);
+    let router = RouterRef::<u64>::start_sharded(&swarm, config, 2)
+        .await
+        .unwrap();
+    let mut inboxes = Vec::new();
+    for arbiter in 0..2 {
+        let (sub, rx) = probe_on(&swarm, &format!("sub-{arbiter}"), arbiter).await;
+        router.subscribe("t.>", &sub).await.unwrap();
+        inboxes.push(rx);
+    }
+    let mut publishers = Vec::new();
+    for arbiter in 0..2 {
+        let router = router.clone();
+        let publisher = (swarm.agent(move || Publisher {
+            router: router.clone(),
+        }))
+        .on_arbiter(arbiter)
+        .spawn()
+        .await
+        .unwrap();
+        publishers.push(publisher);
+    }
+    // Each publisher sends its numbers twice: the second time, every id is
+    // one its shard (the same: one per reference) has seen.
+    for _ in 0..2 {
+        publishers[0].feed(0, 300).await.unwrap();
+        publishers[1].feed(1000, 300).await.unwrap();
+    }
+    for mut rx in inboxes {
+        let got: Vec<u64> = receive(&mut rx, 600).await.concat();
+        let from_0: Vec<u64> = got.iter().copied().filter(|n| *n < 1000).collect();
+        let from_1: Vec<u64> = got.iter().copied().filter(|n| *n >= 1000).collect();
+        assert_eq!(from_0, (0..300).collect::<Vec<_>>(), "once each, in order");
+        assert_eq!(
+            from_1,
+            (1000..1300).collect::<Vec<_>>(),
+            "once each, in order"
+        );
+    }
+    let counts = router.undelivered_counts().await.unwrap();
+    assert_eq!(
+        counts[&UndeliveredReason::Duplicate],
+        600,
+        "every second publish caught on the shard that saw the first"
+    );
+    let others: u64 = (counts.iter())
+        .filter(|(reason, _)| **reason != UndeliveredReason::Duplicate)
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(others, 0, "nothing else given up");
+    swarm.shutdown().await.unwrap();
+}
 
 #[agentix::test]
 async fn publishers_on_different_shards_reach_every_subscriber_in_their_own_order() {

@@ -1,7 +1,8 @@
 //! The low-load half of the router bench: publish-to-handle latency at
 //! 1000 messages per second to 100 subscribers, through the router and on
-//! raw actix, across arbiters and on one. A directory module, so that cargo
-//! does not take it for a bench of its own.
+//! raw actix: fed from the caller's thread, from an arbiter, and all on
+//! one arbiter. A directory module, so that cargo does not take it for a
+//! bench of its own.
 
 use std::{
     sync::Arc,
@@ -111,16 +112,20 @@ impl Actor for RawFeed {
     }
 }
 
-/// The same-arbiter low load on raw actix: the floor for the router's.
-pub(crate) async fn low_load_raw_local(arbiter: &Arbiter) -> Vec<u64> {
+/// The low load on raw actix fed by an actor on `feed_on`, to clocks
+/// spread round-robin over `clocks_on`: the floor for the router fed from
+/// an arbiter (the same hops: none to the clocks on the feed's arbiter, one
+/// to the others).
+pub(crate) async fn low_load_raw_fed(feed_on: &Arbiter, clocks_on: &[Arbiter]) -> Vec<u64> {
     let samples = Arc::new(parking_lot::Mutex::new(Vec::new()));
     let clocks: Vec<_> = (0..LOW_LOAD_SUBSCRIBERS)
-        .map(|_| {
+        .map(|i| {
             let samples = samples.clone();
+            let arbiter = &clocks_on[i % clocks_on.len()];
             RawClock::start_in_arbiter(&arbiter.handle(), move |_| RawClock { samples })
         })
         .collect();
-    RawFeed::start_in_arbiter(&arbiter.handle(), move |_| RawFeed {
+    RawFeed::start_in_arbiter(&feed_on.handle(), move |_| RawFeed {
         clocks,
         left: LOW_LOAD_MESSAGES,
     });
@@ -133,11 +138,13 @@ pub(crate) async fn low_load_raw_local(arbiter: &Arbiter) -> Vec<u64> {
     std::mem::take(&mut *samples.lock())
 }
 
-/// Publishes the low-load feed from inside an arbiter.
+/// Publishes the low-load feed from inside an arbiter, through the one
+/// reference it is given: shared, not cloned, since a clone of a sharded
+/// router's reference may publish through another shard.
 #[derive(Agent)]
 #[agent(ask_timeout_ms = 600_000)]
 struct Feed {
-    router: RouterRef<Instant>,
+    router: Arc<RouterRef<Instant>>,
 }
 
 #[handlers]
@@ -157,12 +164,32 @@ impl Feed {
     }
 }
 
-/// 1000 messages at 1 per ms to 100 subscribers. `on`: every agent (feed,
-/// router, subscribers) on that arbiter, or `None`: the feed on the
-/// caller's thread and the subscribers spread round-robin.
-pub(crate) async fn low_load(swarm: &Swarm, on: Option<usize>) -> agentix::Result<Vec<u64>> {
-    // A router's first shard lives on arbiter 0.
-    let router = RouterRef::<Instant>::start(swarm, RouterConfig::default()).await?;
+/// Where the low-load feed, the router and the subscribers run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// The feed on the caller's thread, a one-shard router (on arbiter 0),
+    /// the subscribers placed round-robin by the swarm.
+    FromCaller,
+    /// The feed on arbiter 0, a router with a shard on each arbiter (shard
+    /// n on arbiter n), the subscribers spread over the arbiters; the feed
+    /// publishes through `shard`: 0 is on its own arbiter, 1 on the other.
+    FromArbiter { shard: usize },
+    /// The feed, a one-shard router and the subscribers on arbiter 0.
+    OneArbiter,
+}
+
+/// 1000 messages at 1 per ms to 100 subscribers, placed by `placement`.
+pub(crate) async fn low_load(swarm: &Swarm, placement: Placement) -> agentix::Result<Vec<u64>> {
+    let (router, tag) = match placement {
+        // A router's first shard lives on arbiter 0.
+        Placement::FromCaller => (RouterRef::start(swarm, RouterConfig::default()).await?, 0),
+        Placement::OneArbiter => (RouterRef::start(swarm, RouterConfig::default()).await?, 1),
+        Placement::FromArbiter { shard } => {
+            let shards = swarm.arbiters();
+            let router = RouterRef::start_sharded(swarm, RouterConfig::default(), shards).await?;
+            (router, 2 + shard)
+        }
+    };
     let samples = Arc::new(parking_lot::Mutex::new(Vec::new()));
     for i in 0..LOW_LOAD_SUBSCRIBERS {
         let samples = samples.clone();
@@ -170,21 +197,39 @@ pub(crate) async fn low_load(swarm: &Swarm, on: Option<usize>) -> agentix::Resul
             .agent(move || Clock {
                 samples: samples.clone(),
             })
-            .name(format!("clock-{}-{i}", on.is_some()));
-        if let Some(arbiter) = on {
-            clock = clock.on_arbiter(arbiter);
+            .name(format!("clock-{tag}-{i}"));
+        match placement {
+            Placement::FromCaller => {}
+            Placement::FromArbiter { .. } => clock = clock.on_arbiter(i % swarm.arbiters()),
+            Placement::OneArbiter => clock = clock.on_arbiter(0),
         }
         let clock = clock.spawn().await?;
         router.subscribe("quotes.>", &clock).await?;
     }
     let mut every = tokio::time::interval(Duration::from_millis(1));
-    match on {
-        Some(arbiter) => {
-            let router = router.clone();
+    let feed_through = match placement {
+        Placement::FromCaller => None,
+        Placement::OneArbiter => Some(router.clone()),
+        Placement::FromArbiter { shard } => {
+            // Clones made off the arbiters take the shards in turn.
+            let mut through = router.clone();
+            for _ in 0..swarm.arbiters() {
+                if through.shard() == shard {
+                    break;
+                }
+                through = through.clone();
+            }
+            assert_eq!(through.shard(), shard, "a reference through that shard");
+            Some(through)
+        }
+    };
+    match feed_through {
+        Some(router) => {
+            let router = Arc::new(router);
             let feed = swarm.agent(move || Feed {
                 router: router.clone(),
             });
-            feed.on_arbiter(arbiter).spawn().await?.run().await?;
+            feed.on_arbiter(0).spawn().await?.run().await?;
         }
         None => {
             let topic = Topic::new("quotes.eu").expect("a valid topic");

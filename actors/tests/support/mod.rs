@@ -43,6 +43,24 @@ pub(crate) async fn probe(
     (agent, rx)
 }
 
+/// A probe on arbiter `arbiter`.
+pub(crate) async fn probe_on(
+    swarm: &Swarm,
+    name: &str,
+    arbiter: usize,
+) -> (ProbeRef, mpsc::UnboundedReceiver<Vec<u64>>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let agent = (swarm.agent(move || Probe {
+        batches: tx.clone(),
+    }))
+    .name(name)
+    .on_arbiter(arbiter)
+    .spawn()
+    .await
+    .unwrap();
+    (agent, rx)
+}
+
 /// Collects batches until `count` payloads have arrived.
 pub(crate) async fn receive<T>(
     rx: &mut mpsc::UnboundedReceiver<Vec<T>>,
