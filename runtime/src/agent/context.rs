@@ -138,6 +138,20 @@ impl<A: actix::Actor<Context = Self>> AgentContext<A> {
         failure
     }
 
+    /// Holds an address across a turn cut short (see `Core::keepalive`).
+    /// Out of line: `waiting` runs twice per message and must stay small.
+    #[cold]
+    #[inline(never)]
+    fn keep_alive(&self) {
+        if let Some(held) = self.core.keepalive.take() {
+            self.core.keepalive.set(Some(held));
+        } else {
+            self.core
+                .keepalive
+                .set(Some(Box::new(self.parts.address())));
+        }
+    }
+
     /// Ends this incarnation in an escalation (a supervisor giving up).
     pub(crate) fn escalate(&mut self, escalation: crate::Escalation) {
         if self.core.exit.is_none() {
@@ -253,15 +267,10 @@ impl<A: actix::Actor<Context = Self>> AsyncContext<A> for AgentContext<A> {
     /// a turn ends once its budget is spent: actix would otherwise handle
     /// messages until the mailbox is empty, and its timers and futures,
     /// polled only after that, would wait with the arbiter's other tasks.
+    #[inline]
     fn waiting(&self) -> bool {
         if self.core.turn.over() {
-            if let Some(held) = self.core.keepalive.take() {
-                self.core.keepalive.set(Some(held));
-            } else {
-                self.core
-                    .keepalive
-                    .set(Some(Box::new(self.parts.address())));
-            }
+            self.keep_alive();
             return true;
         }
         self.parts.waiting() || self.core.shared.interrupted()
