@@ -93,6 +93,38 @@ async fn a_tell_to_a_stopped_agent_hands_the_message_back_as_closed() {
 }
 
 #[agentix::test]
+async fn a_waiting_tell_gets_the_slot_of_a_message_that_then_holds_the_mailbox() {
+    let swarm = swarm();
+    let (sink, open_first) = held_sink(&swarm, 1).await;
+    let (open_second, gate) = oneshot::channel();
+    let (entered, holding) = oneshot::channel();
+    sink.tell(Hold { entered, gate }).unwrap();
+    // A task of its own, polled again only when woken: the wake is what
+    // is tested, not a retry.
+    // The bound is per sender (actix's channel): the reference that filled
+    // the mailbox is the one that waits.
+    let (went_in, gone_in) = oneshot::channel();
+    let reader = sink.clone();
+    tokio::task::spawn_local(async move {
+        let sent = sink.tell_wait(Put { n: 7 }).await;
+        let _ = went_in.send(sent.is_ok());
+    });
+    // Let it try once: the mailbox of one is full, so it waits.
+    tokio::task::yield_now().await;
+    open_first.send(()).unwrap();
+    // The second hold is taken out (its slot is free) and holds the
+    // mailbox: the waiting tell goes in without waiting for it to end.
+    support::within(support::PROMPTLY, "the second hold to start", holding)
+        .await
+        .unwrap();
+    let went_in = support::within(support::PROMPTLY, "the waiting tell", gone_in).await;
+    assert_eq!(went_in, Ok(true));
+    open_second.send(()).unwrap();
+    assert_eq!(reader.seen().await.unwrap(), vec![7]);
+    swarm.shutdown().await.unwrap();
+}
+
+#[agentix::test]
 async fn a_waiting_tell_gets_room_once_the_agent_catches_up() {
     let swarm = swarm();
     let (sink, open) = held_sink(&swarm, 1).await;

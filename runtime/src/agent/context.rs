@@ -269,11 +269,14 @@ impl<A: actix::Actor<Context = Self>> AsyncContext<A> for AgentContext<A> {
     /// polled only after that, would wait with the arbiter's other tasks.
     #[inline]
     fn waiting(&self) -> bool {
+        // First, whatever else holds the mailbox: it wakes the senders
+        // waiting for the slot the last message freed.
+        let interrupted = self.core.shared.interrupted();
         if self.core.turn.over() {
             self.keep_alive();
             return true;
         }
-        self.parts.waiting() || self.core.shared.interrupted()
+        interrupted || self.parts.waiting()
     }
 
     fn cancel_future(&mut self, handle: SpawnHandle) -> bool {

@@ -8,8 +8,9 @@
 //!   hand-written one's unwinds to the agent's task, marked on the way
 //!   with the message it came from;
 //! - an envelope dropped with its message unhandled reports a dead letter;
-//! - taking a message out of the mailbox wakes the senders waiting for room
-//!   (once per wait: one load per message while nobody waits).
+//! - the senders waiting for room are woken once a message is out of the
+//!   mailbox, by the context's `waiting`, which actix calls before taking
+//!   the next (one load per message, shared with the stop signals).
 
 use std::{
     cell::Cell,
@@ -55,10 +56,10 @@ where
     M::Result: Send,
 {
     fn handle(&mut self, act: &mut A, ctx: &mut AgentContext<A>) {
+        // Senders waiting for room are woken by `waiting`, which actix
+        // calls before it takes the next message: one load for that and
+        // for the interruptions.
         ctx.core.turn.took();
-        if ctx.core.shared.room_wanted() {
-            ctx.core.shared.wake_room_waiters();
-        }
         let tx = self.tx.take();
         let Some(msg) = self.msg.take() else {
             return;

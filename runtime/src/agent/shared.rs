@@ -9,7 +9,7 @@ use std::{
     pin::Pin,
     sync::{
         Arc, OnceLock, Weak,
-        atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering},
+        atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering},
     },
     task::Waker,
     time::Duration,
@@ -74,6 +74,10 @@ impl Directive {
 const STOP: u8 = 1;
 const DIRECTIVE: u8 = 2;
 const KILL: u8 = 4;
+/// A sender waits for room: the agent wakes it after taking a message out.
+/// Not an interruption, but read in the same load as those, once per
+/// message.
+const ROOM: u8 = 8;
 
 /// `repr(C)`, so that the order below holds: what senders write while the
 /// swarm is observed (`sender`) comes first, what the agent's task reads
@@ -109,12 +113,11 @@ pub(crate) struct AgentShared {
     /// a start the way it can miss a brief `Running` status.
     starts: AtomicU32,
     status: AtomicU8,
-    /// Stop / directive / kill requests. The agent's context checks this once
-    /// per message (it must stop taking mail when set), so it is one word.
+    /// Stop / directive / kill requests, and a sender waiting for room. The
+    /// agent's context checks this once per message (it must stop taking
+    /// mail when interrupted, and wake those waiting for the slot it
+    /// freed), so it is one word.
     signals: AtomicU8,
-    /// Set by a sender about to wait for room; cleared by the agent when it
-    /// wakes the waiters. One load per handled message while unset.
-    room_wanted: AtomicBool,
     /// What agents of its kind share: the handling-time histogram, the
     /// counts of ended ones.
     pub(crate) kind: Arc<KindMetrics>,
@@ -168,7 +171,6 @@ impl AgentShared {
             directive: AtomicU64::new(NO_DIRECTIVE),
             task_waker: Mutex::new(None),
             room: Notify::new(),
-            room_wanted: AtomicBool::new(false),
             changed: Notify::new(),
             exit: Mutex::new(None),
             extension: OnceLock::new(),
@@ -272,10 +274,24 @@ impl AgentShared {
         }
     }
 
-    /// Whether anything asks the agent to stop taking mail.
+    /// Whether anything asks the agent to stop taking mail; wakes the
+    /// senders waiting for room on the way (called as the agent is about
+    /// to take its next message, so after it took the last one out).
     #[inline]
     pub(crate) fn interrupted(&self) -> bool {
-        self.signals.load(Ordering::Acquire) != 0
+        // SeqCst pairs with `wait_for_room`: either the agent sees the flag,
+        // or the waiter's retry after setting it sees the freed slot.
+        let signals = self.signals.load(Ordering::SeqCst);
+        signals != 0 && self.signalled(signals)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn signalled(&self, signals: u8) -> bool {
+        if signals & ROOM != 0 {
+            self.wake_room_waiters();
+        }
+        signals & !ROOM != 0
     }
 
     pub(crate) fn stop_requested(&self) -> bool {
@@ -303,17 +319,9 @@ impl AgentShared {
         }
     }
 
-    /// Whether a sender waits for room. One load per handled message.
-    #[inline]
-    pub(crate) fn room_wanted(&self) -> bool {
-        // SeqCst pairs with `wait_for_room`: either the agent sees the flag,
-        // or the waiter's retry after setting it sees the freed slot.
-        self.room_wanted.load(Ordering::SeqCst)
-    }
-
     /// Wakes the senders waiting for room, once.
     pub(crate) fn wake_room_waiters(&self) {
-        if self.room_wanted.swap(false, Ordering::SeqCst) {
+        if self.signals.fetch_and(!ROOM, Ordering::SeqCst) & ROOM != 0 {
             self.room.notify_waiters();
         }
     }
@@ -324,7 +332,7 @@ impl AgentShared {
     pub(crate) fn wait_for_room(&self) -> Pin<Box<Notified<'_>>> {
         let mut notified = Box::pin(self.room.notified());
         notified.as_mut().enable();
-        self.room_wanted.store(true, Ordering::SeqCst);
+        self.signals.fetch_or(ROOM, Ordering::SeqCst);
         notified
     }
 
