@@ -15,7 +15,7 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How a supervisor runs one child: its id (also its agent name), its
 /// factory, restart type, shutdown timeout and the ids it depends on, and
-/// the agent's mailbox, budget and arbiter.
+/// the agent's mailbox, budget, ask timeout and arbiter.
 ///
 /// These options are the ones every way of starting an agent shares: each
 /// setter is defined once for [`Spawn`](crate::Spawn), `ChildSpec` and
@@ -36,7 +36,8 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// let db = ChildSpec::new("db", Db::default).restart(Restart::Permanent);
 /// let api = ChildSpec::new("api", Api::default)
 ///     .depends_on(["db"])
-///     .shutdown_timeout(Duration::from_millis(500));
+///     .shutdown_timeout(Duration::from_millis(500))
+///     .ask_timeout(Duration::from_secs(2));
 /// # let _ = (db, api);
 /// ```
 pub struct ChildSpec<A: Agent> {
@@ -70,6 +71,7 @@ impl<A: Agent> ChildSpec<A> {
         depends_on,
         mailbox,
         budget,
+        ask_timeout,
         on_arbiter,
     );
 }
