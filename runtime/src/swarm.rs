@@ -28,7 +28,7 @@ mod tree_error;
 
 pub(crate) use crate::agent::roster::Roster;
 use arbiters::ArbiterPool;
-pub(crate) use child_options::{CarriesOptions, ChildOptions, option_setters};
+pub(crate) use child_options::{CarriesOptions, ChildOptions, StartOptions, option_setters};
 pub use config::{
     ConfigError, DEFAULT_BUDGET, MAX_ARBITERS, MAX_EVENT_BUFFER, MAX_MAILBOX, SwarmConfig,
 };

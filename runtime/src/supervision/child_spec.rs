@@ -7,7 +7,7 @@ use crate::{
     Agent, AgentName, NameError, SpawnError, Swarm, TreeError,
     agent::shared::AgentShared,
     agent::start_latch::StartSlot,
-    swarm::{CarriesOptions, ChildOptions, option_setters},
+    swarm::{CarriesOptions, ChildOptions, StartOptions, option_setters},
 };
 
 /// The default time a child gets to stop before it is stopped by force.
@@ -148,21 +148,20 @@ impl<A: Agent> IntoChild for ChildSpec<A> {
 pub(crate) struct Child<K> {
     id: AgentName,
     depends_on: Box<[String]>,
-    /// What it starts with (the dependencies taken out: a start needs none).
-    pub(crate) options: ChildOptions,
+    pub(crate) start: StartOptions,
     pub(crate) kind: K,
 }
 
 impl<K> Child<K> {
     pub(crate) fn check(
         id: Result<AgentName, NameError>,
-        mut options: ChildOptions,
+        options: ChildOptions,
         kind: K,
     ) -> Result<Self, TreeError> {
         Ok(Self {
             id: id?,
-            depends_on: std::mem::take(&mut options.depends_on).into_boxed_slice(),
-            options,
+            depends_on: options.depends_on.into_boxed_slice(),
+            start: options.start,
             kind,
         })
     }
@@ -184,7 +183,7 @@ impl<K: ChildKind> ErasedChild for Child<K> {
 
     fn shutdown_timeout(&self) -> Duration {
         // Every child spec sets one; the default only keeps this total.
-        (self.options.shutdown_timeout).unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT)
+        (self.start.shutdown_timeout).unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT)
     }
 
     fn start(self: Arc<Self>, swarm: &Swarm, link: Link) -> Start {
@@ -198,7 +197,7 @@ struct Factory<A: Agent>(Arc<dyn Fn() -> A + Send + Sync>);
 impl<A: Agent> ChildKind for Factory<A> {
     fn start(child: Arc<Child<Self>>, _: &Swarm, link: Link) -> Start {
         Start::Agent {
-            arbiter: child.options.arbiter,
+            arbiter: child.start.arbiter,
             child,
             link,
         }
@@ -215,7 +214,7 @@ impl<A: Agent> AgentChild for Child<Factory<A>> {
     ) -> Result<Launched, SpawnError> {
         let prepared = swarm
             .agent_from(self.kind.0.clone())
-            .with_options(self.options.clone())
+            .with_start(self.start)
             .named(self.id.clone())
             .supervised(link)
             // Placed by the supervisor already (round-robin resolved).

@@ -19,28 +19,37 @@ use crate::{AgentName, Intensity, NameError, Restart};
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ChildOptions {
     /// Checked when set, so the error is the name's; reported at the start.
+    /// (A supervisor's child has its id apart: it must have one.)
     pub(crate) name: Option<Result<AgentName, NameError>>,
+    /// A supervisor's child's only, checked with its siblings.
+    pub(crate) depends_on: Vec<String>,
+    /// An agent alone's only: under a supervisor, the supervisor's applies.
+    pub(crate) intensity: Option<Intensity>,
+    pub(crate) start: StartOptions,
+}
+
+/// The options every start reads. Apart and `Copy` because a supervisor
+/// keeps them for each child's restarts: a kept child holds no second name
+/// or dependency list, and a restart copies them without allocating.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct StartOptions {
     pub(crate) restart: Option<Restart>,
     /// Saturated at [`MAX_DURATION`](crate::MAX_DURATION).
     pub(crate) shutdown_timeout: Option<Duration>,
-    pub(crate) depends_on: Vec<String>,
     pub(crate) mailbox: Option<usize>,
     pub(crate) budget: Option<usize>,
     pub(crate) arbiter: Option<usize>,
     /// Saturated at [`MAX_DURATION`](crate::MAX_DURATION).
     pub(crate) ask_timeout: Option<Duration>,
-    pub(crate) intensity: Option<Intensity>,
 }
 
 impl ChildOptions {
     /// A supervisor's child's: a child always has a shutdown timeout,
-    /// since its supervisor waits that long for it. Its id, given apart,
-    /// becomes its name when it starts.
+    /// since its supervisor waits that long for it.
     pub(crate) fn child(shutdown_timeout: Duration) -> Self {
-        Self {
-            shutdown_timeout: Some(shutdown_timeout),
-            ..Self::default()
-        }
+        let mut options = Self::default();
+        options.start.shutdown_timeout = Some(shutdown_timeout);
+        options
     }
 }
 
@@ -61,7 +70,7 @@ macro_rules! option_setters {
         /// default is its `#[agent(restart = ..)]` (transient unless set);
         /// a nested supervisor's is permanent.
         pub fn restart(mut self, restart: $crate::Restart) -> Self {
-            $crate::swarm::CarriesOptions::options(&mut self).restart = Some(restart);
+            $crate::swarm::CarriesOptions::options(&mut self).start.restart = Some(restart);
             self
         }
     };
@@ -76,7 +85,7 @@ macro_rules! option_setters {
         /// `Duration::MAX`) is taken as `MAX_DURATION`: wait for as long as
         /// it takes (OTP's `infinity`).
         pub fn shutdown_timeout(mut self, timeout: ::std::time::Duration) -> Self {
-            $crate::swarm::CarriesOptions::options(&mut self).shutdown_timeout =
+            $crate::swarm::CarriesOptions::options(&mut self).start.shutdown_timeout =
                 Some($crate::deadline::saturate(timeout));
             self
         }
@@ -101,7 +110,7 @@ macro_rules! option_setters {
         /// fails with [`ConfigError::ZeroMailbox`](crate::ConfigError::ZeroMailbox)
         /// or [`ConfigError::MailboxTooLarge`](crate::ConfigError::MailboxTooLarge).
         pub fn mailbox(mut self, capacity: usize) -> Self {
-            $crate::swarm::CarriesOptions::options(&mut self).mailbox = Some(capacity);
+            $crate::swarm::CarriesOptions::options(&mut self).start.mailbox = Some(capacity);
             self
         }
     };
@@ -111,7 +120,7 @@ macro_rules! option_setters {
         /// swarm's default ([`SwarmConfig::budget`](crate::SwarmConfig::budget)).
         /// 0 fails the start with [`ConfigError::ZeroBudget`](crate::ConfigError::ZeroBudget).
         pub fn budget(mut self, messages: usize) -> Self {
-            $crate::swarm::CarriesOptions::options(&mut self).budget = Some(messages);
+            $crate::swarm::CarriesOptions::options(&mut self).start.budget = Some(messages);
             self
         }
     };
@@ -121,7 +130,7 @@ macro_rules! option_setters {
         /// not have fails the start with
         /// [`SpawnError::NoSuchArbiter`](crate::SpawnError::NoSuchArbiter).
         pub fn on_arbiter(mut self, index: usize) -> Self {
-            $crate::swarm::CarriesOptions::options(&mut self).arbiter = Some(index);
+            $crate::swarm::CarriesOptions::options(&mut self).start.arbiter = Some(index);
             self
         }
     };
@@ -134,7 +143,7 @@ macro_rules! option_setters {
         /// longer than [`MAX_DURATION`](crate::MAX_DURATION) (up to
         /// `Duration::MAX`) is taken as `MAX_DURATION`: no deadline.
         pub fn ask_timeout(mut self, after: ::std::time::Duration) -> Self {
-            $crate::swarm::CarriesOptions::options(&mut self).ask_timeout =
+            $crate::swarm::CarriesOptions::options(&mut self).start.ask_timeout =
                 Some($crate::deadline::saturate(after));
             self
         }

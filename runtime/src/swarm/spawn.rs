@@ -5,7 +5,7 @@ use std::{any::Any, fmt, future::poll_fn, sync::Arc, task::Poll};
 use actix::{Addr, dev::channel};
 
 use super::{
-    CarriesOptions, ChildOptions, Prepared, SpawnError, Swarm,
+    CarriesOptions, ChildOptions, Prepared, SpawnError, StartOptions, Swarm,
     config::{check_budget, check_intensity, check_mailbox, check_timeout},
     option_setters,
 };
@@ -76,9 +76,9 @@ impl<'s, A: Agent> Spawn<'s, A> {
         }
     }
 
-    /// Takes a supervisor's options for its child wholesale, name included.
-    pub(crate) fn with_options(mut self, options: ChildOptions) -> Self {
-        self.options = options;
+    /// Takes the options a supervisor kept for its child, all at once.
+    pub(crate) fn with_start(mut self, start: StartOptions) -> Self {
+        self.options.start = start;
         self
     }
 
@@ -132,7 +132,12 @@ impl<'s, A: Agent> Spawn<'s, A> {
     pub(crate) fn prepare(self, started: StartSlot) -> Result<Prepared<A>, SpawnError> {
         let inner = &self.swarm.inner;
         let config = &inner.config;
-        let options = self.options;
+        let ChildOptions {
+            name,
+            intensity,
+            start: options,
+            ..
+        } = self.options;
         let mailbox = options
             .mailbox
             .or(A::MAILBOX)
@@ -147,13 +152,13 @@ impl<'s, A: Agent> Spawn<'s, A> {
                 .unwrap_or(config.ask_timeout),
         );
         check_timeout("ask_timeout", ask_timeout)?;
-        let intensity = options.intensity.unwrap_or(config.intensity);
+        let intensity = intensity.unwrap_or(config.intensity);
         check_intensity(intensity)?;
         if inner.is_stopping() {
             return Err(SpawnError::SwarmStopped);
         }
         let arbiter = self.swarm.place(options.arbiter)?;
-        let wanted = options.name.transpose()?;
+        let wanted = name.transpose()?;
         let (id, name) = loop {
             let id = inner.next_id();
             let name = match &wanted {

@@ -74,7 +74,7 @@ impl SupervisorSpec {
     /// for its tree to stop.
     pub fn new(id: &str) -> Self {
         let mut options = ChildOptions::child(SUPERVISOR_SHUTDOWN);
-        options.restart = Some(Restart::Permanent);
+        options.start.restart = Some(Restart::Permanent);
         Self {
             id: AgentName::new(id),
             policy: SupervisorPolicy {
@@ -240,13 +240,13 @@ async fn launch(
         }
     };
     let orphans = core.clone();
-    let mut options = built.options.clone();
+    let mut start = built.start;
     // Its shutdown timeout is its tree's, which its parent enforces; its own
     // stop lets handlers finish within the swarm's.
-    options.shutdown_timeout = None;
+    start.shutdown_timeout = None;
     let mut spawn = swarm
         .agent(factory)
-        .with_options(options)
+        .with_start(start)
         .named(id.clone())
         .extension(core.clone())
         // However it ends, its children must not outlive it.
