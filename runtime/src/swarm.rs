@@ -17,6 +17,7 @@ use crate::{
 };
 
 mod arbiters;
+mod child_options;
 pub(crate) mod config;
 mod config_error;
 mod prepare;
@@ -27,6 +28,7 @@ mod tree_error;
 
 pub(crate) use crate::agent::roster::Roster;
 use arbiters::ArbiterPool;
+pub(crate) use child_options::{CarriesOptions, ChildOptions, StartOptions, option_setters};
 pub use config::{
     ConfigError, DEFAULT_BUDGET, MAX_ARBITERS, MAX_EVENT_BUFFER, MAX_MAILBOX, SwarmConfig,
 };

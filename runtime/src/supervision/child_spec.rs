@@ -4,15 +4,24 @@ use std::{any::Any, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use super::Link;
 use crate::{
-    Agent, AgentName, NameError, Restart, SpawnError, Swarm, TreeError, agent::shared::AgentShared,
-    agent::start_latch::StartSlot, deadline::saturate,
+    Agent, AgentName, NameError, SpawnError, Swarm, TreeError,
+    agent::shared::AgentShared,
+    agent::start_latch::StartSlot,
+    swarm::{CarriesOptions, ChildOptions, StartOptions, option_setters},
 };
 
 /// The default time a child gets to stop before it is stopped by force.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How a supervisor runs one child: its id (also its agent name), its
-/// factory, restart type, shutdown timeout and the ids it depends on.
+/// factory, restart type, shutdown timeout and the ids it depends on, and
+/// the agent's mailbox, budget, ask timeout and arbiter.
+///
+/// These options are the ones every way of starting an agent shares: each
+/// setter is defined once for [`Spawn`](crate::Spawn), `ChildSpec` and
+/// [`SupervisorSpec`](crate::SupervisorSpec), and behaves alike in each
+/// (the same limits, the same saturation at
+/// [`MAX_DURATION`](crate::MAX_DURATION)).
 ///
 /// ```
 /// use agentix::prelude::*;
@@ -27,86 +36,44 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// let db = ChildSpec::new("db", Db::default).restart(Restart::Permanent);
 /// let api = ChildSpec::new("api", Api::default)
 ///     .depends_on(["db"])
-///     .shutdown_timeout(Duration::from_millis(500));
+///     .shutdown_timeout(Duration::from_millis(500))
+///     .ask_timeout(Duration::from_secs(2));
 /// # let _ = (db, api);
 /// ```
 pub struct ChildSpec<A: Agent> {
     id: Result<AgentName, NameError>,
     factory: Arc<dyn Fn() -> A + Send + Sync>,
-    restart: Restart,
-    shutdown_timeout: Duration,
-    depends_on: Vec<String>,
-    mailbox: Option<usize>,
-    budget: Option<usize>,
-    arbiter: Option<usize>,
+    options: ChildOptions,
+}
+
+impl<A: Agent> CarriesOptions for ChildSpec<A> {
+    fn options(&mut self) -> &mut ChildOptions {
+        &mut self.options
+    }
 }
 
 impl<A: Agent> ChildSpec<A> {
     /// A child named `id`, built (and rebuilt on restart) by `factory`. Its
     /// restart type is the agent's (`#[agent(restart = ..)]`, default
-    /// transient) unless set with [`restart`](Self::restart).
+    /// transient) unless set with [`restart`](Self::restart), its shutdown
+    /// timeout [`DEFAULT_SHUTDOWN_TIMEOUT`].
     pub fn new(id: &str, factory: impl Fn() -> A + Send + Sync + 'static) -> Self {
         Self {
             id: AgentName::new(id),
             factory: Arc::new(factory),
-            restart: A::RESTART,
-            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
-            depends_on: Vec::new(),
-            mailbox: None,
-            budget: None,
-            arbiter: None,
+            options: ChildOptions::child(DEFAULT_SHUTDOWN_TIMEOUT),
         }
     }
 
-    /// Restart type: permanent, transient or temporary.
-    pub fn restart(mut self, restart: Restart) -> Self {
-        self.restart = restart;
-        self
-    }
-
-    /// How long the child gets to stop before it is stopped by force
-    /// (default [`DEFAULT_SHUTDOWN_TIMEOUT`]).
-    ///
-    /// Zero stops it by force at once (OTP's `brutal_kill`); longer than
-    /// [`MAX_DURATION`](crate::MAX_DURATION) (up to `Duration::MAX`) is
-    /// taken as `MAX_DURATION`: wait for as long as the child takes
-    /// (OTP's `infinity`).
-    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.shutdown_timeout = saturate(timeout);
-        self
-    }
-
-    /// Ids of siblings that must be running before this child starts.
-    pub fn depends_on<I, S>(mut self, ids: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.depends_on.extend(ids.into_iter().map(Into::into));
-        self
-    }
-
-    /// Mailbox capacity, overriding the agent's and the swarm's default:
-    /// from 1 to [`MAX_MAILBOX`](crate::MAX_MAILBOX), else the child fails
-    /// to start with a [`ConfigError`](crate::ConfigError).
-    pub fn mailbox(mut self, capacity: usize) -> Self {
-        self.mailbox = Some(capacity);
-        self
-    }
-
-    /// Messages handled per turn before the child yields its arbiter
-    /// thread, overriding the agent's and the swarm's default
-    /// ([`SwarmConfig::budget`](crate::SwarmConfig::budget)).
-    pub fn budget(mut self, messages: usize) -> Self {
-        self.budget = Some(messages);
-        self
-    }
-
-    /// Places the child on arbiter `index` instead of round-robin.
-    pub fn on_arbiter(mut self, index: usize) -> Self {
-        self.arbiter = Some(index);
-        self
-    }
+    option_setters!(
+        restart,
+        shutdown_timeout,
+        depends_on,
+        mailbox,
+        budget,
+        ask_timeout,
+        on_arbiter,
+    );
 }
 
 impl<A: Agent> fmt::Debug for ChildSpec<A> {
@@ -114,8 +81,7 @@ impl<A: Agent> fmt::Debug for ChildSpec<A> {
         f.debug_struct("ChildSpec")
             .field("id", &self.id)
             .field("kind", &A::KIND)
-            .field("restart", &self.restart)
-            .field("depends_on", &self.depends_on)
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
@@ -171,33 +137,42 @@ pub(crate) trait IntoChild {
 
 impl<A: Agent> IntoChild for ChildSpec<A> {
     fn into_child(self) -> Result<Arc<dyn ErasedChild>, TreeError> {
-        Ok(Arc::new(Typed {
-            id: self.id?,
-            factory: self.factory,
-            restart: self.restart,
-            shutdown_timeout: self.shutdown_timeout,
-            depends_on: self.depends_on.into_boxed_slice(),
-            mailbox: self.mailbox,
-            budget: self.budget,
-            arbiter: self.arbiter,
-        }))
+        let child = Child::check(self.id, self.options, Factory(self.factory))?;
+        Ok(Arc::new(child))
     }
 }
 
-/// A checked [`ChildSpec`], as a supervisor keeps it for restarts. One per
-/// child, so kept lean: the id once, the dependencies in a boxed slice.
-struct Typed<A: Agent> {
+/// A checked spec, as a supervisor keeps it for restarts: what every child
+/// has, and what its kind `K` adds. One per child, so kept lean: the id
+/// once, the dependencies in a boxed slice.
+pub(crate) struct Child<K> {
     id: AgentName,
-    factory: Arc<dyn Fn() -> A + Send + Sync>,
-    restart: Restart,
-    shutdown_timeout: Duration,
     depends_on: Box<[String]>,
-    mailbox: Option<usize>,
-    budget: Option<usize>,
-    arbiter: Option<usize>,
+    pub(crate) start: StartOptions,
+    pub(crate) kind: K,
 }
 
-impl<A: Agent> ErasedChild for Typed<A> {
+impl<K> Child<K> {
+    pub(crate) fn check(
+        id: Result<AgentName, NameError>,
+        options: ChildOptions,
+        kind: K,
+    ) -> Result<Self, TreeError> {
+        Ok(Self {
+            id: id?,
+            depends_on: options.depends_on.into_boxed_slice(),
+            start: options.start,
+            kind,
+        })
+    }
+}
+
+/// What a child is: how a checked child of this kind starts.
+pub(crate) trait ChildKind: Send + Sync + Sized + 'static {
+    fn start(child: Arc<Child<Self>>, swarm: &Swarm, link: Link) -> Start;
+}
+
+impl<K: ChildKind> ErasedChild for Child<K> {
     fn id(&self) -> &AgentName {
         &self.id
     }
@@ -207,19 +182,29 @@ impl<A: Agent> ErasedChild for Typed<A> {
     }
 
     fn shutdown_timeout(&self) -> Duration {
-        self.shutdown_timeout
+        // Every child spec sets one; the default only keeps this total.
+        (self.start.shutdown_timeout).unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT)
     }
 
-    fn start(self: Arc<Self>, _: &Swarm, link: Link) -> Start {
+    fn start(self: Arc<Self>, swarm: &Swarm, link: Link) -> Start {
+        K::start(self, swarm, link)
+    }
+}
+
+/// A plain agent child: its factory.
+struct Factory<A: Agent>(Arc<dyn Fn() -> A + Send + Sync>);
+
+impl<A: Agent> ChildKind for Factory<A> {
+    fn start(child: Arc<Child<Self>>, _: &Swarm, link: Link) -> Start {
         Start::Agent {
-            arbiter: self.arbiter,
-            child: self,
+            arbiter: child.start.arbiter,
+            child,
             link,
         }
     }
 }
 
-impl<A: Agent> AgentChild for Typed<A> {
+impl<A: Agent> AgentChild for Child<Factory<A>> {
     fn launch_here(
         &self,
         swarm: &Swarm,
@@ -227,20 +212,14 @@ impl<A: Agent> AgentChild for Typed<A> {
         arbiter: usize,
         started: StartSlot,
     ) -> Result<Launched, SpawnError> {
-        let mut spawn = swarm
-            .agent_from(self.factory.clone())
+        let prepared = swarm
+            .agent_from(self.kind.0.clone())
+            .with_start(self.start)
             .named(self.id.clone())
-            .restart(self.restart)
             .supervised(link)
-            .grace(self.shutdown_timeout)
-            .on_arbiter(arbiter);
-        if let Some(capacity) = self.mailbox {
-            spawn = spawn.mailbox(capacity);
-        }
-        if let Some(messages) = self.budget {
-            spawn = spawn.budget(messages);
-        }
-        let prepared = spawn.prepare(started)?;
+            // Placed by the supervisor already (round-robin resolved).
+            .on_arbiter(arbiter)
+            .prepare(started)?;
         let shared = prepared.agent.shared().clone();
         prepared.launch.run();
         Ok(Launched {

@@ -1,15 +1,16 @@
 //! Spawning an agent: the [`Spawn`] builder and its [`SpawnError`].
 
-use std::{any::Any, fmt, future::poll_fn, sync::Arc, task::Poll, time::Duration};
+use std::{any::Any, fmt, future::poll_fn, sync::Arc, task::Poll};
 
 use actix::{Addr, dev::channel};
 
 use super::{
-    Prepared, SpawnError, Swarm,
+    CarriesOptions, ChildOptions, Prepared, SpawnError, StartOptions, Swarm,
     config::{check_budget, check_intensity, check_mailbox, check_timeout},
+    option_setters,
 };
 use crate::{
-    Agent, AgentName, AgentRef, Intensity, NameError, Restart,
+    Agent, AgentName, AgentRef,
     agent::overseer::Link,
     agent::shared::{AgentShared, Identity},
     agent::start_latch::{StartLatch, StartSlot},
@@ -18,6 +19,12 @@ use crate::{
 };
 
 /// A spawn being configured; finish it with [`spawn`](Spawn::spawn).
+///
+/// Its options, but for the name, are the ones every way of starting an
+/// agent shares: each setter is defined once for `Spawn`,
+/// [`ChildSpec`](crate::ChildSpec) and [`SupervisorSpec`](crate::SupervisorSpec),
+/// and behaves alike in each (the same limits, the same saturation at
+/// [`MAX_DURATION`](crate::MAX_DURATION)).
 ///
 /// ```
 /// use agentix::prelude::*;
@@ -45,17 +52,16 @@ use crate::{
 pub struct Spawn<'s, A: Agent> {
     swarm: &'s Swarm,
     factory: Arc<dyn Fn() -> A + Send + Sync>,
-    name: Option<Result<AgentName, NameError>>,
-    arbiter: Option<usize>,
-    mailbox: Option<usize>,
-    budget: Option<usize>,
-    restart: Option<Restart>,
-    intensity: Option<Intensity>,
-    ask_timeout: Option<Duration>,
-    grace: Option<Duration>,
+    options: ChildOptions,
     link: Option<Link>,
     extension: Option<Arc<dyn Any + Send + Sync>>,
     also_on_end: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl<A: Agent> CarriesOptions for Spawn<'_, A> {
+    fn options(&mut self) -> &mut ChildOptions {
+        &mut self.options
+    }
 }
 
 impl<'s, A: Agent> Spawn<'s, A> {
@@ -63,18 +69,17 @@ impl<'s, A: Agent> Spawn<'s, A> {
         Self {
             swarm,
             factory,
-            name: None,
-            arbiter: None,
-            mailbox: None,
-            budget: None,
-            restart: None,
-            intensity: None,
-            ask_timeout: None,
-            grace: None,
+            options: ChildOptions::default(),
             link: None,
             extension: None,
             also_on_end: None,
         }
+    }
+
+    /// Takes the options a supervisor kept for its child, all at once.
+    pub(crate) fn with_start(mut self, start: StartOptions) -> Self {
+        self.options.start = start;
+        self
     }
 
     /// Attaches runtime data to the agent (a supervisor's core).
@@ -90,13 +95,6 @@ impl<'s, A: Agent> Spawn<'s, A> {
         self
     }
 
-    /// How long a stop lets async handlers finish (a child's shutdown
-    /// timeout); default the swarm's shutdown timeout.
-    pub(crate) fn grace(mut self, grace: Duration) -> Self {
-        self.grace = Some(grace);
-        self
-    }
-
     /// Puts the agent under a supervisor, which then decides its restarts.
     pub(crate) fn supervised(mut self, link: Link) -> Self {
         self.link = Some(link);
@@ -109,65 +107,17 @@ impl<'s, A: Agent> Spawn<'s, A> {
     /// events, fault plans and the registry know agents by name. A name is
     /// free again once its agent has stopped for good; a restart keeps it.
     pub fn name(mut self, name: impl AsRef<str>) -> Self {
-        self.name = Some(AgentName::new(name.as_ref()));
+        self.options.name = Some(AgentName::new(name.as_ref()));
         self
     }
 
     /// A name checked already (a child's id): not copied again.
     pub(crate) fn named(mut self, name: AgentName) -> Self {
-        self.name = Some(Ok(name));
+        self.options.name = Some(Ok(name));
         self
     }
 
-    /// Places the agent on arbiter `index` (from 0) instead of round-robin.
-    pub fn on_arbiter(mut self, index: usize) -> Self {
-        self.arbiter = Some(index);
-        self
-    }
-
-    /// Mailbox capacity, overriding the agent's and the swarm's default:
-    /// from 1 to [`MAX_MAILBOX`](crate::MAX_MAILBOX), else the spawn fails
-    /// with [`ConfigError::ZeroMailbox`](crate::ConfigError::ZeroMailbox)
-    /// or [`ConfigError::MailboxTooLarge`](crate::ConfigError::MailboxTooLarge).
-    pub fn mailbox(mut self, capacity: usize) -> Self {
-        self.mailbox = Some(capacity);
-        self
-    }
-
-    /// Messages handled per turn before the agent yields its arbiter
-    /// thread, overriding the agent's `#[agent(budget = ..)]` and the
-    /// swarm's default ([`SwarmConfig::budget`](crate::SwarmConfig::budget)).
-    /// 0 fails the spawn with a [`ConfigError::ZeroBudget`](crate::ConfigError::ZeroBudget).
-    pub fn budget(mut self, messages: usize) -> Self {
-        self.budget = Some(messages);
-        self
-    }
-
-    /// Restart type, overriding the agent's `#[agent(restart = ..)]`.
-    pub fn restart(mut self, restart: Restart) -> Self {
-        self.restart = Some(restart);
-        self
-    }
-
-    /// Restart intensity, overriding the swarm's default. An empty window
-    /// fails the spawn with
-    /// [`ConfigError::ZeroIntensityWindow`](crate::ConfigError::ZeroIntensityWindow).
-    pub fn intensity(mut self, intensity: Intensity) -> Self {
-        self.intensity = Some(intensity);
-        self
-    }
-
-    /// Default deadline of asks to this agent, overriding the agent's
-    /// `#[agent(ask_timeout = ..)]` and the swarm's default.
-    ///
-    /// Zero fails the spawn with
-    /// [`ConfigError::ZeroTimeout`](crate::ConfigError::ZeroTimeout);
-    /// longer than [`MAX_DURATION`](crate::MAX_DURATION) (up to
-    /// `Duration::MAX`) is taken as `MAX_DURATION`: no deadline.
-    pub fn ask_timeout(mut self, after: Duration) -> Self {
-        self.ask_timeout = Some(saturate(after));
-        self
-    }
+    option_setters!(on_arbiter, mailbox, budget, restart, intensity, ask_timeout);
 
     /// Starts the agent and waits until its first incarnation has started
     /// (its factory ran and its `started` hook returned).
@@ -182,31 +132,33 @@ impl<'s, A: Agent> Spawn<'s, A> {
     pub(crate) fn prepare(self, started: StartSlot) -> Result<Prepared<A>, SpawnError> {
         let inner = &self.swarm.inner;
         let config = &inner.config;
-        let mailbox = self
+        let ChildOptions {
+            name,
+            intensity,
+            start: options,
+            ..
+        } = self.options;
+        let mailbox = options
             .mailbox
             .or(A::MAILBOX)
             .unwrap_or(config.default_mailbox);
         check_mailbox(mailbox)?;
-        let budget = self.budget.or(A::BUDGET).unwrap_or(config.budget);
+        let budget = options.budget.or(A::BUDGET).unwrap_or(config.budget);
         check_budget(budget)?;
         let ask_timeout = saturate(
-            self.ask_timeout
+            options
+                .ask_timeout
                 .or(A::ASK_TIMEOUT)
                 .unwrap_or(config.ask_timeout),
         );
         check_timeout("ask_timeout", ask_timeout)?;
-        let intensity = self.intensity.unwrap_or(config.intensity);
+        let intensity = intensity.unwrap_or(config.intensity);
         check_intensity(intensity)?;
         if inner.is_stopping() {
             return Err(SpawnError::SwarmStopped);
         }
-        let Some((arbiter, _)) = inner.pool.place(self.arbiter) else {
-            return Err(SpawnError::NoSuchArbiter {
-                index: self.arbiter.unwrap_or_default(),
-                arbiters: inner.pool.len(),
-            });
-        };
-        let wanted = self.name.transpose()?;
+        let arbiter = self.swarm.place(options.arbiter)?;
+        let wanted = name.transpose()?;
         let (id, name) = loop {
             let id = inner.next_id();
             let name = match &wanted {
@@ -247,10 +199,10 @@ impl<'s, A: Agent> Spawn<'s, A> {
             factory: self.factory,
             budget,
             policy: UnsupervisedPolicy {
-                restart: self.restart.unwrap_or(A::RESTART),
+                restart: options.restart.unwrap_or(A::RESTART),
                 intensity,
             },
-            grace: self.grace.unwrap_or(config.shutdown_timeout),
+            grace: options.shutdown_timeout.unwrap_or(config.shutdown_timeout),
             started_tx: started,
             on_end: self.also_on_end,
             link: self.link,
@@ -299,11 +251,7 @@ impl<A: Agent> fmt::Debug for Spawn<'_, A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Spawn")
             .field("kind", &A::KIND)
-            .field("name", &self.name)
-            .field("arbiter", &self.arbiter)
-            .field("mailbox", &self.mailbox)
-            .field("budget", &self.budget)
-            .field("restart", &self.restart)
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }

@@ -8,17 +8,15 @@ use tokio::sync::oneshot;
 
 use super::{Supervisor, SupervisorRef};
 use crate::{
-    Agent, AgentName, Backoff, ChildSpec, Intensity, NameError, Restart, SpawnError, Strategy,
-    Swarm, TreeError,
+    AgentName, Backoff, Intensity, NameError, Restart, SpawnError, Strategy, Swarm, TreeError,
     agent::shared::AgentShared,
-    deadline::saturate,
     supervision::{
         ErasedChild, Link,
-        child_spec::{IntoChild, Launched, Start},
+        child_spec::{Child, ChildKind, IntoChild, Launched, Start},
         control::{SupervisorCore, SupervisorPolicy},
         layers::layers,
     },
-    swarm::config::check_intensity,
+    swarm::{CarriesOptions, ChildOptions, config::check_intensity, option_setters},
 };
 
 /// How long a supervisor child gets to stop its tree before it is stopped
@@ -27,7 +25,13 @@ const SUPERVISOR_SHUTDOWN: Duration = Duration::from_secs(30);
 
 /// A supervisor to build: its strategy, intensity and backoff, its children
 /// (agents and nested supervisors), and, as a child itself, its restart
-/// type, shutdown timeout and dependencies.
+/// type, shutdown timeout, dependencies and arbiter.
+///
+/// Those last are options every way of starting an agent shares: each
+/// setter is defined once for [`Spawn`](crate::Spawn), [`ChildSpec`](crate::ChildSpec)
+/// and `SupervisorSpec`, and behaves alike in each. The supervisor's own
+/// settings (strategy, intensity, backoff, seed, children) are defined once
+/// for `SupervisorSpec` and [`SupervisorBuilder`].
 ///
 /// ```
 /// use agentix::prelude::*;
@@ -49,16 +53,28 @@ pub struct SupervisorSpec {
     policy: SupervisorPolicy,
     seed: Option<u64>,
     children: Vec<Result<Arc<dyn ErasedChild>, TreeError>>,
-    restart: Restart,
-    shutdown_timeout: Duration,
-    depends_on: Vec<String>,
-    arbiter: Option<usize>,
+    options: ChildOptions,
+}
+
+impl CarriesOptions for SupervisorSpec {
+    fn options(&mut self) -> &mut ChildOptions {
+        &mut self.options
+    }
+}
+
+impl CarriesSpec for SupervisorSpec {
+    fn spec(&mut self) -> &mut SupervisorSpec {
+        self
+    }
 }
 
 impl SupervisorSpec {
     /// A one-for-one supervisor named `id`, with the default intensity (3 in
-    /// 5 s), no backoff, no children yet.
+    /// 5 s), no backoff, no children yet; as a child, permanent, with 30 s
+    /// for its tree to stop.
     pub fn new(id: &str) -> Self {
+        let mut options = ChildOptions::child(SUPERVISOR_SHUTDOWN);
+        options.start.restart = Some(Restart::Permanent);
         Self {
             id: AgentName::new(id),
             policy: SupervisorPolicy {
@@ -68,105 +84,28 @@ impl SupervisorSpec {
             },
             seed: None,
             children: Vec::new(),
-            restart: Restart::Permanent,
-            shutdown_timeout: SUPERVISOR_SHUTDOWN,
-            depends_on: Vec::new(),
-            arbiter: None,
+            options,
         }
     }
 
-    /// Which children restart with a failed one.
-    pub fn strategy(mut self, strategy: Strategy) -> Self {
-        self.policy.strategy = strategy;
-        self
-    }
+    supervisor_setters!(strategy, intensity, backoff, seed, child, supervisor);
 
-    /// At most this many restarts (of all children) per window; one more
-    /// and the supervisor gives up and fails to its parent. An empty window
-    /// fails the supervisor's start with
-    /// [`ConfigError::ZeroIntensityWindow`](crate::ConfigError::ZeroIntensityWindow),
-    /// as it does a spawn: it would forget every restart at once and never
-    /// give up.
-    pub fn intensity(mut self, intensity: Intensity) -> Self {
-        self.policy.intensity = intensity;
-        self
-    }
-
-    /// Delay between restarts of the same child (see [`Backoff`] for how
-    /// long durations are saturated).
-    pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.policy.backoff = backoff;
-        self
-    }
-
-    /// Seed of the backoff jitter, for reproducible runs.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self
-    }
-
-    /// Adds a child agent.
-    pub fn child<A: Agent>(mut self, spec: ChildSpec<A>) -> Self {
-        self.children.push(spec.into_child());
-        self
-    }
-
-    /// Adds a nested supervisor (with its own children) as a child.
-    pub fn supervisor(mut self, spec: SupervisorSpec) -> Self {
-        self.children.push(spec.into_child());
-        self
-    }
-
-    /// As a child: restart type (default permanent).
-    pub fn restart(mut self, restart: Restart) -> Self {
-        self.restart = restart;
-        self
-    }
-
-    /// As a child: how long its tree gets to stop (default 30 s). Zero
-    /// stops it by force at once; longer than
-    /// [`MAX_DURATION`](crate::MAX_DURATION) (up to `Duration::MAX`) is
-    /// taken as `MAX_DURATION`.
-    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.shutdown_timeout = saturate(timeout);
-        self
-    }
-
-    /// As a child: ids of siblings that must run before it starts.
-    pub fn depends_on<I, S>(mut self, ids: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.depends_on.extend(ids.into_iter().map(Into::into));
-        self
-    }
-
-    /// Places the supervisor itself on arbiter `index`.
-    pub fn on_arbiter(mut self, index: usize) -> Self {
-        self.arbiter = Some(index);
-        self
-    }
+    option_setters!(restart, shutdown_timeout, depends_on, on_arbiter);
 
     /// Checks the whole tree: ids, duplicates, unknown dependencies, cycles.
-    fn build(self) -> Result<Built, TreeError> {
+    fn build(self) -> Result<Child<Tree>, TreeError> {
         let id = self.id?;
         let children: Vec<_> = self.children.into_iter().collect::<Result<_, _>>()?;
-        let plan: Vec<_> = children
-            .iter()
+        let plan: Vec<_> = (children.iter())
             .map(|c| (c.id().clone(), c.depends_on().to_vec()))
             .collect();
         layers(&id, &plan)?;
-        Ok(Built {
-            seed: self.seed.unwrap_or_else(|| seed_of(&id)),
-            id,
+        let tree = Tree {
             policy: self.policy,
+            seed: self.seed.unwrap_or_else(|| seed_of(&id)),
             children: children.into(),
-            restart: self.restart,
-            shutdown_timeout: self.shutdown_timeout,
-            depends_on: self.depends_on,
-            arbiter: self.arbiter,
-        })
+        };
+        Child::check(Ok(id), self.options, tree)
     }
 }
 
@@ -176,20 +115,83 @@ impl std::fmt::Debug for SupervisorSpec {
             .field("id", &self.id)
             .field("policy", &self.policy)
             .field("children", &self.children.len())
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
 
-/// A checked spec, ready to launch.
-struct Built {
-    id: AgentName,
+/// A builder of a supervisor's own settings: how [`supervisor_setters!`]
+/// reaches the spec it fills.
+trait CarriesSpec {
+    fn spec(&mut self) -> &mut SupervisorSpec;
+}
+
+/// Writes the listed settings of a supervisor as inherent methods of the
+/// builder in whose `impl` block it stands, from one definition each (this
+/// file's two builders: names resolve here).
+macro_rules! supervisor_setters {
+    ($($setting:ident),+ $(,)?) => {
+        $(supervisor_setters!(@ $setting);)+
+    };
+    (@ strategy) => {
+        /// Which children restart with a failed one.
+        pub fn strategy(mut self, strategy: Strategy) -> Self {
+            CarriesSpec::spec(&mut self).policy.strategy = strategy;
+            self
+        }
+    };
+    (@ intensity) => {
+        /// At most this many restarts (of all children) per window; one
+        /// more and the supervisor gives up and fails to its parent. An
+        /// empty window fails the supervisor's start with
+        /// [`ConfigError::ZeroIntensityWindow`](crate::ConfigError::ZeroIntensityWindow),
+        /// as it does a spawn: it would forget every restart at once and
+        /// never give up.
+        pub fn intensity(mut self, intensity: Intensity) -> Self {
+            CarriesSpec::spec(&mut self).policy.intensity = intensity;
+            self
+        }
+    };
+    (@ backoff) => {
+        /// Delay between restarts of the same child (see [`Backoff`] for
+        /// how long durations are saturated).
+        pub fn backoff(mut self, backoff: Backoff) -> Self {
+            CarriesSpec::spec(&mut self).policy.backoff = backoff;
+            self
+        }
+    };
+    (@ seed) => {
+        /// Seed of the backoff jitter, for reproducible runs.
+        pub fn seed(mut self, seed: u64) -> Self {
+            CarriesSpec::spec(&mut self).seed = Some(seed);
+            self
+        }
+    };
+    (@ child) => {
+        /// Adds a child agent.
+        pub fn child<A: crate::Agent>(mut self, spec: crate::ChildSpec<A>) -> Self {
+            let child = IntoChild::into_child(spec);
+            CarriesSpec::spec(&mut self).children.push(child);
+            self
+        }
+    };
+    (@ supervisor) => {
+        /// Adds a nested supervisor (with its own children) as a child.
+        pub fn supervisor(mut self, spec: SupervisorSpec) -> Self {
+            let child = IntoChild::into_child(spec);
+            CarriesSpec::spec(&mut self).children.push(child);
+            self
+        }
+    };
+}
+use supervisor_setters;
+
+/// What a supervisor is as a child (of a parent, or a root of the swarm):
+/// its policy, jitter seed and checked children.
+struct Tree {
     policy: SupervisorPolicy,
     seed: u64,
     children: Arc<[Arc<dyn ErasedChild>]>,
-    restart: Restart,
-    shutdown_timeout: Duration,
-    depends_on: Vec<String>,
-    arbiter: Option<usize>,
 }
 
 impl IntoChild for SupervisorSpec {
@@ -198,21 +200,9 @@ impl IntoChild for SupervisorSpec {
     }
 }
 
-impl ErasedChild for Built {
-    fn id(&self) -> &AgentName {
-        &self.id
-    }
-
-    fn depends_on(&self) -> &[String] {
-        &self.depends_on
-    }
-
-    fn shutdown_timeout(&self) -> Duration {
-        self.shutdown_timeout
-    }
-
-    fn start(self: Arc<Self>, swarm: &Swarm, link: Link) -> Start {
-        let launch = launch(swarm.clone(), self.clone_parts(), Some(link));
+impl ChildKind for Tree {
+    fn start(child: Arc<Child<Self>>, swarm: &Swarm, link: Link) -> Start {
+        let launch = launch(swarm.clone(), child, Some(link));
         Start::Future(Box::pin(async move {
             let (supervisor, shared) = launch.await?;
             Ok(Launched {
@@ -223,46 +213,24 @@ impl ErasedChild for Built {
     }
 }
 
-impl Built {
-    fn clone_parts(&self) -> Parts {
-        Parts {
-            id: self.id.clone(),
-            policy: self.policy,
-            seed: self.seed,
-            children: self.children.clone(),
-            restart: self.restart,
-            arbiter: self.arbiter,
-        }
-    }
-}
-
-/// What a launch needs, owned.
-struct Parts {
-    id: AgentName,
-    policy: SupervisorPolicy,
-    seed: u64,
-    children: Arc<[Arc<dyn ErasedChild>]>,
-    restart: Restart,
-    arbiter: Option<usize>,
-}
-
 /// Starts a supervisor and waits until its whole tree has started.
 async fn launch(
     swarm: Swarm,
-    parts: Parts,
+    built: Arc<Child<Tree>>,
     link: Option<Link>,
 ) -> Result<(SupervisorRef, Arc<AgentShared>), SpawnError> {
+    let (id, tree) = (built.id().clone(), &built.kind);
     // The spawn path's check: the supervisor enforces this intensity on
     // its children, not on itself, so its own spawn does not see it.
-    check_intensity(parts.policy.intensity)?;
-    let core = SupervisorCore::new(parts.id.clone(), parts.policy, parts.seed);
+    check_intensity(tree.policy.intensity)?;
+    let core = SupervisorCore::new(id.clone(), tree.policy, tree.seed);
     let (ready_tx, ready_rx) = oneshot::channel();
     let ready = Arc::new(Mutex::new(Some(ready_tx)));
     let factory = {
         let (core, weak, children, ready) = (
             core.clone(),
             swarm.downgrade(),
-            parts.children.clone(),
+            tree.children.clone(),
             ready.clone(),
         );
         let start_timeout = swarm.config().start_timeout;
@@ -272,10 +240,14 @@ async fn launch(
         }
     };
     let orphans = core.clone();
+    let mut start = built.start;
+    // Its shutdown timeout is its tree's, which its parent enforces; its own
+    // stop lets handlers finish within the swarm's.
+    start.shutdown_timeout = None;
     let mut spawn = swarm
         .agent(factory)
-        .named(parts.id.clone())
-        .restart(parts.restart)
+        .with_start(start)
+        .named(id.clone())
         .extension(core.clone())
         // However it ends, its children must not outlive it.
         .on_end(Box::new(move || {
@@ -283,9 +255,6 @@ async fn launch(
                 child.request_stop();
             }
         }));
-    if let Some(index) = parts.arbiter {
-        spawn = spawn.on_arbiter(index);
-    }
     if let Some(link) = link {
         spawn = spawn.supervised(link);
     }
@@ -298,7 +267,7 @@ async fn launch(
             Err(err)
         }
         Err(_) => Err(SpawnError::StartFailed {
-            agent: parts.id,
+            agent: id,
             reason: shared.ended().await,
         }),
     }
@@ -317,11 +286,28 @@ fn seed_of(id: &AgentName) -> u64 {
 /// when it gives up, its tree is down, which is reported as
 /// [`Event::GaveUp`](crate::Event::GaveUp), by
 /// [`SupervisorRef::stopped`] and by [`Swarm::shutdown`].
+///
+/// Its settings are [`SupervisorSpec`]'s, defined once for both: the
+/// supervisor's own (strategy, intensity, backoff, seed, children) and,
+/// of the options every way of starting an agent shares, its arbiter (a
+/// root is temporary, and no sibling depends on it).
 #[must_use = "a supervisor does nothing until `.start().await`"]
 #[derive(Debug)]
 pub struct SupervisorBuilder<'s> {
     swarm: &'s Swarm,
     spec: SupervisorSpec,
+}
+
+impl CarriesOptions for SupervisorBuilder<'_> {
+    fn options(&mut self) -> &mut ChildOptions {
+        &mut self.spec.options
+    }
+}
+
+impl CarriesSpec for SupervisorBuilder<'_> {
+    fn spec(&mut self) -> &mut SupervisorSpec {
+        &mut self.spec
+    }
 }
 
 impl<'s> SupervisorBuilder<'s> {
@@ -332,53 +318,15 @@ impl<'s> SupervisorBuilder<'s> {
         }
     }
 
-    /// See [`SupervisorSpec::strategy`].
-    pub fn strategy(mut self, strategy: Strategy) -> Self {
-        self.spec = self.spec.strategy(strategy);
-        self
-    }
+    supervisor_setters!(strategy, intensity, backoff, seed, child, supervisor);
 
-    /// See [`SupervisorSpec::intensity`].
-    pub fn intensity(mut self, intensity: Intensity) -> Self {
-        self.spec = self.spec.intensity(intensity);
-        self
-    }
-
-    /// See [`SupervisorSpec::backoff`].
-    pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.spec = self.spec.backoff(backoff);
-        self
-    }
-
-    /// See [`SupervisorSpec::seed`].
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.spec = self.spec.seed(seed);
-        self
-    }
-
-    /// See [`SupervisorSpec::child`].
-    pub fn child<A: Agent>(mut self, spec: ChildSpec<A>) -> Self {
-        self.spec = self.spec.child(spec);
-        self
-    }
-
-    /// See [`SupervisorSpec::supervisor`].
-    pub fn supervisor(mut self, spec: SupervisorSpec) -> Self {
-        self.spec = self.spec.supervisor(spec);
-        self
-    }
-
-    /// See [`SupervisorSpec::on_arbiter`].
-    pub fn on_arbiter(mut self, index: usize) -> Self {
-        self.spec = self.spec.on_arbiter(index);
-        self
-    }
+    option_setters!(on_arbiter);
 
     /// Checks the tree, then starts the supervisor and its children (in
     /// dependency layers) and waits until all have started.
     pub async fn start(self) -> Result<SupervisorRef, SpawnError> {
         let built = self.spec.build().map_err(SpawnError::Tree)?;
-        let (supervisor, _) = launch(self.swarm.clone(), built.clone_parts(), None).await?;
+        let (supervisor, _) = launch(self.swarm.clone(), Arc::new(built), None).await?;
         self.swarm.adopt_root(Box::new(supervisor.clone()));
         Ok(supervisor)
     }
