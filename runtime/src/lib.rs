@@ -51,7 +51,7 @@ pub use error::{Error, Result};
 pub use event::{Event, EventError, Events, LifecycleEvent};
 pub use failure::{During, Escalation, ExitReason, Failure};
 pub use intensity::Intensity;
-pub use metrics::{Activity, Histogram, HistogramSnapshot, KindCensus};
+pub use metrics::{Activity, HistogramSnapshot, KindCensus};
 pub use name::{AgentName, MAX_NAME_LEN, NameError, NameProblem};
 pub use restart::Restart;
 pub use send_error::{SendError, SendErrorKind};
@@ -71,4 +71,13 @@ pub use swarm::{
 #[doc(hidden)]
 pub mod __private {
     pub use crate::agent::private::*;
+}
+
+/// For crates that build actors on the runtime, as `agentix-actors` does,
+/// and that applications do not need (actix's `dev` is the model): kept
+/// apart so that the crate root lists what a user of agents reaches for.
+pub mod dev {
+    /// A latency histogram, as the agents' handling times are kept in: the
+    /// router keeps one per topic. Lock-free to record into from any thread.
+    pub use crate::metrics::Histogram;
 }

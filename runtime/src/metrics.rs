@@ -68,6 +68,17 @@ impl Activity {
 
 /// A latency histogram with power-of-two buckets, filled with relaxed
 /// atomics from any thread.
+///
+/// ```
+/// use agentix::dev::Histogram;
+/// use std::time::Duration;
+///
+/// let latency = Histogram::default();
+/// latency.record(Duration::from_micros(100));
+/// let snapshot = latency.snapshot();
+/// assert_eq!(snapshot.count(), 1);
+/// assert!(snapshot.quantile(0.5).unwrap() >= Duration::from_micros(100));
+/// ```
 #[derive(Debug)]
 pub struct Histogram {
     buckets: [AtomicU64; BUCKETS],

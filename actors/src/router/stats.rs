@@ -11,7 +11,7 @@ use std::{
     time::Duration,
 };
 
-use agentix_runtime::{Histogram, HistogramSnapshot};
+use agentix_runtime::{HistogramSnapshot, dev::Histogram};
 use parking_lot::RwLock;
 
 use super::{Topic, UndeliveredReason};
