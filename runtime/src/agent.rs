@@ -17,6 +17,7 @@
 pub(crate) mod address;
 pub(crate) mod context;
 mod counters;
+mod directive;
 pub(crate) mod envelope;
 pub(crate) mod fault;
 pub(crate) mod holding;
