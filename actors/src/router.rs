@@ -68,6 +68,7 @@ mod refused;
 mod settle;
 mod stats;
 mod subscriber;
+mod subscriptions;
 mod target;
 mod topic;
 mod trie;
