@@ -30,6 +30,26 @@
 //!   turn, not once per letter, and it keeps answering after the router
 //!   has stopped.
 //!
+//! **Undelivered and the runtime's dead letters.** The swarm's
+//! [`DeadLetterReason`] and [`UndeliveredReason`] are two layers, not two
+//! words for one thing. The runtime's covers a message accepted into an
+//! agent's mailbox and never handled; the router's covers a message the
+//! router never got handled (it never reached a mailbox, or its
+//! acknowledgement never came). Where they meet:
+//!
+//! | Router ([`UndeliveredReason`]) | Runtime ([`DeadLetterReason`]) |
+//! |---|---|
+//! | `Closed`: the subscriber was found stopped at hand-over, or ended with deliveries waiting in the router | `AgentStopped`: a batch was already in its mailbox when it stopped |
+//! | `Expired`: the message's ttl passed before hand-over | `RequesterGone`: an ask's deadline passed before it was reached (the router tells, never asks, so its batches never get it) |
+//! | `NoSubscriber`, `Overflow`, `RetriesExhausted`, `Duplicate` | none: only the router sees them |
+//!
+//! A batch left in a stopped subscriber's mailbox goes to the swarm's sink
+//! as `AgentStopped`. Under at-least-once it is unanswered, so the router
+//! sends it again and it ends as `Closed` (or `RetriesExhausted`) here too;
+//! under at-most-once the swarm's sink is its only record.
+//!
+//! [`DeadLetterReason`]: agentix_runtime::DeadLetterReason
+//!
 //! - **Delivery modes** per subscription ([`DeliveryMode`]): at-most-once,
 //!   or at-least-once, where the subscriber acknowledges each batch
 //!   ([`Batch::ack`]) and a batch refused, dropped unanswered (a panicking
@@ -68,6 +88,7 @@ mod refused;
 mod settle;
 mod stats;
 mod subscriber;
+mod subscriptions;
 mod target;
 mod topic;
 mod trie;

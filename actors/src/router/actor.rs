@@ -1,47 +1,33 @@
-//! The router agent: subscriptions, publishing and the questions about what
-//! it could not deliver. Batching and hand-over live in `fanout.rs`.
+//! The router agent: the parts it is made of, publishing and subscribing.
+//!
+//! Each part is a struct owned by the file of its concern, its fields
+//! private there, so that what keeps one concern's state consistent is in
+//! one place: the subscription table and topic index (`subscriptions.rs`),
+//! the open batches (`fanout.rs`), deliveries waiting for room
+//! (`waiting.rs`), answer collection (`settle.rs`), what was given up on
+//! its way to the dead letters (`dead_letters.rs`), this shard's counters
+//! (`stats.rs`) and the subscriptions ended (`ended.rs`). The parts are
+//! held by value: the hot path reaches them with no more indirection than
+//! when they were fields of the router.
 
-use std::{
-    collections::{HashMap, HashSet},
-    sync::Arc,
-};
+use std::sync::Arc;
 
 use actix::Handler;
 use agentix_runtime::{AgentContext, AgentRef, Lifecycle};
 use tokio::time::Instant;
 
 use super::{
-    DeadLetters, DedupWindow, DeliveryMode, EndReason, Envelope, RouterConfig, RouterStats,
-    SubscriberQueue, Topic, TopicIndex, TopicPattern, UndeliveredReason, UndeliveredStore,
-    ack::Unacked,
+    DeadLetters, DedupWindow, EndReason, Envelope, RouterConfig, RouterStats, UndeliveredReason,
     config::later,
-    credit::Window,
-    dead_letters::Reroute,
+    dead_letters::{Outbox, Reroute},
     ended::EndedLog,
-    fanout::Open,
-    groups::{Entry, Groups, Matched},
+    fanout::Fanout,
     messages::{PostUndelivered, Publish, Subscribe, Unsubscribe},
-    stats::LATENCY_EVERY,
-    target::Target,
+    settle::Settling,
+    stats::{LATENCY_EVERY, ShardCounters},
+    subscriptions::Subscriptions,
+    waiting::Waiting,
 };
-
-/// One subscription.
-pub(crate) struct Sub<M> {
-    pub(crate) pattern: TopicPattern,
-    pub(crate) target: Box<dyn Target<M>>,
-    /// Deliveries waiting while the subscriber's mailbox is full.
-    pub(crate) queue: SubscriberQueue<Envelope<M>>,
-    /// Under at-least-once: what is in flight and waiting for a retry.
-    pub(crate) unacked: Option<Unacked<M>>,
-    /// The bound on messages in flight to the subscriber.
-    pub(crate) window: Window,
-    /// The queue group it is a member of, if any.
-    pub(crate) group: Option<u64>,
-}
-
-/// Limit of the topic → subscriptions cache: it is rebuilt from the index
-/// on a miss, so dropping it only costs lookups.
-const MATCH_CACHE: usize = 4096;
 
 /// A multicast router carrying payloads of type `M`; see the
 /// [module docs](super).
@@ -57,51 +43,25 @@ const MATCH_CACHE: usize = 4096;
     reference = AgentRef<Self>
 )]
 pub struct Router<M: Send + Sync + 'static> {
-    pub(crate) config: RouterConfig,
-    pub(crate) index: TopicIndex<Entry>,
-    pub(crate) groups: Groups,
-    pub(crate) subs: HashMap<u64, Sub<M>>,
-    pub(crate) next_id: u64,
-    /// Topic → matching subscriptions, sorted; emptied whenever the
-    /// subscriptions change, so a shared `Arc` means "the same set".
-    matches: HashMap<Topic, Arc<Matched>>,
-    /// The distinct subscription sets in `matches`.
-    sets: HashSet<Arc<[u64]>>,
-    /// The broadcast batch being filled, per lane.
-    pub(crate) open: [Option<Open<M>>; 4],
-    /// Per lane, the deliveries picked for queue-group members.
-    pub(crate) member_open: [Vec<(u64, Vec<Envelope<M>>)>; 4],
-    pub(crate) flush_scheduled: bool,
-    /// Subscriptions with deliveries waiting in their queue (maybe again,
-    /// or emptied since).
-    pub(crate) waiting: Vec<u64>,
-    pub(crate) retry_scheduled: bool,
-    pub(crate) ack_check_scheduled: bool,
-    /// A blocking subscriber's queue overflowed: stop taking messages.
-    pub(crate) must_hold: bool,
-    /// The router is not taking messages until that queue has room.
-    pub(crate) holding: bool,
+    // The impl blocks of `Router` in each part's file join that part up
+    // with the others; see the module docs.
+    pub(super) config: RouterConfig,
+    pub(super) table: Subscriptions<M>,
+    pub(super) fanout: Fanout<M>,
+    pub(super) waiting: Waiting,
+    pub(super) settling: Settling,
+    pub(super) outbox: Outbox<M>,
+    pub(super) counters: ShardCounters,
     dedup: Option<DedupWindow>,
-    /// What this shard gave up since it last posted to `dead_letters`.
-    pub(crate) undelivered: UndeliveredStore<M>,
-    pub(crate) dead_letters: AgentRef<DeadLetters<M>>,
-    pub(crate) post_scheduled: bool,
-    /// The counters this shard writes its line of.
-    pub(crate) stats: Arc<RouterStats>,
-    pub(crate) shard: usize,
-    /// A hand-over was refused (queued) since the gauge was last set.
-    pub(crate) queued_changed: bool,
-    /// A reused buffer for the members of a group being settled.
-    pub(crate) scratch: Vec<u64>,
-    /// The emptied buffer of the last batch sent, for the next one.
-    pub(crate) spare: Vec<Envelope<M>>,
     /// The latest subscriptions removed, for [`RouterRef::ended`] and so
     /// that batches picked for one before it went (later in the same flush,
     /// or the next chunk of a retry) are kept under its name. Ids are never
     /// reused, so a few recent ones are all that is needed.
     ///
     /// [`RouterRef::ended`]: super::RouterRef::ended
-    pub(crate) ended: EndedLog,
+    pub(super) ended: EndedLog,
+    /// The id of the last message this shard numbered.
+    pub(super) next_id: u64,
 }
 
 impl<M: Send + Sync + 'static> Router<M> {
@@ -113,65 +73,22 @@ impl<M: Send + Sync + 'static> Router<M> {
     ) -> Self {
         Self {
             config,
-            index: TopicIndex::new(),
-            groups: Groups::default(),
-            subs: HashMap::new(),
-            next_id: 0,
-            matches: HashMap::new(),
-            sets: HashSet::new(),
-            open: [None, None, None, None],
-            member_open: Default::default(),
-            flush_scheduled: false,
-            waiting: Vec::new(),
-            retry_scheduled: false,
-            ack_check_scheduled: false,
-            must_hold: false,
-            holding: false,
+            table: Subscriptions::default(),
+            fanout: Fanout::default(),
+            waiting: Waiting::default(),
+            settling: Settling::default(),
+            outbox: Outbox::new(config.undelivered, dead_letters),
+            counters: ShardCounters::new(stats, shard),
             dedup: (config.dedup_window > 0).then(|| DedupWindow::new(config.dedup_window)),
-            undelivered: UndeliveredStore::new(config.undelivered),
-            dead_letters,
-            post_scheduled: false,
-            stats,
-            shard,
-            queued_changed: false,
-            scratch: Vec::new(),
-            spare: Vec::new(),
             ended: EndedLog::default(),
+            next_id: 0,
         }
     }
 
-    fn matching(&mut self, topic: &Topic) -> Arc<Matched> {
-        if let Some(found) = self.matches.get(topic) {
-            return found.clone();
-        }
-        let entries = self.index.matching(topic).into_iter().copied();
-        let mut found = Matched::from_entries(entries);
-        // Topics reaching the same subscriptions share one set, so that
-        // their messages share batches.
-        match self.sets.get(&*found.subs) {
-            Some(set) => found.subs = set.clone(),
-            None => {
-                self.sets.insert(found.subs.clone());
-            }
-        }
-        if self.matches.len() >= MATCH_CACHE {
-            self.clear_matches();
-        }
-        let found = Arc::new(found);
-        self.matches.insert(topic.clone(), found.clone());
-        found
-    }
-
-    /// Forgets every cached match; the next publish per topic asks the index.
-    pub(crate) fn clear_matches(&mut self) {
-        self.matches.clear();
-        self.sets.clear();
-    }
-
-    /// The subscriptions changed: nothing cached or open may outlive that.
+    /// The subscriptions changed: no batch opened for the old ones may
+    /// take messages for the new (the table drops its cached matches).
     fn subscriptions_changed(&mut self, ctx: &mut AgentContext<Self>) {
         self.flush_all(ctx);
-        self.clear_matches();
     }
 
     /// Routes one envelope: de-duplication (unless redriven), matching, the
@@ -189,18 +106,18 @@ impl<M: Send + Sync + 'static> Router<M> {
             && let Some(dedup) = &mut self.dedup
             && !dedup.first_time(envelope.id())
         {
-            self.undelivered.count_only(UndeliveredReason::Duplicate);
+            self.outbox.count_only(UndeliveredReason::Duplicate);
             return;
         }
-        let matched = self.matching(envelope.topic());
+        let matched = self.table.matching(envelope.topic());
         if matched.is_empty() {
-            self.undelivered
+            self.outbox
                 .record(envelope, UndeliveredReason::NoSubscriber, None);
             return;
         }
         for group in matched.groups.iter() {
             self.settle_group(*group, ctx);
-            if let Some(member) = self.groups.pick(*group, envelope.key()) {
+            if let Some(member) = self.table.pick(*group, envelope.key()) {
                 self.add_for_member(member, envelope.clone(), ctx);
             }
         }
@@ -214,7 +131,7 @@ impl<M: Send + Sync + 'static> Handler<Publish<M>> for Router<M> {
     type Result = ();
 
     fn handle(&mut self, publish: Publish<M>, ctx: &mut AgentContext<Self>) {
-        self.stats.shards[self.shard].published();
+        self.counters.line().published();
         let id = publish.id.unwrap_or_else(|| {
             self.next_id += 1;
             self.next_id
@@ -224,7 +141,7 @@ impl<M: Send + Sync + 'static> Handler<Publish<M>> for Router<M> {
         let mut envelope = Envelope::published(id, publish.topic, publish.payload, at)
             .with_priority(publish.priority);
         if id.is_multiple_of(LATENCY_EVERY) {
-            envelope.sampled = Some(self.stats.clone());
+            envelope.sampled = Some(self.counters.shared().clone());
         }
         if let Some(ttl) = publish.ttl {
             envelope = envelope.with_deadline(later(at, ttl));
@@ -248,37 +165,7 @@ impl<M: Send + Sync + 'static> Handler<Subscribe<M>> for Router<M> {
     fn handle(&mut self, subscribe: Subscribe<M>, ctx: &mut AgentContext<Self>) -> u64 {
         self.subscriptions_changed(ctx);
         let id = subscribe.id;
-        let options = subscribe.options;
-        let group = match &options.group {
-            None => {
-                self.index.insert(&subscribe.pattern, Entry::Sub(id));
-                None
-            }
-            Some((name, strategy)) => {
-                let (group, new) = self.groups.join(&subscribe.pattern, name, *strategy, id);
-                if new {
-                    self.index.insert(&subscribe.pattern, Entry::Group(group));
-                }
-                Some(group)
-            }
-        };
-        self.subs.insert(
-            id,
-            Sub {
-                pattern: subscribe.pattern,
-                target: subscribe.target,
-                queue: SubscriberQueue::new(options.queue, options.overflow),
-                window: Window::new(
-                    options.in_flight,
-                    options.delivery == DeliveryMode::AtMostOnce,
-                ),
-                unacked: match options.delivery {
-                    DeliveryMode::AtMostOnce => None,
-                    DeliveryMode::AtLeastOnce(retry) => Some(Unacked::new(retry)),
-                },
-                group,
-            },
-        );
+        self.table.add(subscribe);
         id
     }
 }
@@ -319,11 +206,10 @@ impl<M: Send + Sync + 'static> Handler<PostUndelivered> for Router<M> {
 impl<M: Send + Sync + 'static> Lifecycle for Router<M> {
     fn restarted(&mut self, _: &agentix_runtime::ExitReason, _: &mut AgentContext<Self>) {
         // A timer scheduled by the old incarnation died with it.
-        self.flush_scheduled = false;
-        self.retry_scheduled = false;
-        self.ack_check_scheduled = false;
-        self.holding = false;
-        self.post_scheduled = false;
+        self.fanout.restarted();
+        self.waiting.restarted();
+        self.settling.restarted();
+        self.outbox.restarted();
     }
 
     fn stopping(&mut self, ctx: &mut AgentContext<Self>) {
@@ -334,8 +220,8 @@ impl<M: Send + Sync + 'static> Lifecycle for Router<M> {
 impl<M: Send + Sync + 'static> std::fmt::Debug for Router<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Router")
-            .field("subscriptions", &self.subs.len())
-            .field("undelivered", &self.undelivered.total())
+            .field("subscriptions", &self.table.len())
+            .field("undelivered", &self.outbox.total())
             .finish_non_exhaustive()
     }
 }

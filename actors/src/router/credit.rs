@@ -24,7 +24,7 @@ use std::sync::{
     atomic::{AtomicU64, Ordering},
 };
 
-use super::{ack::Unacked, actor::Sub};
+use super::{ack::Unacked, subscriptions::Sub};
 
 /// The default bound of a subscription's messages in flight.
 pub const DEFAULT_IN_FLIGHT: usize = 4096;

@@ -12,7 +12,7 @@
 use std::{sync::Arc, time::Duration};
 
 use actix::{ActorFutureExt, Handler, MessageResult, ResponseActFuture, WrapFuture};
-use agentix_runtime::{AgentContext, AgentRef, SendError};
+use agentix_runtime::{AgentContext, AgentName, AgentRef, SendError};
 
 use super::{
     Envelope, Router, RouterStats, Undelivered, UndeliveredReason, UndeliveredStore,
@@ -131,24 +131,73 @@ impl<M: Send + Sync + 'static> Handler<Redrive<M>> for DeadLetters<M> {
     }
 }
 
+/// What a shard gave up since it last posted to its dead-letter agent, and
+/// the way there.
+pub(crate) struct Outbox<M: Send + Sync + 'static> {
+    letters: UndeliveredStore<M>,
+    capacity: usize,
+    dead_letters: AgentRef<DeadLetters<M>>,
+    post_scheduled: bool,
+}
+
+impl<M: Send + Sync + 'static> Outbox<M> {
+    /// Keeps the last `capacity` letters until they are posted.
+    pub(crate) fn new(capacity: usize, dead_letters: AgentRef<DeadLetters<M>>) -> Self {
+        Self {
+            letters: UndeliveredStore::new(capacity),
+            capacity,
+            dead_letters,
+            post_scheduled: false,
+        }
+    }
+
+    /// Gives `envelope` up for `reason`, meant for `subscriber` if any.
+    #[inline]
+    pub(crate) fn record(
+        &mut self,
+        envelope: Envelope<M>,
+        reason: UndeliveredReason,
+        subscriber: Option<AgentName>,
+    ) {
+        self.letters.record(envelope, reason, subscriber);
+    }
+
+    /// Counts one given up whose payload is not kept.
+    #[inline]
+    pub(crate) fn count_only(&mut self, reason: UndeliveredReason) {
+        self.letters.count_only(reason);
+    }
+
+    /// How many were given up since the last post.
+    pub(crate) fn total(&self) -> u64 {
+        self.letters.total()
+    }
+
+    /// A retry scheduled by the old incarnation died with it.
+    pub(crate) fn restarted(&mut self) {
+        self.post_scheduled = false;
+    }
+}
+
 impl<M: Send + Sync + 'static> Router<M> {
     /// Posts what this shard gave up to the dead-letter agent. A full
     /// mailbox keeps it here (bounded) and tries again shortly.
     pub(crate) fn post_undelivered(&mut self, ctx: &mut AgentContext<Self>) {
-        if self.undelivered.total() == 0 || self.post_scheduled {
+        let outbox = &mut self.outbox;
+        if outbox.letters.total() == 0 || outbox.post_scheduled {
             return;
         }
-        let capacity = self.config.undelivered;
-        let letters = std::mem::replace(&mut self.undelivered, UndeliveredStore::new(capacity));
-        match self.dead_letters.tell(Keep(letters)) {
+        let empty = UndeliveredStore::new(outbox.capacity);
+        let letters = std::mem::replace(&mut outbox.letters, empty);
+        match outbox.dead_letters.tell(Keep(letters)) {
             Ok(()) => {}
             Err(refused) => {
                 let full = matches!(refused, SendError::Full { .. });
-                self.undelivered = refused.into_inner().0;
+                outbox.letters = refused.into_inner().0;
                 // Closed: gone for good, as the swarm shuts down; what is
                 // here stays here, counted in the router's debug output.
                 if full {
-                    self.post_scheduled = true;
+                    outbox.post_scheduled = true;
                     actix::AsyncContext::run_later(ctx, POST_RETRY, |router, ctx| {
                         router.post_undelivered_now(ctx);
                     });
@@ -158,7 +207,7 @@ impl<M: Send + Sync + 'static> Router<M> {
     }
 
     fn post_undelivered_now(&mut self, ctx: &mut AgentContext<Self>) {
-        self.post_scheduled = false;
+        self.outbox.post_scheduled = false;
         self.post_undelivered(ctx);
     }
 }

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use actix::Handler;
 use agentix_runtime::{AgentContext, AgentName, AskError};
 
-use super::{Envelope, Router, RouterRef, SubscriptionId, UndeliveredReason, groups::Entry};
+use super::{Envelope, Router, RouterRef, SubscriptionId, UndeliveredReason};
 
 /// How many ended subscriptions a shard remembers.
 pub(crate) const ENDED_KEPT: usize = 64;
@@ -132,11 +132,11 @@ impl<M: Send + Sync + 'static> Router<M> {
     /// Subscription `id` has stopped for good: it goes, and so do `items`
     /// and whatever waited for it, as dead letters.
     pub(crate) fn gone(&mut self, id: u64, items: impl Iterator<Item = Envelope<M>>) {
-        let name = (self.subs.get(&id).map(|sub| sub.target.name()))
+        let name = (self.table.get(id).map(|sub| sub.target.name()))
             .or_else(|| self.ended.subscriber(id))
             .cloned();
         for item in items {
-            self.undelivered
+            self.outbox
                 .record(item, UndeliveredReason::Closed, name.clone());
         }
         self.remove_subscription(id, EndReason::Stopped);
@@ -146,36 +146,19 @@ impl<M: Send + Sync + 'static> Router<M> {
     /// (`Closed`). `true` if it existed.
     pub(crate) fn remove_subscription(&mut self, id: u64, end: EndReason) -> bool {
         let reason = UndeliveredReason::Closed;
-        let Some(mut sub) = self.subs.remove(&id) else {
+        let Some(mut sub) = self.table.remove(id) else {
             return false;
         };
-        match sub.group {
-            None => {
-                self.index.remove(&sub.pattern, &Entry::Sub(id));
-            }
-            Some(group) => {
-                if self.groups.leave(group, id) {
-                    self.index.remove(&sub.pattern, &Entry::Group(group));
-                }
-            }
-        }
-        self.clear_matches();
         // Deliveries picked for it and not sent yet.
-        for lane in &mut self.member_open {
-            if let Some(at) = lane.iter().position(|(member, _)| *member == id) {
-                let (_, items) = lane.swap_remove(at);
-                let name = Some(sub.target.name().clone());
-                for item in items {
-                    self.undelivered.record(item, reason, name.clone());
-                }
-            }
-        }
         let name = sub.target.name().clone();
+        for item in self.fanout.take_picked(id) {
+            self.outbox.record(item, reason, Some(name.clone()));
+        }
         self.ended.push(Ended {
             subscription: SubscriptionId(id),
             subscriber: name.clone(),
             reason: end,
-            shard: self.shard,
+            shard: self.counters.shard(),
             routed_until: self.next_id,
         });
         let mut waiting: Vec<_> = sub.queue.drain(usize::MAX).collect();
@@ -183,7 +166,7 @@ impl<M: Send + Sync + 'static> Router<M> {
             waiting.extend(unacked.abandon());
         }
         for item in waiting {
-            self.undelivered.record(item, reason, Some(name.clone()));
+            self.outbox.record(item, reason, Some(name.clone()));
         }
         self.count_queued();
         true

@@ -24,9 +24,50 @@ use super::{
 };
 
 /// A batch being filled for one set of subscriptions.
-pub(crate) struct Open<M> {
+struct Open<M> {
     subs: Arc<[u64]>,
     items: Vec<Envelope<M>>,
+}
+
+/// The router's batches being filled, per lane.
+pub(crate) struct Fanout<M> {
+    /// The broadcast batch being filled, per lane.
+    open: [Option<Open<M>>; 4],
+    /// Per lane, the deliveries picked for queue-group members.
+    member_open: [Vec<(u64, Vec<Envelope<M>>)>; 4],
+    flush_scheduled: bool,
+    /// The emptied buffer of the last batch sent, for the next one.
+    spare: Vec<Envelope<M>>,
+}
+
+impl<M> Default for Fanout<M> {
+    fn default() -> Self {
+        Self {
+            open: [None, None, None, None],
+            member_open: Default::default(),
+            flush_scheduled: false,
+            spare: Vec::new(),
+        }
+    }
+}
+
+impl<M> Fanout<M> {
+    /// A flush scheduled by the old incarnation died with it.
+    pub(crate) fn restarted(&mut self) {
+        self.flush_scheduled = false;
+    }
+
+    /// Takes the deliveries picked for queue-group member `member` and not
+    /// sent yet: it is leaving.
+    pub(crate) fn take_picked(&mut self, member: u64) -> impl Iterator<Item = Envelope<M>> {
+        let lanes = self.member_open.iter_mut();
+        lanes
+            .filter_map(move |lane| {
+                let at = lane.iter().position(|(id, _)| *id == member)?;
+                Some(lane.swap_remove(at).1)
+            })
+            .flatten()
+    }
 }
 
 impl<M: Send + Sync + 'static> Router<M> {
@@ -38,22 +79,22 @@ impl<M: Send + Sync + 'static> Router<M> {
     ) {
         let priority = envelope.priority();
         let lane = priority.lane();
-        match &mut self.open[lane] {
+        match &mut self.fanout.open[lane] {
             Some(open) if Arc::ptr_eq(&open.subs, &subs) => open.items.push(envelope),
             _ => {
                 self.flush_lane(lane, ctx);
                 // The buffer of the last batch sent: a large allocation per
                 // batch costs microseconds at low load (the allocator tidies
                 // its free lists on large requests).
-                let mut items = std::mem::take(&mut self.spare);
+                let mut items = std::mem::take(&mut self.fanout.spare);
                 if items.capacity() == 0 {
                     items.reserve(self.config.max_batch.min(64));
                 }
                 items.push(envelope);
-                self.open[lane] = Some(Open { subs, items });
+                self.fanout.open[lane] = Some(Open { subs, items });
             }
         }
-        let full = self.open[lane]
+        let full = self.fanout.open[lane]
             .as_ref()
             .is_some_and(|open| open.items.len() >= self.config.max_batch);
         if priority == Priority::Critical || full {
@@ -72,7 +113,7 @@ impl<M: Send + Sync + 'static> Router<M> {
     ) {
         let priority = envelope.priority();
         let lane = priority.lane();
-        let lists = &mut self.member_open[lane];
+        let lists = &mut self.fanout.member_open[lane];
         // Few members are open at once: a scan beats a map.
         let at = match lists.iter().position(|(id, _)| *id == member) {
             Some(at) => at,
@@ -91,14 +132,14 @@ impl<M: Send + Sync + 'static> Router<M> {
     }
 
     pub(crate) fn schedule_flush(&mut self, ctx: &mut AgentContext<Self>) {
-        if self.flush_scheduled {
+        if self.fanout.flush_scheduled {
             return;
         }
         // Runs once the mailbox is drained: actix polls the context's
         // futures only after the messages waiting.
-        self.flush_scheduled = true;
+        self.fanout.flush_scheduled = true;
         ctx.spawn(async {}.into_actor(self).map(|(), router, ctx| {
-            router.flush_scheduled = false;
+            router.fanout.flush_scheduled = false;
             // What waits is older than what is open: it goes first.
             if !router.waiting.is_empty() {
                 router.retry_queues(ctx);
@@ -118,10 +159,10 @@ impl<M: Send + Sync + 'static> Router<M> {
     }
 
     fn flush_lane(&mut self, lane: usize, ctx: &mut AgentContext<Self>) {
-        for (member, items) in std::mem::take(&mut self.member_open[lane]) {
+        for (member, items) in std::mem::take(&mut self.fanout.member_open[lane]) {
             self.send_items(&[member], items, ctx);
         }
-        if let Some(Open { subs, items }) = self.open[lane].take() {
+        if let Some(Open { subs, items }) = self.fanout.open[lane].take() {
             self.send_items(&subs, items, ctx);
         }
     }
@@ -139,8 +180,7 @@ impl<M: Send + Sync + 'static> Router<M> {
             let (expired, fresh): (Vec<_>, Vec<_>) =
                 items.into_iter().partition(|item| item.expired_at(now));
             for item in expired {
-                self.undelivered
-                    .record(item, UndeliveredReason::Expired, None);
+                self.outbox.record(item, UndeliveredReason::Expired, None);
             }
             items = fresh;
         }
@@ -149,8 +189,8 @@ impl<M: Send + Sync + 'static> Router<M> {
         }
         // Copied out so that the buffer is kept for the next batch.
         let batch: Arc<[Envelope<M>]> = items.drain(..).collect();
-        if items.capacity() > self.spare.capacity() {
-            self.spare = items;
+        if items.capacity() > self.fanout.spare.capacity() {
+            self.fanout.spare = items;
         }
         let sampled = sampled_in(&batch);
         for id in subs.iter() {
@@ -176,11 +216,7 @@ impl<M: Send + Sync + 'static> Router<M> {
             }
             Err(Refused::Full) => {}
         }
-        self.enqueue(id, batch.iter().cloned());
-        // Counted once at the end of the cycle, not per refused hand-over.
-        self.queued_changed = true;
-        self.schedule_retry(ctx);
-        self.hold_publishers(ctx);
+        self.wait_for_room(id, batch, ctx);
     }
 
     /// Hands `batch` to subscription `id` now, tracking it when the
@@ -195,7 +231,7 @@ impl<M: Send + Sync + 'static> Router<M> {
         ctx: &mut AgentContext<Self>,
     ) -> Result<(), Refused> {
         // One lookup on the hot path: a hand-over per subscriber per batch.
-        let Some(sub) = self.subs.get_mut(&id) else {
+        let Some(sub) = self.table.get_mut(id) else {
             return Err(Refused::Closed);
         };
         if behind_queue && !sub.queue.is_empty() {
@@ -211,7 +247,8 @@ impl<M: Send + Sync + 'static> Router<M> {
         let done = sub.window.handed(batch.len());
         let batch_for = Batch::new(batch.clone(), cell.clone(), done, sampled);
         sub.target.deliver(batch_for)?;
-        self.stats.shards[self.shard].delivered(batch.len());
+        self.counters.line().delivered(batch.len());
+        let group = sub.group;
         match (&mut sub.unacked, cell) {
             (Some(unacked), Some(cell)) => {
                 unacked.sent(cell, batch.clone(), Instant::now());
@@ -219,9 +256,9 @@ impl<M: Send + Sync + 'static> Router<M> {
             }
             // At-most-once: handed over is as done as it gets.
             _ => {
-                if let Some(group) = sub.group {
+                if let Some(group) = group {
                     let done = batch.len();
-                    self.groups.finished(group, id, Outcome::Success, done);
+                    self.table.finished(group, id, Outcome::Success, done);
                 }
             }
         }

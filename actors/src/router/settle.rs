@@ -17,31 +17,46 @@ use super::{
 /// flags in shared cells, not messages to the router.
 const ACK_CHECK_EVERY: Duration = Duration::from_millis(1);
 
+/// The router's state for collecting answers.
+#[derive(Debug, Default)]
+pub(crate) struct Settling {
+    check_scheduled: bool,
+    /// A reused buffer for the members of a group being settled.
+    scratch: Vec<u64>,
+}
+
+impl Settling {
+    /// A check scheduled by the old incarnation died with it.
+    pub(crate) fn restarted(&mut self) {
+        self.check_scheduled = false;
+    }
+}
+
 impl<M: Send + Sync + 'static> Router<M> {
     pub(crate) fn schedule_ack_check(&mut self, ctx: &mut AgentContext<Self>) {
-        if self.ack_check_scheduled {
+        if self.settling.check_scheduled {
             return;
         }
-        self.ack_check_scheduled = true;
+        self.settling.check_scheduled = true;
         ctx.run_later(ACK_CHECK_EVERY, |router, ctx| {
-            router.ack_check_scheduled = false;
+            router.settling.check_scheduled = false;
             router.check_acks(ctx);
         });
     }
 
     fn check_acks(&mut self, ctx: &mut AgentContext<Self>) {
         let now = Instant::now();
-        let tracked: Vec<u64> = (self.subs.iter())
+        let tracked: Vec<u64> = (self.table.iter())
             .filter(|(_, sub)| sub.unacked.as_ref().is_some_and(|u| !u.is_idle()))
-            .map(|(id, _)| *id)
+            .map(|(id, _)| id)
             .collect();
         for id in tracked {
             self.settle(id, now, ctx);
         }
-        let held: usize = (self.subs.values())
+        let held: usize = (self.table.values())
             .filter_map(|sub| sub.unacked.as_ref().map(Unacked::held))
             .sum();
-        self.stats.shards[self.shard].set_held_for_ack(held);
+        self.counters.line().set_held_for_ack(held);
         if held > 0 {
             self.schedule_ack_check(ctx);
         }
@@ -53,10 +68,10 @@ impl<M: Send + Sync + 'static> Router<M> {
     /// so the pick sees who is actually busy.
     pub(crate) fn settle_group(&mut self, group: u64, ctx: &mut AgentContext<Self>) {
         // Called per publish: the member list goes through a reused buffer.
-        let mut members = std::mem::take(&mut self.scratch);
+        let mut members = std::mem::take(&mut self.settling.scratch);
         members.clear();
         if let Some((GroupStrategy::LeastBusy | GroupStrategy::Weighted, all)) =
-            self.groups.members(group)
+            self.table.members(group)
         {
             members.extend(all);
         }
@@ -66,12 +81,12 @@ impl<M: Send + Sync + 'static> Router<M> {
                 self.settle(*member, now, ctx);
             }
         }
-        self.scratch = members;
+        self.settling.scratch = members;
     }
 
     /// Settles subscription `id`'s answers up to `now`.
     fn settle(&mut self, id: u64, now: Instant, ctx: &mut AgentContext<Self>) {
-        let Some(sub) = self.subs.get_mut(&id) else {
+        let Some(sub) = self.table.get_mut(id) else {
             return;
         };
         let Some(unacked) = sub.unacked.as_mut() else {
@@ -81,23 +96,23 @@ impl<M: Send + Sync + 'static> Router<M> {
             return;
         }
         let checked = unacked.check(now);
-        if let Some(group) = sub.group {
-            let groups = &mut self.groups;
-            groups.finished(group, id, Outcome::Success, checked.acked);
-            groups.finished(group, id, Outcome::Failure, checked.failed);
-            groups.finished(group, id, Outcome::Timeout, checked.timed_out);
-        }
         let name = sub.target.name().clone();
+        if let Some(group) = sub.group {
+            let table = &mut self.table;
+            table.finished(group, id, Outcome::Success, checked.acked);
+            table.finished(group, id, Outcome::Failure, checked.failed);
+            table.finished(group, id, Outcome::Timeout, checked.timed_out);
+        }
         for item in checked.exhausted {
             let reason = UndeliveredReason::RetriesExhausted;
-            self.undelivered.record(item, reason, Some(name.clone()));
+            self.outbox.record(item, reason, Some(name.clone()));
         }
         // A retry past its deadline is not sent: it has expired.
         let (expired, again): (Vec<_>, Vec<_>) =
             (checked.again.into_iter()).partition(|item| item.expired_at(now));
         for item in expired {
             let reason = UndeliveredReason::Expired;
-            self.undelivered.record(item, reason, Some(name.clone()));
+            self.outbox.record(item, reason, Some(name.clone()));
         }
         for again in again.chunks(self.config.max_batch) {
             let batch: Arc<[Envelope<M>]> = again.into();

@@ -61,6 +61,36 @@ impl ShardStats {
     }
 }
 
+/// A shard's hold on the router's counters: the shared ones, and which
+/// line is its own to write.
+#[derive(Debug)]
+pub(crate) struct ShardCounters {
+    all: Arc<RouterStats>,
+    shard: usize,
+}
+
+impl ShardCounters {
+    pub(crate) fn new(all: Arc<RouterStats>, shard: usize) -> Self {
+        Self { all, shard }
+    }
+
+    /// This shard's line.
+    #[inline]
+    pub(crate) fn line(&self) -> &ShardStats {
+        &self.all.shards[self.shard]
+    }
+
+    /// The counters of the whole router, for a sampled delivery to time
+    /// itself into.
+    pub(crate) fn shared(&self) -> &Arc<RouterStats> {
+        &self.all
+    }
+
+    pub(crate) fn shard(&self) -> usize {
+        self.shard
+    }
+}
+
 /// The counters of one router, shared by its shards, its dead-letter agent
 /// and its references.
 #[derive(Debug)]

@@ -17,31 +17,74 @@ use super::{
 /// How often waiting deliveries are retried while nothing else happens.
 pub(crate) const RETRY_EVERY: Duration = Duration::from_millis(1);
 
+/// The subscriptions with deliveries waiting, and whether the router holds
+/// its publishers back for them.
+#[derive(Debug, Default)]
+pub(crate) struct Waiting {
+    /// Subscriptions with deliveries waiting in their queue (maybe again,
+    /// or emptied since).
+    ids: Vec<u64>,
+    retry_scheduled: bool,
+    /// A blocking subscriber's queue overflowed: stop taking messages.
+    must_hold: bool,
+    /// The router is not taking messages until that queue has room.
+    holding: bool,
+    /// A hand-over was refused (queued) since the gauge was last set.
+    queued_changed: bool,
+}
+
+impl Waiting {
+    /// Whether no subscription has deliveries waiting.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The timers scheduled by the old incarnation died with it.
+    pub(crate) fn restarted(&mut self) {
+        self.retry_scheduled = false;
+        self.holding = false;
+    }
+}
+
 impl<M: Send + Sync + 'static> Router<M> {
+    /// Queues `batch` for subscription `id`, whose mailbox or window was
+    /// full, and retries it later.
+    pub(crate) fn wait_for_room(
+        &mut self,
+        id: u64,
+        batch: &Arc<[Envelope<M>]>,
+        ctx: &mut AgentContext<Self>,
+    ) {
+        self.enqueue(id, batch.iter().cloned());
+        // Counted once at the end of the cycle, not per refused hand-over.
+        self.waiting.queued_changed = true;
+        self.schedule_retry(ctx);
+        self.hold_publishers(ctx);
+    }
+
     /// Queues `items` for subscription `id` under its overflow policy.
-    pub(crate) fn enqueue(&mut self, id: u64, items: impl Iterator<Item = Envelope<M>>) {
-        let Some(sub) = self.subs.get_mut(&id) else {
+    fn enqueue(&mut self, id: u64, items: impl Iterator<Item = Envelope<M>>) {
+        let Some(sub) = self.table.get_mut(id) else {
             return;
         };
         if sub.queue.is_empty() {
-            self.waiting.push(id);
+            self.waiting.ids.push(id);
         }
         for item in items {
             match sub.queue.push(item) {
                 Pushed::Queued => {}
                 Pushed::Displaced(_) | Pushed::Dropped(_) => {
-                    self.undelivered.count_only(UndeliveredReason::Overflow);
+                    self.outbox.count_only(UndeliveredReason::Overflow);
                 }
                 Pushed::Refused(item) => {
                     let name = Some(sub.target.name().clone());
-                    self.undelivered
-                        .record(item, UndeliveredReason::Overflow, name);
+                    self.outbox.record(item, UndeliveredReason::Overflow, name);
                 }
                 Pushed::Full(item) => {
                     // Kept: the router stops taking messages until it has
                     // room again (see `hold_publishers`).
                     sub.queue.push_over(item);
-                    self.must_hold = true;
+                    self.waiting.must_hold = true;
                 }
             }
         }
@@ -51,15 +94,15 @@ impl<M: Send + Sync + 'static> Router<M> {
     /// the mailbox fills up and the publishers wait. Retries the queues
     /// every millisecond meanwhile.
     pub(crate) fn hold_publishers(&mut self, ctx: &mut AgentContext<Self>) {
-        if !self.must_hold || self.holding {
+        if !self.waiting.must_hold || self.waiting.holding {
             return;
         }
-        self.holding = true;
+        self.waiting.holding = true;
         let pause = tokio::time::sleep(RETRY_EVERY).into_actor(self);
         ctx.wait(pause.map(|(), router, ctx| {
-            router.holding = false;
+            router.waiting.holding = false;
             router.retry_queues(ctx);
-            router.must_hold = (router.subs.values())
+            router.waiting.must_hold = (router.table.values())
                 .any(|sub| sub.queue.policy() == OverflowPolicy::Block && sub.queue.is_full());
             router.hold_publishers(ctx);
         }));
@@ -68,29 +111,29 @@ impl<M: Send + Sync + 'static> Router<M> {
     /// Sets this shard's queued gauge from the subscriptions with
     /// deliveries waiting (the others have none).
     pub(crate) fn count_queued(&mut self) {
-        self.queued_changed = false;
-        let subs = &self.subs;
-        let queued = (self.waiting.iter())
-            .filter_map(|id| subs.get(id))
+        self.waiting.queued_changed = false;
+        let table = &self.table;
+        let queued = (self.waiting.ids.iter())
+            .filter_map(|id| table.get(*id))
             .map(|sub| sub.queue.len())
             .sum();
-        self.stats.shards[self.shard].set_queued(queued);
+        self.counters.line().set_queued(queued);
     }
 
     /// Sets the queued gauge if a hand-over was refused since it was set.
     pub(crate) fn refresh_queued(&mut self) {
-        if self.queued_changed {
+        if self.waiting.queued_changed {
             self.count_queued();
         }
     }
 
     pub(crate) fn schedule_retry(&mut self, ctx: &mut AgentContext<Self>) {
-        if self.retry_scheduled {
+        if self.waiting.retry_scheduled {
             return;
         }
-        self.retry_scheduled = true;
+        self.waiting.retry_scheduled = true;
         ctx.run_later(RETRY_EVERY, |router, ctx| {
-            router.retry_scheduled = false;
+            router.waiting.retry_scheduled = false;
             router.retry_queues(ctx);
         });
     }
@@ -98,12 +141,12 @@ impl<M: Send + Sync + 'static> Router<M> {
     /// Hands waiting deliveries over, oldest first, as far as mailboxes and
     /// windows take them.
     pub(crate) fn retry_queues(&mut self, ctx: &mut AgentContext<Self>) {
-        let mut ids = std::mem::take(&mut self.waiting);
+        let mut ids = std::mem::take(&mut self.waiting.ids);
         ids.sort_unstable();
         ids.dedup();
         let max = self.config.max_batch;
         for id in ids.iter().copied() {
-            while let Some(sub) = self.subs.get_mut(&id)
+            while let Some(sub) = self.table.get_mut(id)
                 && !sub.queue.is_empty()
             {
                 // What the window takes now, without a batch to put back.
@@ -115,7 +158,7 @@ impl<M: Send + Sync + 'static> Router<M> {
                 match self.offer(id, &batch, sampled_in(&batch), false, ctx) {
                     Ok(()) => {}
                     Err(Refused::Full) => {
-                        if let Some(sub) = self.subs.get_mut(&id) {
+                        if let Some(sub) = self.table.get_mut(id) {
                             sub.queue.requeue_front(batch.iter().cloned());
                         }
                         break;
@@ -128,9 +171,9 @@ impl<M: Send + Sync + 'static> Router<M> {
             }
         }
         // Offers never queue, so nothing joined the list meanwhile.
-        ids.retain(|id| self.subs.get(id).is_some_and(|sub| !sub.queue.is_empty()));
-        self.waiting = ids;
-        if !self.waiting.is_empty() {
+        ids.retain(|id| self.table.get(*id).is_some_and(|sub| !sub.queue.is_empty()));
+        self.waiting.ids = ids;
+        if !self.waiting.ids.is_empty() {
             self.schedule_retry(ctx);
         }
         self.count_queued();
