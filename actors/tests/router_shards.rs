@@ -1,6 +1,8 @@
 //! A router sharded over arbiters: subscriptions on every shard, each
 //! publisher through one, its order kept; questions answered for all.
 
+use std::future::Future;
+
 use agentix::{
     actors::router::{Publish, RouterConfig, RouterRef, UndeliveredFilter, UndeliveredReason},
     prelude::*,
@@ -18,12 +20,17 @@ struct Publisher {
 
 #[handlers]
 impl Publisher {
-    /// `from..from + count` on `t.n`, each with its number as its id.
+    /// `from..from + count` on `t.n`, each with its number as its id,
+    /// waiting for room in the router's mailbox (a plain send may find it
+    /// full while the other publisher fills it too).
     #[handle]
-    fn feed(&mut self, from: u64, count: u64) {
-        for n in from..from + count {
-            let publish = Publish::new("t.n".try_into().unwrap(), n).id(n + 1);
-            self.router.send(publish).unwrap();
+    fn feed(&mut self, from: u64, count: u64) -> impl Future<Output = ()> + 'static {
+        let router = self.router.clone();
+        async move {
+            for n in from..from + count {
+                let publish = Publish::new("t.n".try_into().unwrap(), n).id(n + 1);
+                router.send_wait(publish).await.unwrap();
+            }
         }
     }
 }
