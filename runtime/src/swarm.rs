@@ -26,7 +26,7 @@ mod spawn;
 mod spawn_error;
 mod tree_error;
 
-pub(crate) use crate::agent::roster::Roster;
+use crate::agent::roster::Roster;
 use arbiters::ArbiterPool;
 pub(crate) use child_options::{CarriesOptions, ChildOptions, StartOptions, option_setters};
 pub use config::{

@@ -14,7 +14,7 @@ use crate::{
     agent::overseer::Link,
     agent::shared::{AgentShared, Identity},
     agent::start_latch::{StartLatch, StartSlot},
-    agent::task::{Launch, UnsupervisedPolicy},
+    agent::task::{Launch, OnEnd, UnsupervisedPolicy},
     deadline::{Deadline, saturate},
 };
 
@@ -55,7 +55,7 @@ pub struct Spawn<'s, A: Agent> {
     options: ChildOptions,
     link: Option<Link>,
     extension: Option<Arc<dyn Any + Send + Sync>>,
-    also_on_end: Option<Box<dyn FnOnce() + Send>>,
+    also_on_end: Option<OnEnd>,
 }
 
 impl<A: Agent> CarriesOptions for Spawn<'_, A> {
@@ -90,7 +90,7 @@ impl<'s, A: Agent> Spawn<'s, A> {
 
     /// Runs `f` when the agent has ended for good, before anyone waiting for
     /// its end is woken.
-    pub(crate) fn on_end(mut self, f: Box<dyn FnOnce() + Send>) -> Self {
+    pub(crate) fn on_end(mut self, f: OnEnd) -> Self {
         self.also_on_end = Some(f);
         self
     }

@@ -49,7 +49,7 @@ impl<A: Agent> AgentTask<A> {
 /// then the waiters woken.
 pub(crate) fn end_for_good(
     shared: &AgentShared,
-    on_end: Option<Box<dyn FnOnce() + Send>>,
+    on_end: Option<super::OnEnd>,
     never_started: Option<StartSlot>,
     status: AgentStatus,
     reason: ExitReason,

@@ -34,7 +34,7 @@ pub(crate) struct Launch<A: Agent> {
     pub(crate) grace: std::time::Duration,
     pub(crate) started_tx: StartSlot,
     /// Run when the agent ends, before it leaves the swarm's roster.
-    pub(crate) on_end: Option<Box<dyn FnOnce() + Send>>,
+    pub(crate) on_end: Option<super::OnEnd>,
     pub(crate) link: Option<Link>,
 }
 
