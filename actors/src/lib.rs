@@ -6,11 +6,13 @@
 //! | [`monitor`] | counts, samples and exposes what happens in a swarm (snapshot, Prometheus) |
 //! | [`registry`] | find agents by name, capability and tag; select one for a job by load and score |
 //! | [`router`] | publish on topics, fan out to subscriber agents in shared batches |
+//! | [`state`] | versioned documents shared by agents: compare-and-set, conflict policies, history, snapshots, locks, durable on redb |
 
 pub mod monitor;
 pub mod registry;
 pub mod router;
 mod stable_hash;
+pub mod state;
 
 /// Paths the exported macros expand to, so that users need no `actix`
 /// dependency of their own.

@@ -90,7 +90,7 @@ mod stats;
 mod subscriber;
 mod subscriptions;
 mod target;
-mod topic;
+pub(crate) mod topic;
 mod trie;
 mod undelivered;
 mod waiting;

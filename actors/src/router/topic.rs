@@ -222,8 +222,13 @@ pub enum TopicProblem {
 
 impl fmt::Display for TopicError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid topic `{}`: ", self.input)?;
-        match &self.problem {
+        write!(f, "invalid topic `{}`: {}", self.input, self.problem)
+    }
+}
+
+impl fmt::Display for TopicProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             TopicProblem::Empty => f.write_str("it is empty"),
             TopicProblem::TooLong { len } => {
                 write!(f, "{len} bytes long, at most {MAX_TOPIC_LEN} allowed")
@@ -260,7 +265,7 @@ impl fmt::Display for TopicError {
 impl std::error::Error for TopicError {}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Topic,
     Pattern,
 }
@@ -282,7 +287,7 @@ fn check(input: &str, kind: Kind) -> Result<(), TopicError> {
     }
 }
 
-fn find_problem(input: &str, kind: Kind) -> Option<TopicProblem> {
+pub(crate) fn find_problem(input: &str, kind: Kind) -> Option<TopicProblem> {
     if input.is_empty() {
         return Some(TopicProblem::Empty);
     }

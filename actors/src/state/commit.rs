@@ -1,0 +1,278 @@
+//! Group commit: what one drain of a shard's mailbox staged is committed
+//! as one batch (one redb transaction), off the shard's thread; the next
+//! batch fills while it is written. Writers hear back, and readers see the
+//! new versions, only once their batch is committed.
+
+use std::{
+    mem,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use actix::{ActorFutureExt, AsyncContext, WrapFuture};
+use agentix_runtime::AgentContext;
+use parking_lot::Mutex;
+use tokio::sync::{Notify, oneshot};
+
+use super::{
+    Change, ChangeKind, CommitBatch, ConflictId, Key, StorageError, StoreError, shard::StoreShard,
+    slot::Slot, stats::WriteOutcome,
+};
+
+/// Who waits on a staged change.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// The new version number (or the unchanged one).
+    Written(oneshot::Sender<Result<u64, StoreError>>),
+    /// The write is held as this conflict.
+    Held(oneshot::Sender<Result<u64, StoreError>>, ConflictId),
+    /// A lock grant: the token, once it is durable.
+    Granted(
+        oneshot::Sender<Result<super::Lock, StoreError>>,
+        super::Lock,
+    ),
+}
+
+/// A change decided and waiting for its commit.
+#[derive(Debug)]
+pub(crate) struct Staged {
+    pub(crate) key: Option<Key>,
+    pub(crate) slot: Option<Arc<Slot>>,
+    pub(crate) reply: Reply,
+    pub(crate) change: Option<ChangeKind>,
+}
+
+/// A batch being committed, and where its outcome appears.
+#[derive(Debug)]
+pub(crate) struct Flying {
+    batch: Vec<Staged>,
+    done: Arc<Done>,
+}
+
+#[derive(Debug, Default)]
+struct Done {
+    outcome: Mutex<Option<Result<(Duration, u64), StorageError>>>,
+    ready: Notify,
+}
+
+impl StoreShard {
+    /// Stages `slot` as `key`'s new state, to be committed at the end of
+    /// this drain.
+    pub(super) fn stage(
+        &mut self,
+        key: Key,
+        slot: Slot,
+        reply: Reply,
+        change: Option<ChangeKind>,
+        ctx: &mut AgentContext<Self>,
+    ) {
+        let slot = Arc::new(slot);
+        self.overlay.insert(key.clone(), slot.clone());
+        self.next.push(Staged {
+            key: Some(key),
+            slot: Some(slot),
+            reply,
+            change,
+        });
+        self.schedule_flush(ctx);
+    }
+
+    /// Stages a lock grant: its token must be durable before it is used.
+    pub(super) fn stage_grant(&mut self, reply: Reply, ctx: &mut AgentContext<Self>) {
+        self.next.push(Staged {
+            key: None,
+            slot: None,
+            reply,
+            change: None,
+        });
+        self.schedule_flush(ctx);
+    }
+
+    pub(super) fn schedule_flush(&mut self, ctx: &mut AgentContext<Self>) {
+        if self.flush_scheduled {
+            return;
+        }
+        // Runs once the mailbox is drained: actix polls the context's
+        // futures only after the messages waiting.
+        self.flush_scheduled = true;
+        ctx.spawn(async {}.into_actor(self).map(|(), shard, ctx| {
+            shard.flush_scheduled = false;
+            shard.flush(ctx);
+        }));
+    }
+
+    /// Starts committing what is staged, unless a commit is under way (the
+    /// batch keeps filling until it ends).
+    pub(super) fn flush(&mut self, ctx: &mut AgentContext<Self>) {
+        if self.flying.is_some() {
+            return;
+        }
+        if self.next.is_empty() {
+            self.frozen_if_waiting(ctx);
+            return;
+        }
+        let batch = mem::take(&mut self.next);
+        let backend = self.shared.backend.clone();
+        if !backend.persistent() {
+            self.finish(batch, Ok((Duration::ZERO, 0)), ctx);
+            self.frozen_if_waiting(ctx);
+            return;
+        }
+        let entries: Vec<(Key, Arc<Slot>)> = batch
+            .iter()
+            .filter_map(|staged| Some((staged.key.clone()?, staged.slot.clone()?)))
+            .collect();
+        let fence = self.locks.newest_granted();
+        let done = Arc::new(Done::default());
+        let signal = done.clone();
+        tokio::task::spawn_blocking(move || {
+            let outcome = write_batch(&*backend, &entries, fence);
+            *signal.outcome.lock() = Some(outcome);
+            signal.ready.notify_one();
+        });
+        self.flying = Some(Flying { batch, done });
+        self.await_commit(ctx);
+    }
+
+    /// Waits for the commit under way, then answers its writers and starts
+    /// the next.
+    pub(super) fn await_commit(&mut self, ctx: &mut AgentContext<Self>) {
+        let Some(flying) = &self.flying else { return };
+        let done = flying.done.clone();
+        let wait = async move {
+            loop {
+                let ready = done.ready.notified();
+                if let Some(outcome) = done.outcome.lock().take() {
+                    return outcome;
+                }
+                ready.await;
+            }
+        };
+        ctx.spawn(wait.into_actor(self).map(|outcome, shard, ctx| {
+            if let Some(flying) = shard.flying.take() {
+                shard.finish(flying.batch, outcome, ctx);
+            }
+            shard.flush(ctx);
+        }));
+    }
+
+    /// A batch is committed (or failed): readers see it, writers hear.
+    fn finish(
+        &mut self,
+        batch: Vec<Staged>,
+        outcome: Result<(Duration, u64), StorageError>,
+        ctx: &mut AgentContext<Self>,
+    ) {
+        let stats = self.shared.stats.clone();
+        let (took, bytes) = match outcome {
+            Ok(done) => done,
+            Err(error) => {
+                // What was staged since was decided on top of this batch:
+                // it fails with it, and the overlay goes.
+                let later = mem::take(&mut self.next);
+                self.overlay.clear();
+                for staged in batch.into_iter().chain(later) {
+                    stats.wrote(WriteOutcome::Failed);
+                    staged.reply.fail(StoreError::Storage(error.clone()));
+                }
+                return;
+            }
+        };
+        stats.committed(batch.len(), took, bytes);
+        let mut changes = Vec::new();
+        let index = self.shared.index.pin();
+        for staged in batch {
+            let mut version = 0;
+            if let (Some(key), Some(slot)) = (staged.key, staged.slot) {
+                version = slot.current.version;
+                if self
+                    .overlay
+                    .get(&key)
+                    .is_some_and(|kept| Arc::ptr_eq(kept, &slot))
+                {
+                    self.overlay.remove(&key);
+                }
+                let fresh = index
+                    .get(&key)
+                    .is_none_or(|current| !Arc::ptr_eq(current, &slot.current));
+                if fresh {
+                    index.insert(key.clone(), slot.current.clone());
+                }
+                match staged.change {
+                    Some(ChangeKind::ConflictOpened(_)) => stats.conflict(true),
+                    Some(ChangeKind::ConflictResolved(_)) => stats.conflict(false),
+                    _ => {}
+                }
+                if let Some(kind) = staged.change
+                    && self.shared.is_watched(&key)
+                {
+                    let version = slot.current.clone();
+                    changes.push(Change {
+                        key: key.clone(),
+                        kind,
+                        version,
+                    });
+                }
+                if self.slots.insert(key, slot).is_none() {
+                    stats.add_keys(1);
+                }
+            }
+            staged.reply.succeed(version, &stats);
+        }
+        drop(index);
+        if !changes.is_empty() {
+            self.publish(changes, ctx);
+        }
+    }
+}
+
+impl Reply {
+    fn succeed(self, version: u64, stats: &super::StoreStats) {
+        match self {
+            Reply::Written(reply) => {
+                stats.wrote(WriteOutcome::Accepted);
+                // A caller that gave up waiting is not an error.
+                let _ = reply.send(Ok(version));
+            }
+            Reply::Held(reply, id) => {
+                stats.wrote(WriteOutcome::ConflictHeld);
+                let _ = reply.send(Err(StoreError::Held { conflict: id }));
+            }
+            Reply::Granted(reply, lock) => {
+                let _ = reply.send(Ok(lock));
+            }
+        }
+    }
+
+    fn fail(self, error: StoreError) {
+        match self {
+            Reply::Written(reply) | Reply::Held(reply, _) => {
+                let _ = reply.send(Err(error));
+            }
+            Reply::Granted(reply, _) => {
+                let _ = reply.send(Err(error));
+            }
+        }
+    }
+}
+
+/// Encodes and commits one batch; how long it took and how many bytes.
+fn write_batch(
+    backend: &dyn super::Backend,
+    entries: &[(Key, Arc<Slot>)],
+    fence: Option<u64>,
+) -> Result<(Duration, u64), StorageError> {
+    let started = Instant::now();
+    let mut batch = CommitBatch {
+        entries: Vec::with_capacity(entries.len()),
+        fence,
+    };
+    let mut bytes = 0u64;
+    for (key, slot) in entries {
+        let encoded = slot.encode()?;
+        bytes += encoded.len() as u64;
+        batch.entries.push((key.as_str().to_owned(), encoded));
+    }
+    backend.commit(&batch)?;
+    Ok((started.elapsed(), bytes))
+}

@@ -1,0 +1,104 @@
+//! Snapshots and restores see every shard at one point: each shard is
+//! frozen (its commits under way finished, new requests held) until the
+//! caller has read, or written, what it needed, then released with the
+//! key states the caller committed for it.
+
+use std::sync::Arc;
+
+use actix::{ActorFutureExt, AsyncContext, WrapFuture};
+use agentix_runtime::AgentContext;
+use tokio::sync::oneshot;
+
+use super::{Change, ChangeKind, Key, shard::StoreShard, slot::Slot};
+
+/// Key states, as a shard hands them out and takes them back.
+pub(crate) type States = Vec<(Key, Arc<Slot>)>;
+
+/// Asks a shard to freeze.
+#[derive(Debug)]
+pub(crate) struct Freeze {
+    /// What to hand out: the states under this prefix (all for `None`).
+    pub(crate) prefix: Option<Key>,
+    pub(crate) reply: oneshot::Sender<States>,
+    /// The states to install when released (already committed); a
+    /// dropped sender releases with nothing to install.
+    pub(crate) release: oneshot::Receiver<States>,
+}
+
+impl StoreShard {
+    pub(super) fn freeze(&mut self, freeze: Freeze, ctx: &mut AgentContext<Self>) {
+        self.freezing = Some(freeze);
+        // Freezes now, or when the commits under way are done.
+        self.flush(ctx);
+    }
+
+    /// Nothing is staged or being committed: a waiting freeze happens.
+    pub(super) fn frozen_if_waiting(&mut self, ctx: &mut AgentContext<Self>) {
+        let Some(freeze) = self.freezing.take() else {
+            return;
+        };
+        let states: States = self
+            .under(freeze.prefix.as_ref())
+            .map(|(key, slot)| (key.clone(), slot.clone()))
+            .collect();
+        if freeze.reply.send(states).is_err() {
+            // The caller is gone: nothing to wait for.
+            self.replay(ctx);
+            return;
+        }
+        // Nothing else is handled until released.
+        self.frozen = true;
+        ctx.wait(
+            freeze
+                .release
+                .into_actor(self)
+                .map(|installed, shard, ctx| {
+                    shard.frozen = false;
+                    if let Ok(installed) = installed {
+                        shard.install(installed, ctx);
+                    }
+                    shard.replay(ctx);
+                }),
+        );
+    }
+
+    /// Installs states committed by a restore.
+    fn install(&mut self, installed: States, ctx: &mut AgentContext<Self>) {
+        let mut changes = Vec::new();
+        let index = self.shared.index.pin();
+        for (key, slot) in installed {
+            index.insert(key.clone(), slot.current.clone());
+            if self.shared.is_watched(&key) {
+                let kind = if slot.current.is_tombstone() {
+                    ChangeKind::Deleted
+                } else {
+                    ChangeKind::Written
+                };
+                let version = slot.current.clone();
+                changes.push(Change {
+                    key: key.clone(),
+                    kind,
+                    version,
+                });
+            }
+            if self.slots.insert(key, slot).is_none() {
+                self.shared.stats.add_keys(1);
+            }
+        }
+        drop(index);
+        if !changes.is_empty() {
+            self.publish(changes, ctx);
+        }
+    }
+
+    /// Handles what arrived while freezing, in order, until one of them
+    /// freezes the shard again.
+    pub(super) fn replay(&mut self, ctx: &mut AgentContext<Self>) {
+        while self.freezing.is_none() && !self.frozen {
+            let Some(op) = self.held.pop_front() else {
+                return;
+            };
+            self.op(op, ctx);
+        }
+    }
+}

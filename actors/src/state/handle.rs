@@ -1,0 +1,331 @@
+//! [`StoreRef`]: opening a store, reading from any thread without a
+//! message, and writing.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use agentix_runtime::{AgentRef, AskError, SendError, Swarm};
+use serde::{Serialize, de::DeserializeOwned};
+use tokio::sync::oneshot;
+
+use super::{
+    Document, Encoded, Key, OpenError, StoreConfig, StoreError, StoreStats, Version, Writer,
+    open::{open, shard_of},
+    policy::Condition,
+    shard::{Op, StoreShard, WriteOp},
+    shared::Shared,
+};
+use crate::router::RouterConfig;
+
+/// A reference to a running state store. Cheap to clone. Current-value
+/// reads ([`get`](Self::get), [`get_version`](Self::get_version)) are
+/// answered on the caller's thread from the store's published index, with
+/// no message and no lock; writes go to the shard that keeps the key and
+/// are answered once committed.
+///
+/// ```
+/// use agentix::prelude::*;
+/// use agentix::actors::state::{StoreConfig, StoreError, StoreRef};
+///
+/// # #[agentix::main] async fn main() -> agentix::Result<()> {
+/// let swarm = Swarm::start(SwarmConfig::default())?;
+/// let store = StoreRef::open(&swarm, StoreConfig::memory()).await?;
+/// assert_eq!(store.put("plan.title", &"Draft".to_string()).await?, 1);
+/// let doc = store.get::<String>("plan.title")?.expect("just written");
+/// assert_eq!((doc.value.as_str(), doc.version), ("Draft", 1));
+/// // Compare-and-set against a stale version is refused with the current document.
+/// let refused = store.compare_and_set("plan.title", 0, &"Other".to_string()).await;
+/// let Err(error @ StoreError::VersionMismatch { .. }) = refused else { panic!() };
+/// assert_eq!(error.current::<String>().unwrap()?, "Draft");
+/// assert_eq!(store.compare_and_set("plan.title", 1, &"Final".to_string()).await?, 2);
+/// # swarm.shutdown().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct StoreRef {
+    pub(super) shared: Arc<Shared>,
+    pub(super) shards: Arc<[AgentRef<StoreShard>]>,
+    pub(super) writer: Writer,
+    pub(super) timeout: Duration,
+    pub(super) attempts: u32,
+    pub(super) swarm: Swarm,
+    pub(super) router: RouterConfig,
+}
+
+/// A write with options: a condition, a tag, a fencing token.
+///
+/// ```
+/// use agentix_actors::state::Write;
+///
+/// let write = Write::put(&42u64).unwrap().based_on(3).tag("nightly").fence(7);
+/// # let _ = write;
+/// ```
+#[derive(Debug, Clone)]
+pub struct Write {
+    value: Option<Encoded>,
+    condition: Condition,
+    tag: Option<Arc<str>>,
+    fence: Option<u64>,
+}
+
+impl Write {
+    /// Writes `value`.
+    pub fn put<T: Serialize>(value: &T) -> Result<Self, StoreError> {
+        Ok(Self::with(Some(Encoded::new(value)?)))
+    }
+
+    /// Writes a tombstone: the key reads as absent, its history stays.
+    pub fn delete() -> Self {
+        Self::with(None)
+    }
+
+    fn with(value: Option<Encoded>) -> Self {
+        Self {
+            value,
+            condition: Condition::Blind,
+            tag: None,
+            fence: None,
+        }
+    }
+
+    /// The version this write was based on (the one the writer read): if
+    /// the key has moved on, the key's [`ConflictPolicy`](super::ConflictPolicy)
+    /// decides.
+    pub fn based_on(mut self, version: u64) -> Self {
+        self.condition = Condition::Based(version);
+        self
+    }
+
+    /// Only if the key is at exactly `version` (0: never written), whatever
+    /// the policy: compare-and-set.
+    pub fn expect(mut self, version: u64) -> Self {
+        self.condition = Condition::Exact(version);
+        self
+    }
+
+    /// A free-form tag kept with the version.
+    pub fn tag(mut self, tag: impl Into<Arc<str>>) -> Self {
+        self.tag = Some(tag.into());
+        self
+    }
+
+    /// The fencing token of a lock the writer holds: the write is refused
+    /// with [`StoreError::Fenced`] if a newer lock was granted on the key.
+    pub fn fence(mut self, token: u64) -> Self {
+        self.fence = Some(token);
+        self
+    }
+}
+
+impl StoreRef {
+    /// Opens the store `config` describes (loading its documents) and
+    /// starts its shards in `swarm`.
+    pub async fn open(swarm: &Swarm, config: StoreConfig) -> Result<Self, OpenError> {
+        let (shared, shards) = open(swarm, &config).await?;
+        Ok(Self {
+            shared,
+            shards: shards.into(),
+            writer: Writer::default(),
+            timeout: config.timeout,
+            attempts: config.update_attempts,
+            swarm: swarm.clone(),
+            router: config.router,
+        })
+    }
+
+    /// This reference, writing (and locking) as `writer`: an agent's name
+    /// or a caller's label, recorded with each version.
+    pub fn as_writer(&self, writer: Writer) -> Self {
+        Self {
+            writer,
+            ..self.clone()
+        }
+    }
+
+    /// Who this reference writes as.
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    /// The store's counters.
+    pub fn stats(&self) -> &Arc<StoreStats> {
+        &self.shared.stats
+    }
+
+    /// The shards' agents (their names, status, restarts).
+    pub fn shard_agents(&self) -> &[AgentRef<StoreShard>] {
+        &self.shards
+    }
+
+    /// The document at `key`, decoded as `T`; `None` when never written or
+    /// deleted. No message: read from the published index.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<Document<T>>, StoreError> {
+        let key = Key::new(key)?;
+        let Some(current) = self.current(&key) else {
+            return Ok(None);
+        };
+        Ok(current.document(&key)?)
+    }
+
+    /// The current version at `key`, undecoded: a deleted key's tombstone
+    /// too. No message.
+    pub fn get_raw(&self, key: &str) -> Result<Option<Arc<Version>>, StoreError> {
+        Ok(self.current(&Key::new(key)?))
+    }
+
+    /// The version number at `key` (a deleted key's tombstone counts; 0:
+    /// never written): what a compare-and-set expects. No message.
+    pub fn get_version(&self, key: &str) -> Result<u64, StoreError> {
+        Ok(self
+            .current(&Key::new(key)?)
+            .map_or(0, |current| current.version))
+    }
+
+    fn current(&self, key: &Key) -> Option<Arc<Version>> {
+        self.shared.stats.read();
+        self.shared.index.pin().get(key).cloned()
+    }
+
+    /// Writes `value` at `key` whatever is there (under first-writer-wins,
+    /// only where the key is absent or deleted); the new version.
+    pub async fn put<T: Serialize>(&self, key: &str, value: &T) -> Result<u64, StoreError> {
+        self.write(key, Write::put(value)?).await
+    }
+
+    /// Writes `value` only if `key` is at version `expected` (0: never
+    /// written); otherwise [`StoreError::VersionMismatch`] with the current
+    /// document.
+    pub async fn compare_and_set<T: Serialize>(
+        &self,
+        key: &str,
+        expected: u64,
+        value: &T,
+    ) -> Result<u64, StoreError> {
+        self.write(key, Write::put(value)?.expect(expected)).await
+    }
+
+    /// Deletes `key`: a tombstone version, kept in history. Deleting an
+    /// absent key writes nothing and returns its version.
+    pub async fn delete(&self, key: &str) -> Result<u64, StoreError> {
+        self.write(key, Write::delete()).await
+    }
+
+    /// Writes with options; the new version (the current one when a delete
+    /// found nothing to delete).
+    pub async fn write(&self, key: &str, write: Write) -> Result<u64, StoreError> {
+        let key = Key::new(key)?;
+        if write.value.is_none() && write.condition == Condition::Blind {
+            let live = self.current(&key).filter(|current| !current.is_tombstone());
+            if live.is_none() {
+                return self.get_version(key.as_str());
+            }
+        }
+        let (reply, answer) = oneshot::channel();
+        let op = WriteOp {
+            key,
+            value: write.value,
+            condition: write.condition,
+            writer: self.writer.clone(),
+            tag: write.tag,
+            fence: write.fence,
+            reply,
+        };
+        let shard = self.shard_for(&op.key);
+        self.send(shard, Op::Write(op), answer).await?
+    }
+
+    /// Reads `key`, gives its value (`None`: absent) to `change`, and
+    /// writes what it returns with compare-and-set; on a conflicting write
+    /// it reads again and retries, up to the configured attempts, then
+    /// fails with [`StoreError::Contended`]. `change` may run more than once.
+    pub async fn update<T, F>(&self, key: &str, mut change: F) -> Result<u64, StoreError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnMut(Option<&T>) -> T,
+    {
+        let parsed = Key::new(key)?;
+        for _ in 0..self.attempts {
+            let current = self.current(&parsed);
+            let version = current.as_ref().map_or(0, |current| current.version);
+            let value: Option<T> = current
+                .map(|current| current.decode())
+                .transpose()?
+                .flatten();
+            let next = change(value.as_ref());
+            match self.compare_and_set(key, version, &next).await {
+                Err(StoreError::VersionMismatch { .. }) => continue,
+                outcome => return outcome,
+            }
+        }
+        Err(StoreError::Contended {
+            attempts: self.attempts,
+        })
+    }
+
+    pub(super) fn shard_for(&self, key: &Key) -> &AgentRef<StoreShard> {
+        &self.shards[shard_of(key.as_str(), self.shards.len())]
+    }
+
+    /// Sends `op` (waiting for room up to the timeout) and waits for its
+    /// answer up to the timeout.
+    pub(super) async fn send<M, R>(
+        &self,
+        shard: &AgentRef<StoreShard>,
+        op: M,
+        answer: oneshot::Receiver<R>,
+    ) -> Result<R, StoreError>
+    where
+        M: actix::Message<Result = ()> + Send + 'static,
+        StoreShard: actix::Handler<M>,
+    {
+        shard
+            .tell_wait(op)
+            .await
+            .map_err(|error| unavailable(&error, self.timeout))?;
+        let agent = || shard.name().clone();
+        match tokio::time::timeout(self.timeout, answer).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(_)) => Err(StoreError::Unavailable(AskError::Closed { agent: agent() })),
+            Err(_) => Err(StoreError::Unavailable(AskError::Timeout {
+                agent: agent(),
+                after: self.timeout,
+            })),
+        }
+    }
+
+    /// Asks every shard the same question and gathers the answers.
+    pub(super) async fn ask_all<M>(
+        &self,
+        make: impl Fn() -> M,
+    ) -> Result<Vec<M::Result>, StoreError>
+    where
+        M: actix::Message + Send + 'static,
+        M::Result: Send,
+        StoreShard: actix::Handler<M>,
+    {
+        let asks = self.shards.iter().map(|shard| shard.call(make()));
+        let answers = futures_util::future::join_all(asks).await;
+        answers
+            .into_iter()
+            .map(|answer| answer.map_err(StoreError::Unavailable))
+            .collect()
+    }
+}
+
+fn unavailable<M>(error: &SendError<M>, after: Duration) -> StoreError {
+    let agent = error.agent().clone();
+    StoreError::Unavailable(if error.is_closed() {
+        AskError::Closed { agent }
+    } else {
+        AskError::Timeout { agent, after }
+    })
+}
+
+impl fmt::Debug for StoreRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreRef")
+            .field("backend", &self.shared.backend.kind())
+            .field("shards", &self.shards.len())
+            .field("writer", &self.writer)
+            .finish_non_exhaustive()
+    }
+}

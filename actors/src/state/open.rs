@@ -1,0 +1,195 @@
+//! Opening a store: the backend, its documents loaded into the index and
+//! the shards, the shards started.
+
+use std::{
+    collections::BTreeMap,
+    fmt,
+    sync::{Arc, atomic::AtomicU64},
+};
+
+use agentix_runtime::{AgentRef, ConfigError, SpawnError, Swarm};
+use arc_swap::ArcSwap;
+use parking_lot::Mutex;
+use tokio::sync::OnceCell;
+
+use super::{
+    Backend, Key, KeyError, RedbBackend, StorageError, StoreConfig, StoreStats, config::Storage,
+    locks::LockTable, policy::Policies, shard::StoreShard, shared::Shared, slot::Slot,
+};
+use crate::stable_hash::fnv1a;
+
+/// Why a store did not open.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// A setting is out of range.
+    Config(ConfigError),
+    /// A policy's prefix is not a valid key.
+    Key(KeyError),
+    /// The file could not be opened, is not a store, or is damaged.
+    Storage(StorageError),
+    /// A shard's agent did not start.
+    Spawn(SpawnError),
+}
+
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config(error) => write!(f, "{error}"),
+            Self::Key(error) => write!(f, "{error}"),
+            Self::Storage(error) => write!(f, "{error}"),
+            Self::Spawn(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+impl From<ConfigError> for OpenError {
+    fn from(error: ConfigError) -> Self {
+        Self::Config(error)
+    }
+}
+
+impl From<KeyError> for OpenError {
+    fn from(error: KeyError) -> Self {
+        Self::Key(error)
+    }
+}
+
+impl From<StorageError> for OpenError {
+    fn from(error: StorageError) -> Self {
+        Self::Storage(error)
+    }
+}
+
+impl From<SpawnError> for OpenError {
+    fn from(error: SpawnError) -> Self {
+        Self::Spawn(error)
+    }
+}
+
+/// Which shard keeps `key`.
+pub(crate) fn shard_of(key: &str, shards: usize) -> usize {
+    (fnv1a(key.as_bytes()) % shards.max(1) as u64) as usize
+}
+
+/// What loading found.
+struct Loaded {
+    shared: Arc<Shared>,
+    shards: Vec<BTreeMap<Key, Arc<Slot>>>,
+    fence: u64,
+}
+
+/// Opens the backend and loads it, off the caller's thread (a file of a
+/// million keys takes a while).
+pub(crate) async fn open(
+    swarm: &Swarm,
+    config: &StoreConfig,
+) -> Result<(Arc<Shared>, Vec<AgentRef<StoreShard>>), OpenError> {
+    config.validate()?;
+    let mut policies = Policies::default();
+    for (prefix, policy) in &config.policies {
+        policies.set(Key::new(prefix)?, policy.clone());
+    }
+    let storage = config.storage.clone();
+    let (history, shards) = (config.history, config.shards);
+    let loading = tokio::task::spawn_blocking(move || {
+        let (backend, location): (Arc<dyn Backend>, String) = match storage {
+            Storage::Redb(path) => {
+                let location = path.display().to_string();
+                (Arc::new(RedbBackend::open(&path)?), location)
+            }
+            Storage::Backend(backend) => {
+                let location = format!("the {} backend", backend.kind());
+                (backend, location)
+            }
+        };
+        load(backend, location, history, shards, policies)
+    });
+    let loaded = loading.await.map_err(|error| {
+        OpenError::Storage(StorageError::Damaged {
+            path: "the store's loading task".into(),
+            reason: error.to_string(),
+        })
+    })??;
+    let Loaded {
+        shared,
+        shards: mut states,
+        fence,
+    } = loaded;
+    let mut agents = Vec::with_capacity(states.len());
+    for (shard, slots) in states.drain(..).enumerate() {
+        let shared_for = shared.clone();
+        let events = (shard == 0).then(|| swarm.events());
+        // Made once: the shard keeps its state across restarts.
+        let first = Mutex::new(Some((slots, events)));
+        let factory = move || {
+            let (slots, events) = first.lock().take().unwrap_or_default();
+            let mut agent = StoreShard::new(shared_for.clone(), shard, slots, events);
+            if shard == 0 {
+                agent.locks = LockTable::starting_at(fence);
+            }
+            agent
+        };
+        let arbiter = shard % swarm.arbiters().max(1);
+        let spawn = swarm
+            .agent(factory)
+            .mailbox(config.mailbox)
+            .ask_timeout(config.timeout)
+            .on_arbiter(arbiter);
+        agents.push(spawn.spawn().await?);
+    }
+    Ok((shared, agents))
+}
+
+fn load(
+    backend: Arc<dyn Backend>,
+    location: String,
+    history: usize,
+    shards: usize,
+    policies: Policies,
+) -> Result<Loaded, OpenError> {
+    let index = papaya::HashMap::new();
+    let mut states: Vec<BTreeMap<Key, Arc<Slot>>> = vec![BTreeMap::new(); shards];
+    let mut conflicts = 0u64;
+    let mut open_conflicts = 0u64;
+    let fence = {
+        let pinned = index.pin();
+        backend.load(&mut |key, bytes| {
+            let parsed = Key::new(key).map_err(|error| StorageError::Damaged {
+                path: location.clone().into(),
+                reason: error.to_string(),
+            })?;
+            let slot = Slot::decode(key, bytes, &location)?;
+            if let Some(conflict) = &slot.conflict {
+                conflicts = conflicts.max(conflict.id.0 + 1);
+                open_conflicts += 1;
+            }
+            pinned.insert(parsed.clone(), slot.current.clone());
+            states[shard_of(key, shards)].insert(parsed, Arc::new(slot));
+            Ok(())
+        })?
+    };
+    let stats = Arc::new(StoreStats::new(backend.kind()));
+    stats.set_keys(index.len());
+    for _ in 0..open_conflicts {
+        stats.conflict(true);
+    }
+    let shared = Shared {
+        index,
+        fences: papaya::HashMap::new(),
+        watched: ArcSwap::default(),
+        router: OnceCell::new(),
+        backend,
+        stats,
+        history,
+        policies,
+        conflicts: AtomicU64::new(conflicts.max(1)),
+    };
+    Ok(Loaded {
+        shared: Arc::new(shared),
+        shards: states,
+        fence,
+    })
+}

@@ -1,0 +1,310 @@
+//! A store shard: the one writer of its keys. It decides each write
+//! against the newest accepted state (committed or on its way), stages it,
+//! and commits what a drain of its mailbox staged as one batch
+//! ([`commit`](super::commit)); writers hear back after the commit.
+
+use std::{
+    collections::{BTreeMap, HashMap, VecDeque},
+    sync::Arc,
+};
+
+use actix::Handler;
+use agentix_runtime::{AgentContext, Events, Lifecycle};
+use tokio::sync::oneshot;
+
+use super::{
+    ChangeKind, Conflict, ConflictId, Encoded, Key, Meta, StoreError, Version, Writer,
+    commit::{Flying, Reply, Staged},
+    freeze::Freeze,
+    key::under,
+    locks::LockTable,
+    policy::{Condition, Decision, decide},
+    shared::Shared,
+    slot::Slot,
+    stats::WriteOutcome,
+};
+
+/// One shard of a state store; see the [module docs](super). Used through
+/// [`StoreRef`](super::StoreRef).
+// Permanent, and a restart keeps the documents: they are the store.
+#[derive(agentix_macros::Agent)]
+#[agent(
+    crate = ::agentix_runtime,
+    kind = "state-store",
+    restart = "permanent",
+    keep_state,
+    lifecycle,
+    reference = agentix_runtime::AgentRef<Self>
+)]
+pub struct StoreShard {
+    pub(super) shared: Arc<Shared>,
+    pub(super) shard: usize,
+    /// Committed state, ordered for prefix scans.
+    pub(super) slots: BTreeMap<Key, Arc<Slot>>,
+    /// Accepted but not yet committed: what the next writes are decided
+    /// against.
+    pub(super) overlay: HashMap<Key, Arc<Slot>>,
+    /// Staged since the last commit started.
+    pub(super) next: Vec<Staged>,
+    /// The batch being committed, off this thread.
+    pub(super) flying: Option<Flying>,
+    pub(super) flush_scheduled: bool,
+    /// A snapshot or restore waiting for the commits to finish, and what
+    /// arrived after it.
+    pub(super) freezing: Option<Freeze>,
+    /// Frozen for a snapshot or restore until released.
+    pub(super) frozen: bool,
+    pub(super) held: VecDeque<Op>,
+    /// Locks, on the first shard only.
+    pub(super) locks: LockTable,
+    pub(super) events: Option<Events>,
+}
+
+/// A request that may wait behind a snapshot.
+#[derive(Debug)]
+pub(crate) enum Op {
+    Write(WriteOp),
+    Resolve(ResolveOp),
+    Freeze(Freeze),
+}
+
+impl actix::Message for Op {
+    type Result = ();
+}
+
+/// A write: put, compare-and-set, delete.
+#[derive(Debug)]
+pub(crate) struct WriteOp {
+    pub(crate) key: Key,
+    pub(crate) value: Option<Encoded>,
+    pub(crate) condition: Condition,
+    pub(crate) writer: Writer,
+    pub(crate) tag: Option<Arc<str>>,
+    pub(crate) fence: Option<u64>,
+    pub(crate) reply: oneshot::Sender<Result<u64, StoreError>>,
+}
+
+/// Ends an open conflict.
+#[derive(Debug)]
+pub(crate) struct ResolveOp {
+    pub(crate) key: Key,
+    pub(crate) id: ConflictId,
+    pub(crate) resolution: super::Resolution,
+    pub(crate) writer: Writer,
+    pub(crate) reply: oneshot::Sender<Result<u64, StoreError>>,
+}
+
+impl StoreShard {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        shard: usize,
+        slots: BTreeMap<Key, Arc<Slot>>,
+        events: Option<Events>,
+    ) -> Self {
+        Self {
+            shared,
+            shard,
+            slots,
+            overlay: HashMap::new(),
+            next: Vec::new(),
+            flying: None,
+            flush_scheduled: false,
+            freezing: None,
+            frozen: false,
+            held: VecDeque::new(),
+            locks: LockTable::default(),
+            events,
+        }
+    }
+
+    /// The newest accepted state of `key`.
+    pub(super) fn latest(&self, key: &Key) -> Option<&Arc<Slot>> {
+        self.overlay.get(key).or_else(|| self.slots.get(key))
+    }
+
+    pub(super) fn op(&mut self, op: Op, ctx: &mut AgentContext<Self>) {
+        if self.freezing.is_some() || self.frozen {
+            self.held.push_back(op);
+            return;
+        }
+        match op {
+            Op::Write(write) => self.write(write, ctx),
+            Op::Resolve(resolve) => self.resolve(resolve, ctx),
+            Op::Freeze(freeze) => self.freeze(freeze, ctx),
+        }
+    }
+
+    fn write(&mut self, op: WriteOp, ctx: &mut AgentContext<Self>) {
+        let stats = &self.shared.stats;
+        if let Some(token) = op.fence {
+            let newest = self.shared.newest_fence(&op.key);
+            if token < newest {
+                stats.wrote(WriteOutcome::Fenced);
+                let _ = op.reply.send(Err(StoreError::Fenced { token, newest }));
+                return;
+            }
+        }
+        let prior = self.latest(&op.key).cloned();
+        let policy = self.shared.policies.for_key(&op.key);
+        match decide(policy, prior.as_deref(), op.condition, op.value) {
+            Decision::Accept(value) => {
+                let kind = if value.is_some() {
+                    ChangeKind::Written
+                } else {
+                    ChangeKind::Deleted
+                };
+                let version = Version {
+                    version: prior.as_ref().map_or(0, |slot| slot.current.version) + 1,
+                    meta: Meta::now(op.writer, op.tag),
+                    value,
+                };
+                let slot = Slot::advance(prior.as_deref(), version, self.shared.history);
+                self.stage(op.key, slot, Reply::Written(op.reply), Some(kind), ctx);
+            }
+            Decision::Refuse(error) => {
+                stats.wrote(match error {
+                    StoreError::VersionMismatch { .. } => WriteOutcome::CasRefused,
+                    StoreError::Stale { .. } => WriteOutcome::StaleRefused,
+                    _ => WriteOutcome::Failed,
+                });
+                let _ = op.reply.send(Err(error));
+            }
+            Decision::Hold(value) => {
+                // The version it was based on, for whoever resolves it.
+                let based_on = match op.condition {
+                    Condition::Based(based) | Condition::Exact(based) => based,
+                    Condition::Blind => 0,
+                };
+                let candidate = super::Candidate {
+                    based_on,
+                    meta: Meta::now(op.writer, op.tag),
+                    value,
+                };
+                // decide() holds only a write that meets a current version.
+                let Some(prior) = prior else {
+                    let _ = op
+                        .reply
+                        .send(Err(StoreError::NoSuchConflict(ConflictId(0))));
+                    return;
+                };
+                let mut slot = Slot::clone(&prior);
+                let (conflict, opened) = match &prior.conflict {
+                    Some(open) => {
+                        let mut open = Conflict::clone(open);
+                        open.candidates.push(candidate);
+                        (open, false)
+                    }
+                    None => {
+                        let id = ConflictId(self.shared.next_conflict());
+                        let conflict = Conflict {
+                            id,
+                            key: op.key.clone(),
+                            current: prior.current.version,
+                            candidates: vec![candidate],
+                        };
+                        (conflict, true)
+                    }
+                };
+                let id = conflict.id;
+                slot.conflict = Some(Arc::new(conflict));
+                let kind = opened.then_some(ChangeKind::ConflictOpened(id));
+                self.stage(op.key, slot, Reply::Held(op.reply, id), kind, ctx);
+            }
+        }
+    }
+
+    fn resolve(&mut self, op: ResolveOp, ctx: &mut AgentContext<Self>) {
+        let prior = self.latest(&op.key).cloned();
+        let Some(prior) = prior.filter(|slot| {
+            slot.conflict
+                .as_ref()
+                .is_some_and(|conflict| conflict.id == op.id)
+        }) else {
+            let _ = op.reply.send(Err(StoreError::NoSuchConflict(op.id)));
+            return;
+        };
+        let conflict = prior.conflict.clone().unwrap_or_else(|| unreachable!());
+        let chosen = match op.resolution {
+            super::Resolution::KeepCurrent => None,
+            super::Resolution::Take(index) => match conflict.candidates.get(index) {
+                Some(candidate) => Some((candidate.value.clone(), candidate.meta.tag.clone())),
+                None => {
+                    let _ = op.reply.send(Err(StoreError::NoSuchConflict(op.id)));
+                    return;
+                }
+            },
+            super::Resolution::Value(value) => Some((Some(value), None)),
+        };
+        let slot = match chosen {
+            None => {
+                let mut slot = Slot::clone(&prior);
+                slot.conflict = None;
+                slot
+            }
+            Some((value, tag)) => {
+                let version = Version {
+                    version: prior.current.version + 1,
+                    meta: Meta::now(op.writer, tag),
+                    value,
+                };
+                Slot::advance(Some(&prior), version, self.shared.history)
+            }
+        };
+        let kind = Some(ChangeKind::ConflictResolved(op.id));
+        self.stage(op.key, slot, Reply::Written(op.reply), kind, ctx);
+    }
+
+    /// Every committed key state under `prefix` (every key for `None`).
+    pub(super) fn under<'a>(
+        &'a self,
+        prefix: Option<&'a Key>,
+    ) -> impl Iterator<Item = (&'a Key, &'a Arc<Slot>)> + 'a {
+        let start = prefix.map(|prefix| prefix.as_str()).unwrap_or("");
+        self.slots
+            .range::<str, _>((std::ops::Bound::Included(start), std::ops::Bound::Unbounded))
+            .take_while(move |(key, _)| key.as_str().starts_with(start))
+            .filter(move |(key, _)| {
+                prefix.is_none_or(|prefix| under(key.as_str(), prefix.as_str()))
+            })
+    }
+}
+
+impl Handler<Op> for StoreShard {
+    type Result = ();
+
+    fn handle(&mut self, op: Op, ctx: &mut AgentContext<Self>) {
+        self.op(op, ctx);
+    }
+}
+
+impl Lifecycle for StoreShard {
+    fn started(&mut self, ctx: &mut AgentContext<Self>) {
+        // A restart lost the futures of the last incarnation: wait for the
+        // commit under way again, and listen for stops again.
+        if self.flying.is_some() {
+            self.await_commit(ctx);
+        }
+        self.flush_scheduled = false;
+        if self.frozen {
+            // The restore that froze it went with the last incarnation.
+            self.frozen = false;
+            self.replay(ctx);
+        }
+        if !self.next.is_empty() {
+            self.schedule_flush(ctx);
+        }
+        if let Some(events) = &self.events {
+            let events = events.resubscribe();
+            self.listen(events, ctx);
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreShard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreShard")
+            .field("shard", &self.shard)
+            .field("keys", &self.slots.len())
+            .finish_non_exhaustive()
+    }
+}
