@@ -23,6 +23,7 @@ mod handle;
 mod http;
 mod prometheus;
 mod snapshot;
+mod store_metrics;
 
 use agentix_runtime::{Event, LifecycleEvent};
 
@@ -32,7 +33,7 @@ pub use handle::MonitorRef;
 pub use http::MetricsServer;
 pub use prometheus::render;
 pub use snapshot::{
-    KindSnapshot, Latency, RegistrySnapshot, RouterSnapshot, Snapshot, TopicLatency,
+    KindSnapshot, Latency, RegistrySnapshot, RouterSnapshot, Snapshot, StoreSnapshot, TopicLatency,
 };
 
 use crate::registry::{Health, HealthEvent};

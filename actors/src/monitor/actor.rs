@@ -17,11 +17,15 @@ use futures_util::stream;
 
 use super::{
     EventType, MonitorEvent,
-    snapshot::{KindSnapshot, Latency, RegistrySnapshot, RouterSnapshot, Snapshot, TopicLatency},
+    snapshot::{
+        KindSnapshot, Latency, RegistrySnapshot, RouterSnapshot, Snapshot, StoreSnapshot,
+        TopicLatency,
+    },
 };
 use crate::{
     registry::{Health, HealthEvent, HealthEvents, RegistryRef},
     router::RouterStats,
+    state::StoreStats,
 };
 
 /// Lifecycle counts of one kind.
@@ -61,6 +65,7 @@ pub struct Monitor {
     counts: HashMap<&'static str, Counts>,
     watched: Vec<Watched>,
     routers: Vec<Arc<RouterStats>>,
+    stores: Vec<Arc<StoreStats>>,
     handlers: Vec<(EventType, EventHandler)>,
     events_missed: u64,
     /// Each incarnation subscribes anew from this one.
@@ -75,6 +80,7 @@ impl Monitor {
             counts: HashMap::new(),
             watched: Vec::new(),
             routers: Vec::new(),
+            stores: Vec::new(),
             handlers: Vec::new(),
             events_missed: 0,
             events,
@@ -168,6 +174,11 @@ impl Monitor {
             kinds,
             registries,
             routers,
+            stores: self
+                .stores
+                .iter()
+                .map(|stats| StoreSnapshot::from(&**stats))
+                .collect(),
             events_missed: self.events_missed,
         }
     }
@@ -314,5 +325,20 @@ impl Handler<Subscribe> for Monitor {
 
     fn handle(&mut self, Subscribe(kind, handler): Subscribe, _: &mut AgentContext<Self>) {
         self.handlers.push((kind, handler));
+    }
+}
+
+/// Watches a state store's counters.
+pub(crate) struct WatchStore(pub(crate) Arc<StoreStats>);
+
+impl actix::Message for WatchStore {
+    type Result = ();
+}
+
+impl Handler<WatchStore> for Monitor {
+    type Result = ();
+
+    fn handle(&mut self, WatchStore(stats): WatchStore, _: &mut AgentContext<Self>) {
+        self.stores.push(stats);
     }
 }

@@ -6,9 +6,9 @@ use agentix_runtime::{AgentRef, AskError, SpawnError, Swarm};
 
 use super::{
     EventType, Monitor, MonitorConfig, MonitorEvent, Snapshot,
-    actor::{Subscribe, TakeSnapshot, Watch, WatchRouter},
+    actor::{Subscribe, TakeSnapshot, Watch, WatchRouter, WatchStore},
 };
-use crate::{registry::RegistryRef, router::RouterRef};
+use crate::{registry::RegistryRef, router::RouterRef, state::StoreRef};
 
 /// A reference to a running monitor. Cheap to clone.
 ///
@@ -81,6 +81,12 @@ impl MonitorRef {
         router: &RouterRef<M>,
     ) -> Result<(), AskError> {
         self.agent.call(WatchRouter(router.stats().clone())).await
+    }
+
+    /// Counts `store`'s reads, writes by outcome, commits (batch sizes and
+    /// latency), keys, bytes and conflicts.
+    pub async fn watch_store(&self, store: &StoreRef) -> Result<(), AskError> {
+        self.agent.call(WatchStore(store.stats().clone())).await
     }
 
     /// Calls `handler` on the monitor's thread for every event of type

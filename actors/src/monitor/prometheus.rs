@@ -30,7 +30,7 @@ pub fn render(snapshot: &Snapshot) -> String {
 #[derive(Debug)]
 struct SnapshotCollector(Snapshot);
 
-type Labels<'a> = Vec<(&'static str, &'a str)>;
+pub(super) type Labels<'a> = Vec<(&'static str, &'a str)>;
 
 /// A counter per router: name, help, and how to read it off a router.
 type RouterCounter = (
@@ -42,7 +42,7 @@ type RouterCounter = (
 /// A counter per kind: name, help, and how to read it off a kind.
 type CounterOfKind = (&'static str, &'static str, fn(&super::KindSnapshot) -> u64);
 
-fn counters<'a>(
+pub(super) fn counters<'a>(
     encoder: &mut DescriptorEncoder<'_>,
     name: &str,
     help: &str,
@@ -55,7 +55,7 @@ fn counters<'a>(
     Ok(())
 }
 
-fn gauges<'a>(
+pub(super) fn gauges<'a>(
     encoder: &mut DescriptorEncoder<'_>,
     name: &str,
     help: &str,
@@ -68,7 +68,7 @@ fn gauges<'a>(
     Ok(())
 }
 
-fn histograms<'a>(
+pub(super) fn histograms<'a>(
     encoder: &mut DescriptorEncoder<'_>,
     name: &str,
     help: &str,
@@ -94,7 +94,7 @@ fn histograms<'a>(
     Ok(())
 }
 
-fn gauge_value(n: u64) -> i64 {
+pub(super) fn gauge_value(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
@@ -252,6 +252,7 @@ impl Collector for SnapshotCollector {
                 })
             }),
         )?;
+        super::store_metrics::encode(&mut encoder, &snapshot.stores)?;
         let missed = encoder.encode_descriptor(
             "agentix_monitor_events_missed",
             "Lifecycle events the monitor missed by falling behind.",

@@ -16,6 +16,8 @@ pub struct Snapshot {
     pub registries: Vec<RegistrySnapshot>,
     /// Per watched router.
     pub routers: Vec<RouterSnapshot>,
+    /// Per watched state store.
+    pub stores: Vec<StoreSnapshot>,
     /// Lifecycle events the monitor missed by falling behind (its counts
     /// are short by at most this many).
     pub events_missed: u64,
@@ -132,4 +134,56 @@ pub struct RegistrySnapshot {
     pub health: BTreeMap<String, u64>,
     /// Times an agent was found unhealthy.
     pub unhealthy_events: u64,
+}
+
+/// One state store's reads, writes and commits.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct StoreSnapshot {
+    /// The store's (first shard's) agent name.
+    pub name: String,
+    /// Its backend: `memory`, `redb`.
+    pub backend: String,
+    /// Current-value reads.
+    pub reads: u64,
+    /// Writes by outcome (`accepted`, `cas_refused`, `stale_refused`,
+    /// `conflict_held`, `fenced`, `failed`).
+    pub writes: BTreeMap<String, u64>,
+    /// Commits by batch size: `(largest size of the bucket, commits)`, the
+    /// bucket of `[2^i, 2^(i+1))` writes labelled `2^(i+1) - 1`.
+    pub commit_batches: Vec<(u64, u64)>,
+    /// How long commits took.
+    pub commit_latency: Latency,
+    /// Keys held (tombstones included).
+    pub keys: u64,
+    /// Bytes handed to the backend.
+    pub bytes_written: u64,
+    /// Conflicts opened, resolved, and open now.
+    pub conflicts_opened: u64,
+    /// See `conflicts_opened`.
+    pub conflicts_resolved: u64,
+    /// See `conflicts_opened`.
+    pub conflicts_open: u64,
+}
+
+impl From<&crate::state::StoreStats> for StoreSnapshot {
+    fn from(stats: &crate::state::StoreStats) -> Self {
+        use crate::state::WriteOutcome;
+        Self {
+            name: stats.name().to_owned(),
+            backend: stats.backend.to_owned(),
+            reads: stats.reads(),
+            writes: (WriteOutcome::ALL.iter())
+                .map(|outcome| (outcome.label().to_owned(), stats.writes(*outcome)))
+                .collect(),
+            commit_batches: (stats.batch_sizes().iter().enumerate())
+                .map(|(i, commits)| ((2u64 << i) - 1, *commits))
+                .collect(),
+            commit_latency: Latency::from(&stats.commit_latency()),
+            keys: stats.keys() as u64,
+            bytes_written: stats.bytes_written(),
+            conflicts_opened: stats.conflicts_opened(),
+            conflicts_resolved: stats.conflicts_resolved(),
+            conflicts_open: stats.conflicts_open(),
+        }
+    }
 }

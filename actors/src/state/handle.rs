@@ -118,7 +118,12 @@ impl Write {
 
 impl StoreRef {
     /// Opens the store `config` describes (loading its documents) and
-    /// starts its shards in `swarm`.
+    /// starts its shards in `swarm`. A redb file stays open while the
+    /// shards or any reference to the store live: after the swarm shuts
+    /// down, drop the references to close it. Opening it again before
+    /// that is [`StorageError::Open`](super::StorageError::Open) (`the file
+    /// is open in another store`). The async methods of a store run on a
+    /// tokio runtime: any arbiter, `#[agentix::main]` or `#[agentix::test]`.
     pub async fn open(swarm: &Swarm, config: StoreConfig) -> Result<Self, OpenError> {
         let (shared, shards) = open(swarm, &config).await?;
         Ok(Self {
@@ -236,14 +241,21 @@ impl StoreRef {
     /// Reads `key`, gives its value (`None`: absent) to `change`, and
     /// writes what it returns with compare-and-set; on a conflicting write
     /// it reads again and retries, up to the configured attempts, then
-    /// fails with [`StoreError::Contended`]. `change` may run more than once.
+    /// fails with [`StoreError::Contended`]. Between attempts it waits a
+    /// random while that doubles with each (up to a few milliseconds), so
+    /// that updaters in lockstep spread out rather than one losing every
+    /// round. `change` may run more than once.
     pub async fn update<T, F>(&self, key: &str, mut change: F) -> Result<u64, StoreError>
     where
         T: Serialize + DeserializeOwned,
         F: FnMut(Option<&T>) -> T,
     {
         let parsed = Key::new(key)?;
-        for _ in 0..self.attempts {
+        for attempt in 0..self.attempts {
+            if attempt > 0 {
+                let most = 50u64 << attempt.min(6);
+                tokio::time::sleep(Duration::from_micros(fastrand::u64(0..=most))).await;
+            }
             let current = self.current(&parsed);
             let version = current.as_ref().map_or(0, |current| current.version);
             let value: Option<T> = current

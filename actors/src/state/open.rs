@@ -140,6 +140,7 @@ pub(crate) async fn open(
             .on_arbiter(arbiter);
         agents.push(spawn.spawn().await?);
     }
+    shared.stats.set_name(agents[0].name().as_str());
     Ok((shared, agents))
 }
 

@@ -80,6 +80,7 @@ pub struct StoreStats {
     conflicts_resolved: AtomicU64,
     /// The backend's kind, for the metrics' labels.
     pub backend: &'static str,
+    name: std::sync::OnceLock<String>,
 }
 
 impl StoreStats {
@@ -94,7 +95,17 @@ impl StoreStats {
             conflicts_opened: AtomicU64::new(0),
             conflicts_resolved: AtomicU64::new(0),
             backend,
+            name: std::sync::OnceLock::new(),
         }
+    }
+
+    pub(crate) fn set_name(&self, name: &str) {
+        let _ = self.name.set(name.to_owned());
+    }
+
+    /// The store's name: its first shard's agent name.
+    pub fn name(&self) -> &str {
+        self.name.get().map_or("", String::as_str)
     }
 
     pub(crate) fn read(&self) {
