@@ -97,3 +97,8 @@ pub mod prelude;
 
 // `agentix::__private`, what the macros expand to, comes with the glob
 // above (hidden from docs); the runtime exports nothing else internal.
+
+/// The state store guide's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guides/state-store.md")]
+pub struct StateStoreGuide;

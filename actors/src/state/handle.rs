@@ -164,28 +164,30 @@ impl StoreRef {
     /// The document at `key`, decoded as `T`; `None` when never written or
     /// deleted. No message: read from the published index.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<Document<T>>, StoreError> {
-        let key = Key::new(key)?;
-        let Some(current) = self.current(&key) else {
+        Key::check(key)?;
+        self.shared.stats.read();
+        let index = self.shared.index.pin();
+        let Some((key, current)) = index.get_key_value(key) else {
             return Ok(None);
         };
-        Ok(current.document(&key)?)
+        Ok(current.document(key)?)
     }
 
     /// The current version at `key`, undecoded: a deleted key's tombstone
     /// too. No message.
     pub fn get_raw(&self, key: &str) -> Result<Option<Arc<Version>>, StoreError> {
-        Ok(self.current(&Key::new(key)?))
+        Key::check(key)?;
+        Ok(self.current(key))
     }
 
     /// The version number at `key` (a deleted key's tombstone counts; 0:
     /// never written): what a compare-and-set expects. No message.
     pub fn get_version(&self, key: &str) -> Result<u64, StoreError> {
-        Ok(self
-            .current(&Key::new(key)?)
-            .map_or(0, |current| current.version))
+        Key::check(key)?;
+        Ok(self.current(key).map_or(0, |current| current.version))
     }
 
-    fn current(&self, key: &Key) -> Option<Arc<Version>> {
+    fn current(&self, key: &str) -> Option<Arc<Version>> {
         self.shared.stats.read();
         self.shared.index.pin().get(key).cloned()
     }
@@ -219,7 +221,7 @@ impl StoreRef {
     pub async fn write(&self, key: &str, write: Write) -> Result<u64, StoreError> {
         let key = Key::new(key)?;
         if write.value.is_none() && write.condition == Condition::Blind {
-            let live = self.current(&key).filter(|current| !current.is_tombstone());
+            let live = (self.current(key.as_str())).filter(|current| !current.is_tombstone());
             if live.is_none() {
                 return self.get_version(key.as_str());
             }
@@ -256,7 +258,7 @@ impl StoreRef {
                 let most = 50u64 << attempt.min(6);
                 tokio::time::sleep(Duration::from_micros(fastrand::u64(0..=most))).await;
             }
-            let current = self.current(&parsed);
+            let current = self.current(parsed.as_str());
             let version = current.as_ref().map_or(0, |current| current.version);
             let value: Option<T> = current
                 .map(|current| current.decode())

@@ -40,6 +40,11 @@ impl Key {
         Ok(Self(Arc::from(key)))
     }
 
+    /// Checks `key` without keeping it: what [`Key::new`] refuses.
+    pub fn check(key: &str) -> Result<(), KeyError> {
+        check(key)
+    }
+
     /// The key as written.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -165,9 +165,21 @@ impl StoreShard {
                         Some(Publish::new(topic, change))
                     }));
                     let send = async move {
-                        for publish in rest {
-                            if let Err(error) = router.send_wait(publish).await {
-                                tracing::warn!(%error, "a state change was not published");
+                        for mut publish in rest {
+                            // Past the router's deadline, try again: a slow
+                            // router delays changes, only a stopped one
+                            // loses them (and has no watcher left).
+                            while let Err(error) = router.send_wait(publish).await {
+                                let PublishError::Send(refused) = error else {
+                                    break;
+                                };
+                                if refused.is_closed() {
+                                    tracing::warn!(
+                                        "the watch router stopped; a change was not published"
+                                    );
+                                    break;
+                                }
+                                publish = refused.into_inner();
                             }
                         }
                     };
