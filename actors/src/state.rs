@@ -82,7 +82,7 @@ mod snapshot;
 mod stats;
 mod watch;
 
-pub use backend::{Backend, CommitBatch, MemoryBackend, Visit};
+pub use backend::{Backend, CommitBatch, Counters, MemoryBackend, Visit};
 pub use config::{MAX_HISTORY, MAX_STORE_SHARDS, StoreConfig};
 pub use coordination::Watch;
 pub use document::{Document, Encoded, Meta, Version, Writer};

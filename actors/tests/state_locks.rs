@@ -221,3 +221,46 @@ async fn an_agents_locks_survive_its_restart_and_go_when_it_stops_for_good() {
         .unwrap();
     swarm.shutdown().await.unwrap();
 }
+
+#[agentix::test]
+async fn locks_of_agents_stopped_in_a_burst_are_released_even_past_the_event_buffer() {
+    // An event buffer of 8 and 60 stops at once: the store falls behind
+    // the events and must ask the swarm who still runs.
+    let swarm = Swarm::start(SwarmConfig::default().arbiters(2).event_buffer(8)).unwrap();
+    let store = StoreRef::open(&swarm, StoreConfig::memory()).await.unwrap();
+    let mut holders = Vec::new();
+    for n in 0..60 {
+        let holder = swarm
+            .spawn(&format!("holder-{n}"), Holder::default)
+            .await
+            .unwrap();
+        let as_holder = store.as_writer(Writer::agent(holder.name()));
+        as_holder
+            .lock(&format!("k{n}"), LockMode::Exclusive, LONG)
+            .await
+            .unwrap();
+        holders.push(holder);
+    }
+    let survivor = swarm.spawn("survivor", Holder::default).await.unwrap();
+    let as_survivor = store.as_writer(Writer::agent(survivor.name()));
+    as_survivor
+        .lock("kept", LockMode::Exclusive, LONG)
+        .await
+        .unwrap();
+    for holder in &holders {
+        holder.stop();
+    }
+    for holder in &holders {
+        holder.stopped().await;
+    }
+    let released = eventually(Duration::from_secs(5), async || {
+        store.locks("").await.unwrap().len() == 1
+    })
+    .await;
+    assert!(released, "{:?}", store.locks("").await.unwrap().len());
+    assert_eq!(
+        store.locks("").await.unwrap()[0].holder,
+        Writer::agent(survivor.name())
+    );
+    swarm.shutdown().await.unwrap();
+}

@@ -67,20 +67,31 @@ async fn compare_and_set_writes_only_on_the_expected_version() {
 async fn concurrent_updates_lose_no_increment() {
     let (swarm, store) = store(StoreConfig::memory()).await;
     // Eight updaters read the same version before any of them commits, so
-    // most attempts conflict and are retried.
+    // most attempts conflict and are retried. An update that gives up
+    // (`Contended`, possible on a loaded machine) wrote nothing.
     let updaters = (0..8).map(|_| {
         let store = store.clone();
         async move {
+            let mut done = 0u64;
             for _ in 0..25 {
-                store
+                match store
                     .update("counter", |n: Option<&u64>| n.copied().unwrap_or(0) + 1)
                     .await
-                    .unwrap();
+                {
+                    Ok(_) => done += 1,
+                    Err(StoreError::Contended { .. }) => {}
+                    Err(other) => panic!("{other}"),
+                }
             }
+            done
         }
     });
-    futures_util::future::join_all(updaters).await;
-    assert_eq!(store.get::<u64>("counter").unwrap().unwrap().value, 200);
+    let done: u64 = futures_util::future::join_all(updaters)
+        .await
+        .into_iter()
+        .sum();
+    assert!(done > 100, "{done} of 200 updates went through");
+    assert_eq!(store.get::<u64>("counter").unwrap().unwrap().value, done);
     assert!(
         store.stats().writes(WriteOutcome::CasRefused) > 0,
         "no conflict was met"

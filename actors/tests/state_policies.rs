@@ -293,3 +293,33 @@ async fn watch_delivers_every_accepted_change_in_version_order() {
     assert!(changes.try_recv().is_err(), "no change after unwatch");
     swarm.shutdown().await.unwrap();
 }
+
+#[agentix::test]
+async fn a_write_that_does_not_conflict_leaves_an_open_conflict_open() {
+    let (swarm, store) = open().await;
+    store.put("manual.k", &1u64).await.unwrap();
+    store.put("manual.k", &2u64).await.unwrap();
+    let StoreError::Held { conflict } = based(&store, "manual.k", 5, 1).await.unwrap_err() else {
+        panic!()
+    };
+    // A blind put, a write based on the current version, a compare-and-set.
+    assert_eq!(store.put("manual.k", &3u64).await.unwrap(), 3);
+    assert_eq!(based(&store, "manual.k", 4, 3).await.unwrap(), 4);
+    assert_eq!(
+        store.compare_and_set("manual.k", 4, &6u64).await.unwrap(),
+        5
+    );
+    let open = store.conflicts("manual.k").await.unwrap();
+    assert_eq!(open.len(), 1, "the held write still waits for a caller");
+    assert_eq!(store.stats().conflicts_open(), 1);
+    assert_eq!(
+        store
+            .resolve("manual.k", conflict, Resolution::Take(0))
+            .await
+            .unwrap(),
+        6
+    );
+    assert_eq!(store.get::<u64>("manual.k").unwrap().unwrap().value, 5);
+    assert_eq!(store.stats().conflicts_open(), 0);
+    swarm.shutdown().await.unwrap();
+}

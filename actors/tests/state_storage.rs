@@ -100,6 +100,37 @@ async fn open_error(path: &std::path::Path) -> StorageError {
 }
 
 #[agentix::test]
+async fn conflict_ids_are_never_reused_across_a_reopen() {
+    let dir = TempDir::new("state-conflict-ids");
+    let path = dir.file("state.redb");
+    let config = || StoreConfig::redb(&path).policy("m", ConflictPolicy::Manual);
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let swarm = swarm();
+        let store = StoreRef::open(&swarm, config()).await.unwrap();
+        let version = store.put("m.k", &1u64).await.unwrap();
+        store.put("m.k", &2u64).await.unwrap();
+        let held = store
+            .write("m.k", Write::put(&3u64).unwrap().based_on(version))
+            .await;
+        let Err(StoreError::Held { conflict }) = held else {
+            panic!("{held:?}")
+        };
+        store
+            .resolve(
+                "m.k",
+                conflict,
+                agentix::actors::state::Resolution::KeepCurrent,
+            )
+            .await
+            .unwrap();
+        ids.push(conflict);
+        swarm.shutdown().await.unwrap();
+    }
+    assert!(ids[1] > ids[0], "{ids:?}");
+}
+
+#[agentix::test]
 async fn a_foreign_file_is_a_typed_error_naming_its_path() {
     let dir = TempDir::new("state-foreign");
     let text = dir.file("notes.txt");

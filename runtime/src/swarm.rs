@@ -14,6 +14,7 @@ use parking_lot::Mutex;
 use crate::{
     Agent, KindCensus,
     event::{EventBus, Events},
+    name::AgentName,
 };
 
 mod arbiters;
@@ -194,6 +195,30 @@ impl Swarm {
     /// The number of agents that have not ended for good.
     pub fn agents(&self) -> usize {
         self.inner.roster.len()
+    }
+
+    /// Whether an agent named `name` runs in this swarm: it has started
+    /// and not ended for good (one being restarted runs). An invalid name
+    /// runs nowhere.
+    ///
+    /// ```
+    /// use agentix::prelude::*;
+    ///
+    /// #[derive(Agent, Default)]
+    /// struct Worker;
+    ///
+    /// # #[agentix::main] async fn main() -> agentix::Result<()> {
+    /// let swarm = Swarm::start(SwarmConfig::default())?;
+    /// let worker = swarm.spawn("worker", Worker::default).await?;
+    /// assert!(swarm.runs("worker"));
+    /// worker.stop();
+    /// worker.stopped().await;
+    /// assert!(!swarm.runs("worker"));
+    /// # swarm.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn runs(&self, name: &str) -> bool {
+        AgentName::new(name).is_ok_and(|name| self.inner.roster.holds(&name))
     }
 
     /// Agents by kind: how many in each status, messages handled and

@@ -19,6 +19,18 @@ pub struct CommitBatch {
     pub entries: Vec<(String, Vec<u8>)>,
     /// The newest fencing token granted, when it grew.
     pub fence: Option<u64>,
+    /// The next conflict id, when it grew.
+    pub conflicts: Option<u64>,
+}
+
+/// The store's counters, which must only grow, across restarts too: a
+/// backend keeps the largest value each was committed with.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counters {
+    /// The newest fencing token granted (0: none).
+    pub fence: u64,
+    /// The next conflict id to hand out (0: none handed out).
+    pub conflicts: u64,
 }
 
 /// What [`Backend::load`] calls with each stored key and its bytes.
@@ -36,8 +48,8 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
     fn persistent(&self) -> bool;
 
     /// Calls `each` with every stored key and its bytes, and returns the
-    /// newest fencing token granted (0 when none was).
-    fn load(&self, each: &mut Visit<'_>) -> Result<u64, StorageError>;
+    /// counters.
+    fn load(&self, each: &mut Visit<'_>) -> Result<Counters, StorageError>;
 
     /// Writes `batch`, all or nothing, durably.
     fn commit(&self, batch: &CommitBatch) -> Result<(), StorageError>;
@@ -57,8 +69,8 @@ impl Backend for MemoryBackend {
         false
     }
 
-    fn load(&self, _each: &mut Visit<'_>) -> Result<u64, StorageError> {
-        Ok(0)
+    fn load(&self, _each: &mut Visit<'_>) -> Result<Counters, StorageError> {
+        Ok(Counters::default())
     }
 
     fn commit(&self, _batch: &CommitBatch) -> Result<(), StorageError> {

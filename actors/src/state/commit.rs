@@ -5,6 +5,7 @@
 
 use std::{
     mem,
+    panic::{AssertUnwindSafe, catch_unwind},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -122,11 +123,19 @@ impl StoreShard {
             .iter()
             .filter_map(|staged| Some((staged.key.clone()?, staged.slot.clone()?)))
             .collect();
-        let fence = self.locks.newest_granted();
+        let counters = (
+            self.locks.newest_granted(),
+            mem::take(&mut self.conflict_opened).then(|| self.shared.next_conflict_peek()),
+        );
         let done = Arc::new(Done::default());
         let signal = done.clone();
         tokio::task::spawn_blocking(move || {
-            let outcome = write_batch(&*backend, &entries, fence);
+            // A backend that panics fails the batch: the shard must hear
+            // back, or it would wait for this commit forever.
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                write_batch(&*backend, &entries, counters)
+            }))
+            .unwrap_or_else(|_| Err(StorageError::Commit("the backend panicked".into())));
             *signal.outcome.lock() = Some(outcome);
             signal.ready.notify_one();
         });
@@ -260,12 +269,13 @@ impl Reply {
 fn write_batch(
     backend: &dyn super::Backend,
     entries: &[(Key, Arc<Slot>)],
-    fence: Option<u64>,
+    (fence, conflicts): (Option<u64>, Option<u64>),
 ) -> Result<(Duration, u64), StorageError> {
     let started = Instant::now();
     let mut batch = CommitBatch {
         entries: Vec::with_capacity(entries.len()),
         fence,
+        conflicts,
     };
     let mut bytes = 0u64;
     for (key, slot) in entries {

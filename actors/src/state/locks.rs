@@ -163,6 +163,15 @@ impl LockTable {
         tokens.len()
     }
 
+    /// Releases the locks of agents `runs` says are gone; how many.
+    pub(crate) fn release_gone(&mut self, runs: impl Fn(&str) -> bool) -> usize {
+        let gone: Vec<Writer> = (self.held.values().flatten())
+            .filter(|lock| lock.holder.is_agent() && !runs(lock.holder.name()))
+            .map(|lock| lock.holder.clone())
+            .collect();
+        gone.iter().map(|holder| self.release_all(holder)).sum()
+    }
+
     /// The locks held now (leases not passed) on `key` or under it.
     pub(crate) fn held(&self, prefix: Option<&Key>) -> Vec<Lock> {
         let now = Instant::now();

@@ -4,6 +4,7 @@
 use std::{
     collections::BTreeMap,
     fmt,
+    panic::{AssertUnwindSafe, catch_unwind},
     sync::{Arc, atomic::AtomicU64},
 };
 
@@ -12,6 +13,7 @@ use arc_swap::ArcSwap;
 use parking_lot::Mutex;
 use tokio::sync::OnceCell;
 
+use super::policy::panic_text;
 use super::{
     Backend, Key, KeyError, RedbBackend, StorageError, StoreConfig, StoreStats, config::Storage,
     locks::LockTable, policy::Policies, shard::StoreShard, shared::Shared, slot::Slot,
@@ -105,7 +107,18 @@ pub(crate) async fn open(
                 (backend, location)
             }
         };
-        load(backend, location, history, shards, policies)
+        // The database checks what it reads, but a page damaged in a way
+        // it did not foresee can make it panic: that is a damaged file.
+        let place = location.clone();
+        catch_unwind(AssertUnwindSafe(|| {
+            load(backend, location, history, shards, policies)
+        }))
+        .unwrap_or_else(|panic| {
+            Err(OpenError::Storage(StorageError::Damaged {
+                path: place.into(),
+                reason: format!("reading it panicked: {}", panic_text(&*panic)),
+            }))
+        })
     });
     let loaded = loading.await.map_err(|error| {
         OpenError::Storage(StorageError::Damaged {
@@ -122,11 +135,12 @@ pub(crate) async fn open(
     for (shard, slots) in states.drain(..).enumerate() {
         let shared_for = shared.clone();
         let events = (shard == 0).then(|| swarm.events());
+        let lock_swarm = (shard == 0).then(|| swarm.clone());
         // Made once: the shard keeps its state across restarts.
-        let first = Mutex::new(Some((slots, events)));
+        let first = Mutex::new(Some((slots, events, lock_swarm)));
         let factory = move || {
-            let (slots, events) = first.lock().take().unwrap_or_default();
-            let mut agent = StoreShard::new(shared_for.clone(), shard, slots, events);
+            let (slots, events, swarm) = first.lock().take().unwrap_or_default();
+            let mut agent = StoreShard::new(shared_for.clone(), shard, slots, events, swarm);
             if shard == 0 {
                 agent.locks = LockTable::starting_at(fence);
             }
@@ -155,7 +169,7 @@ fn load(
     let mut states: Vec<BTreeMap<Key, Arc<Slot>>> = vec![BTreeMap::new(); shards];
     let mut conflicts = 0u64;
     let mut open_conflicts = 0u64;
-    let fence = {
+    let counters = {
         let pinned = index.pin();
         backend.load(&mut |key, bytes| {
             let parsed = Key::new(key).map_err(|error| StorageError::Damaged {
@@ -186,11 +200,11 @@ fn load(
         stats,
         history,
         policies,
-        conflicts: AtomicU64::new(conflicts.max(1)),
+        conflicts: AtomicU64::new(conflicts.max(counters.conflicts).max(1)),
     };
     Ok(Loaded {
         shared: Arc::new(shared),
         shards: states,
-        fence,
+        fence: counters.fence,
     })
 }

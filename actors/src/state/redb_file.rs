@@ -14,7 +14,7 @@ use redb::{
     TableDefinition, TableError,
 };
 
-use super::{Backend, CommitBatch, StorageError, Visit};
+use super::{Backend, CommitBatch, Counters, StorageError, Visit};
 
 const DOCUMENTS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("agentix.state.documents");
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("agentix.state.meta");
@@ -22,6 +22,7 @@ const META: TableDefinition<'_, &str, u64> = TableDefinition::new("agentix.state
 const FORMAT_KEY: &str = "format";
 const FORMAT: u64 = 1;
 const FENCE_KEY: &str = "fence";
+const CONFLICTS_KEY: &str = "conflicts";
 /// How every redb file begins.
 const MAGIC: &[u8] = b"redb";
 
@@ -54,6 +55,9 @@ impl RedbBackend {
     /// does not read back is [`StorageError::Damaged`]; both name the path.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StorageError> {
         let path = path.as_ref().to_path_buf();
+        if !path.exists() {
+            create(&path)?;
+        }
         check_magic(&path)?;
         // redb checks what it reads; a panic on a file damaged in a way it
         // did not foresee is still a damaged file, not a crashed swarm.
@@ -144,7 +148,7 @@ impl Backend for RedbBackend {
         true
     }
 
-    fn load(&self, each: &mut Visit<'_>) -> Result<u64, StorageError> {
+    fn load(&self, each: &mut Visit<'_>) -> Result<Counters, StorageError> {
         let damaged = |error: &dyn std::fmt::Display| self.damaged(error);
         let read = self.db.begin_read().map_err(|e| damaged(&e))?;
         let documents = read.open_table(DOCUMENTS).map_err(|e| damaged(&e))?;
@@ -153,8 +157,14 @@ impl Backend for RedbBackend {
             each(key.value(), value.value())?;
         }
         let meta = read.open_table(META).map_err(|e| damaged(&e))?;
-        let fence = meta.get(FENCE_KEY).map_err(|e| damaged(&e))?;
-        Ok(fence.map_or(0, |fence| fence.value()))
+        let counter = |key| -> Result<u64, StorageError> {
+            let value = meta.get(key).map_err(|e| damaged(&e))?;
+            Ok(value.map_or(0, |value| value.value()))
+        };
+        Ok(Counters {
+            fence: counter(FENCE_KEY)?,
+            conflicts: counter(CONFLICTS_KEY)?,
+        })
     }
 
     fn commit(&self, batch: &CommitBatch) -> Result<(), StorageError> {
@@ -167,13 +177,58 @@ impl Backend for RedbBackend {
                     .insert(key.as_str(), bytes.as_slice())
                     .map_err(|e| failed(&e))?;
             }
-            if let Some(fence) = batch.fence {
+            let counters = [(FENCE_KEY, batch.fence), (CONFLICTS_KEY, batch.conflicts)];
+            if counters.iter().any(|(_, value)| value.is_some()) {
                 let mut meta = write.open_table(META).map_err(|e| failed(&e))?;
-                meta.insert(FENCE_KEY, fence).map_err(|e| failed(&e))?;
+                for (key, value) in counters {
+                    let Some(value) = value else { continue };
+                    // Shards commit apart: keep the largest, so a counter
+                    // never goes back.
+                    let kept = meta.get(key).map_err(|e| failed(&e))?.map(|v| v.value());
+                    if kept.is_none_or(|kept| kept < value) {
+                        meta.insert(key, value).map_err(|e| failed(&e))?;
+                    }
+                }
             }
         }
         write.commit().map_err(|e| failed(&e))
     }
+}
+
+/// Creates a new store file whole or not at all: it is made under a
+/// temporary name, given its tables and format mark, then renamed into
+/// place. A crash while creating leaves the temporary file (replaced by the
+/// next attempt), never a file at `path` that is neither empty nor a store.
+fn create(path: &Path) -> Result<(), StorageError> {
+    let failed = |error: &dyn std::fmt::Display| StorageError::Open {
+        path: path.to_path_buf(),
+        reason: error.to_string(),
+    };
+    let mut creating = path.as_os_str().to_owned();
+    creating.push(".creating");
+    let creating = PathBuf::from(creating);
+    // Left by a crash during an earlier attempt.
+    let _ = std::fs::remove_file(&creating);
+    let made = catch_unwind(AssertUnwindSafe(|| Database::create(&creating)));
+    let db = match made {
+        Ok(Ok(db)) => db,
+        Ok(Err(error)) => return Err(failed(&error)),
+        Err(_) => return Err(failed(&"the database panicked while creating it")),
+    };
+    let backend = RedbBackend {
+        db,
+        path: path.to_path_buf(),
+    };
+    backend.create_tables()?;
+    drop(backend);
+    std::fs::rename(&creating, path).map_err(|error| failed(&error))?;
+    // The rename is durable once the directory is synced.
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        File::open(dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|error| failed(&error))?;
+    }
+    Ok(())
 }
 
 /// A file that exists, has bytes and does not begin as a redb file does

@@ -210,8 +210,14 @@ impl StoreShard {
                                 }
                             }
                             Ok(None) => break,
-                            // Missed events: the holders' agents are checked below.
-                            Err(EventError::Missed(_)) => break,
+                            // Some stops went unheard: ask the swarm which
+                            // holders still run.
+                            Err(EventError::Missed(_)) => {
+                                if let Some(swarm) = shard.swarm.clone() {
+                                    shard.locks.release_gone(|name| swarm.runs(name));
+                                }
+                                break;
+                            }
                             Err(_) => return,
                         }
                         next = events.try_recv();

@@ -9,7 +9,7 @@ use std::{
 };
 
 use actix::Handler;
-use agentix_runtime::{AgentContext, Events, Lifecycle};
+use agentix_runtime::{AgentContext, Events, Lifecycle, Swarm};
 use tokio::sync::oneshot;
 
 use super::{
@@ -58,6 +58,11 @@ pub struct StoreShard {
     /// Locks, on the first shard only.
     pub(super) locks: LockTable,
     pub(super) events: Option<Events>,
+    /// Where the first shard asks whether lock holders still run.
+    pub(super) swarm: Option<Swarm>,
+    /// Whether a conflict opened since the last commit: the next id to
+    /// hand out is committed with the batch.
+    pub(super) conflict_opened: bool,
 }
 
 /// A request that may wait behind a snapshot.
@@ -100,6 +105,7 @@ impl StoreShard {
         shard: usize,
         slots: BTreeMap<Key, Arc<Slot>>,
         events: Option<Events>,
+        swarm: Option<Swarm>,
     ) -> Self {
         Self {
             shared,
@@ -114,6 +120,8 @@ impl StoreShard {
             held: VecDeque::new(),
             locks: LockTable::default(),
             events,
+            swarm,
+            conflict_opened: false,
         }
     }
 
@@ -196,6 +204,7 @@ impl StoreShard {
                     }
                     None => {
                         let id = ConflictId(self.shared.next_conflict());
+                        self.conflict_opened = true;
                         let conflict = Conflict {
                             id,
                             key: op.key.clone(),
@@ -247,7 +256,9 @@ impl StoreShard {
                     meta: Meta::now(op.writer, tag),
                     value,
                 };
-                Slot::advance(Some(&prior), version, self.shared.history)
+                let mut slot = Slot::advance(Some(&prior), version, self.shared.history);
+                slot.conflict = None;
+                slot
             }
         };
         let kind = Some(ChangeKind::ConflictResolved(op.id));

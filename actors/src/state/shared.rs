@@ -78,6 +78,11 @@ impl Shared {
     pub(crate) fn next_conflict(&self) -> u64 {
         self.conflicts.fetch_add(1, Ordering::Relaxed)
     }
+
+    /// The id the next conflict will get, to be committed.
+    pub(crate) fn next_conflict_peek(&self) -> u64 {
+        self.conflicts.load(Ordering::Relaxed)
+    }
 }
 
 impl std::fmt::Debug for Shared {

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Encoded, Key, Meta, StorageError, Version};
 
-/// An open conflict's id, unique in its store.
+/// An open conflict's id, unique in its store: never reused, across
+/// restarts too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ConflictId(pub u64);
 
@@ -66,7 +67,8 @@ pub(crate) struct Slot {
 
 impl Slot {
     /// The slot after `next` is accepted, keeping `keep` versions in all
-    /// (the current one among them).
+    /// (the current one among them). An open conflict stays open: the
+    /// writes it holds still wait for a caller to choose.
     pub(crate) fn advance(prior: Option<&Slot>, next: Version, keep: usize) -> Slot {
         let mut history = Vec::new();
         if let Some(prior) = prior
@@ -79,7 +81,7 @@ impl Slot {
         Slot {
             current: Arc::new(next),
             history,
-            conflict: None,
+            conflict: prior.and_then(|prior| prior.conflict.clone()),
         }
     }
 

@@ -138,7 +138,7 @@ impl StoreRef {
     /// versions (history is kept): keys whose value differs are written,
     /// keys live now but not in the snapshot are deleted. All of it is one
     /// commit, and no write to the store comes between; an open conflict
-    /// on a restored key is dropped. Returns how many keys were written.
+    /// on a restored key stays open. Returns how many keys were written.
     pub async fn restore(&self, snapshot: &Snapshot) -> Result<usize, StoreError> {
         let (states, releases) = self.freeze_all(snapshot.prefix.clone()).await?;
         let current: BTreeMap<Key, Arc<Slot>> = states.into_iter().flatten().collect();

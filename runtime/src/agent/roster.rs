@@ -113,6 +113,16 @@ impl Roster {
         }
     }
 
+    /// Whether a live agent holds `name`: enlisted and not ended for good
+    /// (one restarting holds its name).
+    pub(crate) fn holds(&self, name: &AgentName) -> bool {
+        let shard = self.shard(name).lock();
+        shard
+            .get(name)
+            .and_then(|member| member.agent.as_ref())
+            .is_some_and(|agent| !agent.status().is_terminal())
+    }
+
     /// How many agents have not ended for good.
     pub(crate) fn len(&self) -> usize {
         self.enlisted.load(Ordering::Relaxed)
