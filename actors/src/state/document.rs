@@ -90,16 +90,19 @@ pub struct Meta {
 }
 
 impl Meta {
-    pub(crate) fn now(writer: Writer, tag: Option<Arc<str>>) -> Self {
+    /// Shared by a version and every document read of it: a read takes
+    /// one count on the version's own `Arc`, not on the writer's name,
+    /// which every version one reference wrote shares.
+    pub(crate) fn now(writer: Writer, tag: Option<Arc<str>>) -> Arc<Self> {
         let at_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO)
             .as_millis();
-        Self {
+        Arc::new(Self {
             writer,
             at_ms: u64::try_from(at_ms).unwrap_or(u64::MAX),
             tag,
-        }
+        })
     }
 
     /// When the store accepted it.
@@ -116,7 +119,7 @@ pub struct Version {
     /// 1 for the first write, one more for each accepted write after.
     pub version: u64,
     /// Who wrote it, when, with what tag.
-    pub meta: Meta,
+    pub meta: Arc<Meta>,
     /// The value, encoded; `None` for a tombstone.
     pub value: Option<Encoded>,
 }
@@ -222,7 +225,7 @@ pub struct Document<T> {
     /// Its version: 1 for the first write, one more per accepted write.
     pub version: u64,
     /// Who wrote this version, when, with what tag.
-    pub meta: Meta,
+    pub meta: Arc<Meta>,
     /// The value.
     pub value: T,
 }
