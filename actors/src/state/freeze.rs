@@ -14,6 +14,11 @@ use super::{Change, ChangeKind, Key, shard::StoreShard, slot::Slot};
 /// Key states, as a shard hands them out and takes them back.
 pub(crate) type States = Vec<(Key, Arc<Slot>)>;
 
+/// What releases a frozen shard: the states to install (already
+/// committed), and where to say they are installed, so that a restore
+/// answers only once readers see it.
+pub(crate) type Release = (States, oneshot::Sender<()>);
+
 /// Asks a shard to freeze.
 #[derive(Debug)]
 pub(crate) struct Freeze {
@@ -22,7 +27,7 @@ pub(crate) struct Freeze {
     pub(crate) reply: oneshot::Sender<States>,
     /// The states to install when released (already committed); a
     /// dropped sender releases with nothing to install.
-    pub(crate) release: oneshot::Receiver<States>,
+    pub(crate) release: oneshot::Receiver<Release>,
 }
 
 impl StoreShard {
@@ -54,8 +59,9 @@ impl StoreShard {
                 .into_actor(self)
                 .map(|installed, shard, ctx| {
                     shard.frozen = false;
-                    if let Ok(installed) = installed {
+                    if let Ok((installed, done)) = installed {
                         shard.install(installed, ctx);
+                        let _ = done.send(());
                     }
                     shard.replay(ctx);
                 }),

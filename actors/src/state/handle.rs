@@ -88,8 +88,9 @@ impl Write {
     }
 
     /// The version this write was based on (the one the writer read): if
-    /// the key has moved on, the key's [`ConflictPolicy`](super::ConflictPolicy)
-    /// decides.
+    /// the key is at another version (one written since, or one the
+    /// writer could not have read), the key's
+    /// [`ConflictPolicy`](super::ConflictPolicy) decides.
     pub fn based_on(mut self, version: u64) -> Self {
         self.condition = Condition::Based(version);
         self
@@ -211,13 +212,16 @@ impl StoreRef {
     }
 
     /// Deletes `key`: a tombstone version, kept in history. Deleting an
-    /// absent key writes nothing and returns its version.
+    /// absent or deleted key writes nothing and returns its version. A
+    /// delete is a blind write: under first-writer-wins it is refused on a
+    /// live key ([`StoreError::Stale`]); delete with
+    /// `Write::delete().based_on(version)` there.
     pub async fn delete(&self, key: &str) -> Result<u64, StoreError> {
         self.write(key, Write::delete()).await
     }
 
-    /// Writes with options; the new version (the current one when a delete
-    /// found nothing to delete).
+    /// Writes with options; the new version (the current one when a delete,
+    /// whatever its condition, found nothing to delete: it writes nothing).
     pub async fn write(&self, key: &str, write: Write) -> Result<u64, StoreError> {
         let key = Key::new(key)?;
         if write.value.is_none() && write.condition == Condition::Blind {

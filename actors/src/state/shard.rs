@@ -155,6 +155,17 @@ impl StoreShard {
         let prior = self.latest(&op.key).cloned();
         let policy = self.shared.policies.for_key(&op.key);
         match decide(policy, prior.as_deref(), op.condition, op.value) {
+            // A delete that finds nothing to delete writes nothing (decided
+            // here, against staged writes too: two deletes in a row leave
+            // one tombstone).
+            Decision::Accept(None)
+                if prior
+                    .as_ref()
+                    .is_none_or(|slot| slot.current.is_tombstone()) =>
+            {
+                let version = prior.as_ref().map_or(0, |slot| slot.current.version);
+                let _ = op.reply.send(Ok(version));
+            }
             Decision::Accept(value) => {
                 let kind = if value.is_some() {
                     ChangeKind::Written

@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 
 use super::{
     CommitBatch, Encoded, Key, Meta, StorageError, StoreError, StoreRef, Version,
-    freeze::{Freeze, States},
+    freeze::{Freeze, Release, States},
     open::shard_of,
     shard::Op,
     slot::Slot,
@@ -175,10 +175,24 @@ impl StoreRef {
             count += 1;
         }
         self.commit_all(&written).await?;
+        let mut installed = Vec::with_capacity(releases.len());
         for (release, states) in releases.into_iter().zip(written) {
-            let _ = release.send(states);
+            let (done, seen) = oneshot::channel();
+            let _ = release.send((states, done));
+            installed.push(seen);
         }
-        Ok(count)
+        // Answered once every shard installed its part: a read after the
+        // restore sees it.
+        let all = futures_util::future::join_all(installed);
+        match tokio::time::timeout(self.timeout, all).await {
+            Ok(_) => Ok(count),
+            Err(_) => Err(StoreError::Unavailable(
+                agentix_runtime::AskError::Timeout {
+                    agent: self.shards[0].name().clone(),
+                    after: self.timeout,
+                },
+            )),
+        }
     }
 
     /// Freezes every shard; their states under `prefix` and the senders
@@ -186,7 +200,7 @@ impl StoreRef {
     async fn freeze_all(
         &self,
         prefix: Option<Key>,
-    ) -> Result<(Vec<States>, Vec<oneshot::Sender<States>>), StoreError> {
+    ) -> Result<(Vec<States>, Vec<oneshot::Sender<Release>>), StoreError> {
         let mut answers = Vec::with_capacity(self.shards.len());
         let mut releases = Vec::with_capacity(self.shards.len());
         for shard in self.shards.iter() {
