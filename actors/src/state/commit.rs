@@ -158,10 +158,19 @@ impl StoreShard {
             }
         };
         ctx.spawn(wait.into_actor(self).map(|outcome, shard, ctx| {
-            if let Some(flying) = shard.flying.take() {
+            let Some(flying) = shard.flying.take() else {
+                return;
+            };
+            // The next batch is written while this one is answered. Not
+            // after a failure (what was staged since fails with it), nor
+            // when a snapshot waits (it must see this batch installed).
+            if outcome.is_ok() && shard.freezing.is_none() {
+                shard.flush(ctx);
                 shard.finish(flying.batch, outcome, ctx);
+            } else {
+                shard.finish(flying.batch, outcome, ctx);
+                shard.flush(ctx);
             }
-            shard.flush(ctx);
         }));
     }
 

@@ -56,13 +56,23 @@ pub enum Resolution {
     Value(Encoded),
 }
 
-/// A key's state.
+/// A key's state. Encoded with bincode, fields in this order: the encoding
+/// is the current version's, the history's length and each older
+/// version's, then the conflict's, one after the other.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Slot {
     pub(crate) current: Arc<Version>,
     /// Versions before the current one, newest first.
     pub(crate) history: Vec<Arc<Version>>,
     pub(crate) conflict: Option<Arc<Conflict>>,
+    /// The current version's encoding, once made: a version is encoded
+    /// once, when it is committed, and its bytes reused by every later
+    /// commit of the key while it stays in history.
+    #[serde(skip)]
+    pub(crate) current_bytes: std::sync::OnceLock<Arc<[u8]>>,
+    /// The older versions' encodings, when all of them are known.
+    #[serde(skip)]
+    pub(crate) history_bytes: Vec<Arc<[u8]>>,
 }
 
 impl Slot {
@@ -71,17 +81,27 @@ impl Slot {
     /// writes it holds still wait for a caller to choose.
     pub(crate) fn advance(prior: Option<&Slot>, next: Version, keep: usize) -> Slot {
         let mut history = Vec::new();
+        let mut history_bytes = Vec::new();
         if let Some(prior) = prior
             && keep > 1
         {
             history.reserve((keep - 1).min(prior.history.len() + 1));
             history.push(prior.current.clone());
             history.extend(prior.history.iter().take(keep - 2).cloned());
+            if let Some(bytes) = prior.current_bytes.get()
+                && prior.history_bytes.len() == prior.history.len()
+            {
+                history_bytes.reserve(history.len());
+                history_bytes.push(bytes.clone());
+                history_bytes.extend(prior.history_bytes.iter().take(keep - 2).cloned());
+            }
         }
         Slot {
             current: Arc::new(next),
             history,
             conflict: prior.and_then(|prior| prior.conflict.clone()),
+            current_bytes: std::sync::OnceLock::new(),
+            history_bytes,
         }
     }
 
@@ -92,9 +112,34 @@ impl Slot {
             .find(|kept| kept.version == version)
     }
 
+    /// The slot's bytes: what serde would make of it, built from the
+    /// versions' kept encodings where they are known.
     pub(crate) fn encode(&self) -> Result<Vec<u8>, StorageError> {
-        bincode::serde::encode_to_vec(self, bincode::config::standard())
-            .map_err(|error| StorageError::Commit(format!("a key state does not encode: {error}")))
+        let failed = |error: bincode::error::EncodeError| {
+            StorageError::Commit(format!("a key state does not encode: {error}"))
+        };
+        let encode = |value: &dyn erased::Encode| value.encode().map_err(failed);
+        if self.history_bytes.len() != self.history.len() {
+            return encode(self);
+        }
+        let current = match self.current_bytes.get() {
+            Some(bytes) => bytes.clone(),
+            None => {
+                let bytes: Arc<[u8]> = encode(&*self.current)?.into();
+                self.current_bytes.get_or_init(|| bytes).clone()
+            }
+        };
+        let length = encode(&(self.history.len() as u64))?;
+        let conflict = encode(&self.conflict)?;
+        let kept: usize = self.history_bytes.iter().map(|bytes| bytes.len()).sum();
+        let mut out = Vec::with_capacity(current.len() + length.len() + kept + conflict.len());
+        out.extend_from_slice(&current);
+        out.extend_from_slice(&length);
+        for bytes in &self.history_bytes {
+            out.extend_from_slice(bytes);
+        }
+        out.extend_from_slice(&conflict);
+        Ok(out)
     }
 
     pub(crate) fn decode(key: &str, bytes: &[u8], at: &str) -> Result<Slot, StorageError> {
@@ -109,3 +154,48 @@ impl Slot {
 
 /// The current version of a key as readers see it.
 pub(crate) type Current = Arc<Version>;
+
+/// Encoding through one function for the slot and its parts.
+mod erased {
+    pub(super) trait Encode {
+        fn encode(&self) -> Result<Vec<u8>, bincode::error::EncodeError>;
+    }
+
+    impl<T: serde::Serialize> Encode for T {
+        fn encode(&self) -> Result<Vec<u8>, bincode::error::EncodeError> {
+            bincode::serde::encode_to_vec(self, bincode::config::standard())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{Encoded, Writer};
+
+    fn version(n: u64) -> Version {
+        Version {
+            version: n,
+            meta: Meta::now(Writer::label(format!("w{n}")), None),
+            value: (n % 3 != 0).then(|| Encoded::new(&vec![n; n as usize]).unwrap()),
+        }
+    }
+
+    #[test]
+    fn the_kept_encodings_make_the_bytes_serde_makes() {
+        let mut slot: Option<Slot> = None;
+        for n in 1..=12 {
+            let next = Slot::advance(slot.as_ref(), version(n), 4);
+            let fast = next.encode().unwrap();
+            let plain = bincode::serde::encode_to_vec(&next, bincode::config::standard()).unwrap();
+            assert_eq!(fast, plain, "version {n}");
+            let back = Slot::decode("k", &fast, "test").unwrap();
+            assert_eq!(back.current, next.current);
+            assert_eq!(back.history, next.history);
+            if n > 2 {
+                assert_eq!(next.history_bytes.len(), next.history.len(), "kept at {n}");
+            }
+            slot = Some(next);
+        }
+    }
+}
