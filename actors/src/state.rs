@@ -69,6 +69,7 @@ mod document;
 mod error;
 mod freeze;
 mod handle;
+mod inbox;
 mod key;
 mod locks;
 mod open;

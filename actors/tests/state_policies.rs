@@ -288,7 +288,8 @@ async fn watch_delivers_every_accepted_change_in_version_order() {
         assert_eq!(change.number(), before + 1, "{:?} out of order", change.key);
     }
     assert_eq!(last["w.k0"], store.get_version("w.k0").unwrap());
-    assert!(store.unwatch(watch).await.unwrap());
+    assert!(store.unwatch(watch.clone()).await.unwrap());
+    assert!(!store.unwatch(watch).await.unwrap(), "ended already");
     store.put("w.k1", &1u64).await.unwrap();
     assert!(changes.try_recv().is_err(), "no change after unwatch");
     swarm.shutdown().await.unwrap();

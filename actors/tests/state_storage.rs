@@ -79,7 +79,12 @@ async fn what_was_acknowledged_is_there_after_a_reopen() {
     assert_eq!(conflicts.len(), 1, "the held write is kept");
     assert_eq!(store.stats().keys(), 3);
     assert_eq!(store.stats().conflicts_open(), 1);
-    // Locks are not kept (their holders are gone), but tokens keep growing.
+    // Locks are not kept (their holders are gone), so a token from before
+    // the reopen is stale; tokens keep growing.
+    let stale = store
+        .write("doc.a", Write::put(&9u64).unwrap().fence(token))
+        .await;
+    assert!(matches!(stale, Err(StoreError::Fenced { .. })), "{stale:?}");
     let lock = store
         .lock("doc", LockMode::Exclusive, Duration::from_secs(60))
         .await

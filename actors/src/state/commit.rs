@@ -32,6 +32,11 @@ pub(crate) enum Reply {
         oneshot::Sender<Result<super::Lock, StoreError>>,
         super::Lock,
     ),
+    /// An answer decided against staged writes, given once they commit.
+    After(
+        oneshot::Sender<Result<u64, StoreError>>,
+        Result<u64, StoreError>,
+    ),
 }
 
 /// A change decided and waiting for its commit.
@@ -78,8 +83,10 @@ impl StoreShard {
         self.schedule_flush(ctx);
     }
 
-    /// Stages a lock grant: its token must be durable before it is used.
-    pub(super) fn stage_grant(&mut self, reply: Reply, ctx: &mut AgentContext<Self>) {
+    /// Stages an answer that waits for the batch (a lock grant, whose
+    /// token must be durable before it is used; a refusal decided against
+    /// staged writes).
+    pub(super) fn stage_answer(&mut self, reply: Reply, ctx: &mut AgentContext<Self>) {
         self.next.push(Staged {
             key: None,
             slot: None,
@@ -191,7 +198,9 @@ impl StoreShard {
                 self.overlay.clear();
                 for staged in batch.into_iter().chain(later) {
                     stats.wrote(WriteOutcome::Failed);
-                    staged.reply.fail(StoreError::Storage(error.clone()));
+                    staged
+                        .reply
+                        .fail(StoreError::Storage(error.clone()), &mut self.locks);
                 }
                 return;
             }
@@ -259,15 +268,20 @@ impl Reply {
             Reply::Granted(reply, lock) => {
                 let _ = reply.send(Ok(lock));
             }
+            Reply::After(reply, answer) => {
+                let _ = reply.send(answer);
+            }
         }
     }
 
-    fn fail(self, error: StoreError) {
+    /// Answers with `error`; a lock granted for this batch is returned.
+    fn fail(self, error: StoreError, locks: &mut super::locks::LockTable) {
         match self {
-            Reply::Written(reply) | Reply::Held(reply, _) => {
+            Reply::Written(reply) | Reply::Held(reply, _) | Reply::After(reply, _) => {
                 let _ = reply.send(Err(error));
             }
-            Reply::Granted(reply, _) => {
+            Reply::Granted(reply, lock) => {
+                locks.release(lock.token);
                 let _ = reply.send(Err(error));
             }
         }

@@ -107,7 +107,10 @@ impl StoreRef {
         for id in watch.subscriptions {
             found |= router.unsubscribe(id).await?;
         }
-        self.shared.unwatch(&watch.prefix);
+        // A watch ended twice (it is `Clone`) counts down once.
+        if found {
+            self.shared.unwatch(&watch.prefix);
+        }
         Ok(found)
     }
 
@@ -137,7 +140,7 @@ impl StoreRef {
     ) -> Result<u64, StoreError> {
         let key = Key::new(key)?;
         let (reply, answer) = oneshot::channel();
-        let shard = self.shard_for(&key);
+        let shard = super::open::shard_of(key.as_str(), self.shards.len());
         let op = ResolveOp {
             key,
             id,
@@ -145,7 +148,7 @@ impl StoreRef {
             writer: self.writer.clone(),
             reply,
         };
-        self.send(shard, Op::Resolve(op), answer).await?
+        self.post(shard, Op::Resolve(op), answer).await?
     }
 
     /// Locks `key` and every key under it for this reference's writer, for

@@ -53,19 +53,30 @@ impl StoreShard {
         }
         // Nothing else is handled until released.
         self.frozen = true;
-        ctx.wait(
-            freeze
-                .release
-                .into_actor(self)
-                .map(|installed, shard, ctx| {
-                    shard.frozen = false;
-                    if let Ok((installed, done)) = installed {
-                        shard.install(installed, ctx);
-                        let _ = done.send(());
-                    }
-                    shard.replay(ctx);
-                }),
-        );
+        self.release = Some(Arc::new(tokio::sync::Mutex::new(freeze.release)));
+        self.await_release(ctx);
+    }
+
+    /// Waits for the release of a frozen shard: again after a restart,
+    /// since the restore that froze it is still committing.
+    pub(super) fn await_release(&mut self, ctx: &mut AgentContext<Self>) {
+        let Some(release) = self.release.clone() else {
+            self.frozen = false;
+            return;
+        };
+        let released = async move {
+            let mut release = release.lock().await;
+            (&mut *release).await
+        };
+        ctx.wait(released.into_actor(self).map(|installed, shard, ctx| {
+            shard.frozen = false;
+            shard.release = None;
+            if let Ok((installed, done)) = installed {
+                shard.install(installed, ctx);
+                let _ = done.send(());
+            }
+            shard.replay(ctx);
+        }));
     }
 
     /// Installs states committed by a restore.

@@ -240,8 +240,8 @@ impl StoreRef {
             fence: write.fence,
             reply,
         };
-        let shard = self.shard_for(&op.key);
-        self.send(shard, Op::Write(op), answer).await?
+        let shard = shard_of(op.key.as_str(), self.shards.len());
+        self.post(shard, Op::Write(op), answer).await?
     }
 
     /// Reads `key`, gives its value (`None`: absent) to `change`, and
@@ -257,12 +257,12 @@ impl StoreRef {
         F: FnMut(Option<&T>) -> T,
     {
         let parsed = Key::new(key)?;
+        let mut current = self.current(parsed.as_str());
         for attempt in 0..self.attempts {
             if attempt > 0 {
                 let most = 50u64 << attempt.min(6);
                 tokio::time::sleep(Duration::from_micros(fastrand::u64(0..=most))).await;
             }
-            let current = self.current(parsed.as_str());
             let version = current.as_ref().map_or(0, |current| current.version);
             let value: Option<T> = current
                 .map(|current| current.decode())
@@ -270,7 +270,11 @@ impl StoreRef {
                 .flatten();
             let next = change(value.as_ref());
             match self.compare_and_set(key, version, &next).await {
-                Err(StoreError::VersionMismatch { .. }) => continue,
+                // The refusal carries the newest version the shard decided
+                // against, which the index may not show yet: retry on it.
+                Err(StoreError::VersionMismatch { current: newer, .. }) => {
+                    current = newer.map(|newer| Arc::new(*newer));
+                }
                 outcome => return outcome,
             }
         }
@@ -281,6 +285,32 @@ impl StoreRef {
 
     pub(super) fn shard_for(&self, key: &Key) -> &AgentRef<StoreShard> {
         &self.shards[shard_of(key.as_str(), self.shards.len())]
+    }
+
+    /// Posts `op` to shard `shard`'s inbox and waits for its answer up to
+    /// the timeout.
+    pub(super) async fn post<R>(
+        &self,
+        shard: usize,
+        op: Op,
+        answer: oneshot::Receiver<R>,
+    ) -> Result<R, StoreError> {
+        let agent = &self.shards[shard];
+        let unavailable = |closed: bool| {
+            let agent = agent.name().clone();
+            StoreError::Unavailable(if closed {
+                AskError::Closed { agent }
+            } else {
+                AskError::Timeout {
+                    agent,
+                    after: self.timeout,
+                }
+            })
+        };
+        self.shared.inboxes[shard]
+            .post(agent, op, unavailable)
+            .await?;
+        self.answer(agent, answer).await
     }
 
     /// Sends `op` (waiting for room up to the timeout) and waits for its
@@ -299,6 +329,14 @@ impl StoreRef {
             .tell_wait(op)
             .await
             .map_err(|error| unavailable(&error, self.timeout))?;
+        self.answer(shard, answer).await
+    }
+
+    async fn answer<R>(
+        &self,
+        shard: &AgentRef<StoreShard>,
+        answer: oneshot::Receiver<R>,
+    ) -> Result<R, StoreError> {
         let agent = || shard.name().clone();
         match tokio::time::timeout(self.timeout, answer).await {
             Ok(Ok(answer)) => Ok(answer),

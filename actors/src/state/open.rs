@@ -13,6 +13,7 @@ use arc_swap::ArcSwap;
 use parking_lot::Mutex;
 use tokio::sync::OnceCell;
 
+use super::inbox::Inbox;
 use super::policy::panic_text;
 use super::{
     Backend, Key, KeyError, RedbBackend, StorageError, StoreConfig, StoreStats, config::Storage,
@@ -95,7 +96,7 @@ pub(crate) async fn open(
         policies.set(Key::new(prefix)?, policy.clone());
     }
     let storage = config.storage.clone();
-    let (history, shards) = (config.history, config.shards);
+    let (history, shards, mailbox) = (config.history, config.shards, config.mailbox);
     let loading = tokio::task::spawn_blocking(move || {
         let (backend, location): (Arc<dyn Backend>, String) = match storage {
             Storage::Redb(path) => {
@@ -111,7 +112,7 @@ pub(crate) async fn open(
         // it did not foresee can make it panic: that is a damaged file.
         let place = location.clone();
         catch_unwind(AssertUnwindSafe(|| {
-            load(backend, location, history, shards, policies)
+            load(backend, location, (history, shards, mailbox), policies)
         }))
         .unwrap_or_else(|panic| {
             Err(OpenError::Storage(StorageError::Damaged {
@@ -161,8 +162,7 @@ pub(crate) async fn open(
 fn load(
     backend: Arc<dyn Backend>,
     location: String,
-    history: usize,
-    shards: usize,
+    (history, shards, mailbox): (usize, usize, usize),
     policies: Policies,
 ) -> Result<Loaded, OpenError> {
     let index = papaya::HashMap::new();
@@ -194,6 +194,7 @@ fn load(
     let shared = Shared {
         index,
         fences: papaya::HashMap::new(),
+        fence_floor: counters.fence,
         watched: ArcSwap::default(),
         router: OnceCell::new(),
         backend,
@@ -201,6 +202,7 @@ fn load(
         history,
         policies,
         conflicts: AtomicU64::new(conflicts.max(counters.conflicts).max(1)),
+        inboxes: (0..shards).map(|_| Inbox::new(mailbox)).collect(),
     };
     Ok(Loaded {
         shared: Arc::new(shared),

@@ -106,6 +106,13 @@ impl Handler<LockOp> for StoreShard {
     type Result = ();
 
     fn handle(&mut self, op: LockOp, ctx: &mut AgentContext<Self>) {
+        // Held behind a snapshot as writes are: a grant stages a commit.
+        self.op(super::shard::Op::Lock(op), ctx);
+    }
+}
+
+impl StoreShard {
+    pub(super) fn lock(&mut self, op: LockOp, ctx: &mut AgentContext<Self>) {
         match op {
             LockOp::Grant {
                 key,
@@ -118,7 +125,7 @@ impl Handler<LockOp> for StoreShard {
                     // Writes carrying an older token are refused from now.
                     self.shared.fences.pin().insert(key, lock.token);
                     // The token is handed out once it is durable.
-                    self.stage_grant(Reply::Granted(reply, lock), ctx);
+                    self.stage_answer(Reply::Granted(reply, lock), ctx);
                 }
                 Err(error) => {
                     let _ = reply.send(Err(error));

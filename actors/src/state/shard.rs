@@ -54,6 +54,8 @@ pub struct StoreShard {
     pub(super) freezing: Option<Freeze>,
     /// Frozen for a snapshot or restore until released.
     pub(super) frozen: bool,
+    /// What releases it, kept here so that a new incarnation waits on it.
+    pub(super) release: Option<Arc<tokio::sync::Mutex<oneshot::Receiver<super::freeze::Release>>>>,
     pub(super) held: VecDeque<Op>,
     /// Locks, on the first shard only.
     pub(super) locks: LockTable,
@@ -71,6 +73,7 @@ pub(crate) enum Op {
     Write(WriteOp),
     Resolve(ResolveOp),
     Freeze(Freeze),
+    Lock(super::requests::LockOp),
 }
 
 impl actix::Message for Op {
@@ -117,6 +120,7 @@ impl StoreShard {
             flush_scheduled: false,
             freezing: None,
             frozen: false,
+            release: None,
             held: VecDeque::new(),
             locks: LockTable::default(),
             events,
@@ -139,14 +143,14 @@ impl StoreShard {
             Op::Write(write) => self.write(write, ctx),
             Op::Resolve(resolve) => self.resolve(resolve, ctx),
             Op::Freeze(freeze) => self.freeze(freeze, ctx),
+            Op::Lock(lock) => self.lock(lock, ctx),
         }
     }
 
     fn write(&mut self, op: WriteOp, ctx: &mut AgentContext<Self>) {
         let stats = &self.shared.stats;
         if let Some(token) = op.fence {
-            let newest = self.shared.newest_fence(&op.key);
-            if token < newest {
+            if let Some(newest) = self.shared.fenced(&op.key, token) {
                 stats.wrote(WriteOutcome::Fenced);
                 let _ = op.reply.send(Err(StoreError::Fenced { token, newest }));
                 return;
@@ -164,7 +168,7 @@ impl StoreShard {
                     .is_none_or(|slot| slot.current.is_tombstone()) =>
             {
                 let version = prior.as_ref().map_or(0, |slot| slot.current.version);
-                let _ = op.reply.send(Ok(version));
+                self.answer(&op.key, op.reply, Ok(version), ctx);
             }
             Decision::Accept(value) => {
                 let kind = if value.is_some() {
@@ -186,7 +190,7 @@ impl StoreShard {
                     StoreError::Stale { .. } => WriteOutcome::StaleRefused,
                     _ => WriteOutcome::Failed,
                 });
-                let _ = op.reply.send(Err(error));
+                self.answer(&op.key, op.reply, Err(error), ctx);
             }
             Decision::Hold(value) => {
                 // The version it was based on, for whoever resolves it.
@@ -230,6 +234,23 @@ impl StoreShard {
                 let kind = opened.then_some(ChangeKind::ConflictOpened(id));
                 self.stage(op.key, slot, Reply::Held(op.reply, id), kind, ctx);
             }
+        }
+    }
+
+    /// Answers a write decided without writing: at once when `key` has
+    /// nothing staged, else with the staged batch, since the answer rests
+    /// on it (it fails if that batch does).
+    fn answer(
+        &mut self,
+        key: &Key,
+        reply: oneshot::Sender<Result<u64, StoreError>>,
+        answer: Result<u64, StoreError>,
+        ctx: &mut AgentContext<Self>,
+    ) {
+        if self.overlay.contains_key(key) {
+            self.stage_answer(Reply::After(reply, answer), ctx);
+        } else {
+            let _ = reply.send(answer);
         }
     }
 
@@ -308,16 +329,23 @@ impl Lifecycle for StoreShard {
         }
         self.flush_scheduled = false;
         if self.frozen {
-            // The restore that froze it went with the last incarnation.
-            self.frozen = false;
-            self.replay(ctx);
+            // Still frozen: wait for the release again.
+            self.await_release(ctx);
         }
         if !self.next.is_empty() {
             self.schedule_flush(ctx);
         }
+        // Requests posted while no incarnation ran.
+        if !self.shared.inboxes[self.shard].is_empty() {
+            self.drain_inbox(ctx);
+        }
         if let Some(events) = &self.events {
             let events = events.resubscribe();
             self.listen(events, ctx);
+        }
+        // Holders that stopped while no incarnation listened.
+        if let Some(swarm) = self.swarm.clone() {
+            self.locks.release_gone(|name| swarm.runs(name));
         }
     }
 }

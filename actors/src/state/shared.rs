@@ -20,6 +20,9 @@ pub(crate) struct Shared {
     pub(crate) index: papaya::HashMap<Key, Current>,
     /// The newest fencing token granted per locked key or prefix.
     pub(crate) fences: papaya::HashMap<Key, u64>,
+    /// The newest token granted before the store opened: locks do not
+    /// outlive the process, so every token up to it is stale.
+    pub(crate) fence_floor: u64,
     /// Prefixes someone watches: changes elsewhere are not published.
     pub(crate) watched: ArcSwap<Vec<(Key, usize)>>,
     /// The router changes are published through, started by the first
@@ -31,11 +34,21 @@ pub(crate) struct Shared {
     pub(crate) policies: Policies,
     /// The next conflict id.
     pub(crate) conflicts: AtomicU64,
+    /// Each shard's inbox of requests.
+    pub(crate) inboxes: Box<[super::inbox::Inbox]>,
 }
 
 impl Shared {
+    /// Whether a write carrying `token` is fenced off `key`: a newer grant
+    /// on the key or above it, or a token from before the store opened;
+    /// the newest grant that fences it.
+    pub(crate) fn fenced(&self, key: &Key, token: u64) -> Option<u64> {
+        let newest = self.newest_fence(key);
+        (token < newest || token <= self.fence_floor).then(|| newest.max(self.fence_floor))
+    }
+
     /// The newest token granted on `key` or any key above it (0: none).
-    pub(crate) fn newest_fence(&self, key: &Key) -> u64 {
+    fn newest_fence(&self, key: &Key) -> u64 {
         let fences = self.fences.pin();
         key.ancestors()
             .filter_map(|path| fences.get(path).copied())

@@ -10,6 +10,7 @@ use std::{
     time::Instant,
 };
 
+use agentix_runtime::AskError;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
@@ -174,25 +175,33 @@ impl StoreRef {
             written[shard_of(key.as_str(), self.shards.len())].push((key.clone(), Arc::new(slot)));
             count += 1;
         }
-        self.commit_all(&written).await?;
-        let mut installed = Vec::with_capacity(releases.len());
-        for (release, states) in releases.into_iter().zip(written) {
-            let (done, seen) = oneshot::channel();
-            let _ = release.send((states, done));
-            installed.push(seen);
-        }
-        // Answered once every shard installed its part: a read after the
-        // restore sees it.
-        let all = futures_util::future::join_all(installed);
-        match tokio::time::timeout(self.timeout, all).await {
-            Ok(_) => Ok(count),
-            Err(_) => Err(StoreError::Unavailable(
-                agentix_runtime::AskError::Timeout {
-                    agent: self.shards[0].name().clone(),
-                    after: self.timeout,
-                },
-            )),
-        }
+        // One task from here: a caller that stops waiting must not leave
+        // the commit made and the shards released without it.
+        let store = self.clone();
+        let finish = async move {
+            store.commit_all(&written).await?;
+            let mut installed = Vec::with_capacity(releases.len());
+            for (release, states) in releases.into_iter().zip(written) {
+                let (done, seen) = oneshot::channel();
+                let _ = release.send((states, done));
+                installed.push(seen);
+            }
+            // Answered once every shard installed its part: a read after
+            // the restore sees it.
+            let all = futures_util::future::join_all(installed);
+            let agent = store.shards[0].name().clone();
+            match tokio::time::timeout(store.timeout, all).await {
+                Ok(seen) if seen.iter().all(Result::is_ok) => Ok(count),
+                Ok(_) => Err(StoreError::Unavailable(AskError::Closed { agent })),
+                Err(_) => Err(StoreError::Unavailable(AskError::Timeout {
+                    agent,
+                    after: store.timeout,
+                })),
+            }
+        };
+        tokio::spawn(finish)
+            .await
+            .map_err(|error| StoreError::Storage(StorageError::Commit(error.to_string())))?
     }
 
     /// Freezes every shard; their states under `prefix` and the senders
@@ -203,7 +212,7 @@ impl StoreRef {
     ) -> Result<(Vec<States>, Vec<oneshot::Sender<Release>>), StoreError> {
         let mut answers = Vec::with_capacity(self.shards.len());
         let mut releases = Vec::with_capacity(self.shards.len());
-        for shard in self.shards.iter() {
+        for shard in 0..self.shards.len() {
             let (reply, answer) = oneshot::channel();
             let (release, released) = oneshot::channel();
             let freeze = Freeze {
@@ -211,7 +220,7 @@ impl StoreRef {
                 reply,
                 release: released,
             };
-            let answer = self.send(shard, Op::Freeze(freeze), answer);
+            let answer = self.post(shard, Op::Freeze(freeze), answer);
             answers.push(answer.await?);
             releases.push(release);
         }
