@@ -42,8 +42,8 @@ impl fmt::Display for DecodeError {
 impl std::error::Error for DecodeError {}
 
 /// Why an operation on the store failed. A write that fails was not
-/// applied, except after [`Unavailable`](Self::Unavailable) with a timeout,
-/// whose outcome is unknown (read the key to learn it).
+/// applied, except after [`Unavailable`](Self::Unavailable), whose outcome
+/// is unknown (read the key to learn it).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum StoreError {
