@@ -149,6 +149,11 @@ async fn durable_cas(store: &StoreRef, dir: &TempDir) -> agentix::Result<()> {
 async fn main() -> agentix::Result<()> {
     let dir = TempDir::new();
     let swarm = Swarm::start(SwarmConfig::default().arbiters(2))?;
+    // `STATE_BENCH_ONLY=memory` (or `durable`, `reads`) runs that part
+    // alone, for a profiler.
+    if let Ok(part) = std::env::var("STATE_BENCH_ONLY") {
+        return only(&swarm, &dir, &part).await;
+    }
 
     let reads = reads::reads(&swarm).await?;
     print("state_get_per_s", reads.store_per_s);
@@ -194,5 +199,31 @@ async fn main() -> agentix::Result<()> {
     drop(mixed);
 
     swarm.shutdown().await?;
+    Ok(())
+}
+
+/// One part alone, for a profiler.
+async fn only(swarm: &Swarm, dir: &TempDir, part: &str) -> agentix::Result<()> {
+    match part {
+        "memory" => {
+            let memory = StoreRef::open(swarm, StoreConfig::memory()).await?;
+            for _ in 0..ROUNDS * 3 {
+                let rate = cas_round(&memory, WRITERS, MEMORY_EACH).await?.per_s;
+                print("state_cas_memory_per_s", rate);
+            }
+        }
+        "durable" => {
+            let durable = StoreRef::open(swarm, StoreConfig::redb(dir.0.join("cas.redb"))).await?;
+            durable_cas(&durable, dir).await?;
+        }
+        "reads" => {
+            let reads = reads::reads(swarm).await?;
+            print(
+                "state_get/vs_rwlock_hashmap",
+                reads.store_per_s / reads.map_per_s,
+            );
+        }
+        other => eprintln!("no part {other}: reads, durable, memory"),
+    }
     Ok(())
 }

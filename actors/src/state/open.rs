@@ -72,6 +72,9 @@ impl From<SpawnError> for OpenError {
     }
 }
 
+/// Retired index entries reclaimed at once (see `load`).
+const RECLAIM_BATCH: usize = 512;
+
 /// Which shard keeps `key`.
 pub(crate) fn shard_of(key: &str, shards: usize) -> usize {
     (fnv1a(key.as_bytes()) % shards.max(1) as u64) as usize
@@ -165,7 +168,11 @@ fn load(
     (history, shards, mailbox): (usize, usize, usize),
     policies: Policies,
 ) -> Result<Loaded, OpenError> {
-    let index = papaya::HashMap::new();
+    // Each write retires the version it replaces; reclaiming costs a
+    // barrier across every core, so it is done in batches of 512.
+    let index = papaya::HashMap::builder()
+        .collector(seize::Collector::new().batch_size(RECLAIM_BATCH))
+        .build();
     let mut states: Vec<BTreeMap<Key, Arc<Slot>>> = vec![BTreeMap::new(); shards];
     let mut conflicts = 0u64;
     let mut open_conflicts = 0u64;
