@@ -86,7 +86,7 @@ mod watch;
 pub use backend::{Backend, CommitBatch, Counters, MemoryBackend, Visit};
 pub use config::{MAX_HISTORY, MAX_STORE_SHARDS, StoreConfig};
 pub use coordination::Watch;
-pub use document::{Document, Encoded, Meta, Version, Writer};
+pub use document::{Document, Encoded, Meta, MetaOf, Version, Writer};
 pub use error::{DecodeError, StorageError, StoreError};
 pub use handle::{StoreRef, Write};
 pub use key::{Key, KeyError, KeyProblem, MAX_KEY_LEN, MAX_KEY_TOKENS};

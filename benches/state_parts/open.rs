@@ -35,11 +35,11 @@ fn snapshot() -> Result<Snapshot, StoreError> {
     let at_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |now| now.as_millis() as u64);
-    let meta = std::sync::Arc::new(Meta {
+    let meta = Meta {
         writer: Writer::label("bench"),
         at_ms,
         tag: None,
-    });
+    };
     let entries = (0..OPEN_KEYS)
         .map(|i| {
             let version = Version {

@@ -43,7 +43,7 @@ impl StoreRef {
     ) -> Result<Vec<Document<T>>, StoreError> {
         let mut documents = Vec::new();
         for (key, version) in self.list_raw(prefix).await? {
-            if let Some(document) = version.document(&key)? {
+            if let Some(document) = Version::document(&version, &key)? {
                 documents.push(document);
             }
         }

@@ -90,19 +90,16 @@ pub struct Meta {
 }
 
 impl Meta {
-    /// Shared by a version and every document read of it: a read takes
-    /// one count on the version's own `Arc`, not on the writer's name,
-    /// which every version one reference wrote shares.
-    pub(crate) fn now(writer: Writer, tag: Option<Arc<str>>) -> Arc<Self> {
+    pub(crate) fn now(writer: Writer, tag: Option<Arc<str>>) -> Self {
         let at_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO)
             .as_millis();
-        Arc::new(Self {
+        Self {
             writer,
             at_ms: u64::try_from(at_ms).unwrap_or(u64::MAX),
             tag,
-        })
+        }
     }
 
     /// When the store accepted it.
@@ -119,7 +116,7 @@ pub struct Version {
     /// 1 for the first write, one more for each accepted write after.
     pub version: u64,
     /// Who wrote it, when, with what tag.
-    pub meta: Arc<Meta>,
+    pub meta: Meta,
     /// The value, encoded; `None` for a tombstone.
     pub value: Option<Encoded>,
 }
@@ -136,15 +133,16 @@ impl Version {
         self.value.as_ref().map(Encoded::decode).transpose()
     }
 
-    /// This version as a typed document (`Ok(None)` for a tombstone).
+    /// `version` as a typed document of `key` (`Ok(None)` for a
+    /// tombstone).
     pub fn document<T: DeserializeOwned>(
-        &self,
+        version: &Arc<Self>,
         key: &Key,
     ) -> Result<Option<Document<T>>, DecodeError> {
-        Ok(self.decode()?.map(|value| Document {
+        Ok(version.decode()?.map(|value| Document {
             key: key.clone(),
-            version: self.version,
-            meta: self.meta.clone(),
+            version: version.version,
+            meta: MetaOf(version.clone()),
             value,
         }))
     }
@@ -225,7 +223,7 @@ pub struct Document<T> {
     /// Its version: 1 for the first write, one more per accepted write.
     pub version: u64,
     /// Who wrote this version, when, with what tag.
-    pub meta: Arc<Meta>,
+    pub meta: MetaOf,
     /// The value.
     pub value: T,
 }
@@ -237,5 +235,27 @@ fn type_name<T>() -> Cow<'static, str> {
         Cow::Owned(name.replace("&str", "alloc::string::String"))
     } else {
         Cow::Borrowed(name)
+    }
+}
+
+/// A document's metadata: derefs to [`Meta`] (`doc.meta.writer`). It holds
+/// the version it belongs to, so that a read takes one count on the
+/// version it already has in hand, not on the writer's name that every
+/// version one reference wrote shares (two reader threads would contend on
+/// it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetaOf(Arc<Version>);
+
+impl std::ops::Deref for MetaOf {
+    type Target = Meta;
+
+    fn deref(&self) -> &Meta {
+        &self.0.meta
+    }
+}
+
+impl fmt::Debug for MetaOf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0.meta, f)
     }
 }

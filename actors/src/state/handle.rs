@@ -171,7 +171,7 @@ impl StoreRef {
         let Some((key, current)) = index.get_key_value(key) else {
             return Ok(None);
         };
-        Ok(current.document(key)?)
+        Ok(Version::document(current, key)?)
     }
 
     /// The current version at `key`, undecoded: a deleted key's tombstone

@@ -24,7 +24,7 @@ pub struct Candidate {
     /// The version the writer based it on.
     pub based_on: u64,
     /// Who proposed it, when, with what tag.
-    pub meta: Arc<Meta>,
+    pub meta: Meta,
     /// The proposed value (`None`: a delete).
     pub value: Option<Encoded>,
 }
