@@ -63,6 +63,7 @@
 
 mod backend;
 mod commit;
+mod committed;
 mod config;
 mod coordination;
 mod document;

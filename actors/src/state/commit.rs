@@ -240,7 +240,7 @@ impl StoreShard {
                         version,
                     });
                 }
-                if self.slots.insert(key, slot).is_none() {
+                if self.slots.insert(key, slot) {
                     stats.add_keys(1);
                 }
             }

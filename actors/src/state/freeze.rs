@@ -98,7 +98,7 @@ impl StoreShard {
                     version,
                 });
             }
-            if self.slots.insert(key, slot).is_none() {
+            if self.slots.insert(key, slot) {
                 self.shared.stats.add_keys(1);
             }
         }

@@ -2,7 +2,6 @@
 //! the shards, the shards started.
 
 use std::{
-    collections::BTreeMap,
     fmt,
     panic::{AssertUnwindSafe, catch_unwind},
     sync::{Arc, atomic::AtomicU64},
@@ -13,12 +12,12 @@ use arc_swap::ArcSwap;
 use parking_lot::Mutex;
 use tokio::sync::OnceCell;
 
-use super::inbox::Inbox;
 use super::policy::panic_text;
 use super::{
     Backend, Key, KeyError, RedbBackend, StorageError, StoreConfig, StoreStats, config::Storage,
     locks::LockTable, policy::Policies, shard::StoreShard, shared::Shared, slot::Slot,
 };
+use super::{committed::Committed, inbox::Inbox};
 use crate::stable_hash::fnv1a;
 
 /// Why a store did not open.
@@ -83,7 +82,7 @@ pub(crate) fn shard_of(key: &str, shards: usize) -> usize {
 /// What loading found.
 struct Loaded {
     shared: Arc<Shared>,
-    shards: Vec<BTreeMap<Key, Arc<Slot>>>,
+    shards: Vec<Committed>,
     fence: u64,
 }
 
@@ -173,7 +172,7 @@ fn load(
     let index = papaya::HashMap::builder()
         .collector(seize::Collector::new().batch_size(RECLAIM_BATCH))
         .build();
-    let mut states: Vec<BTreeMap<Key, Arc<Slot>>> = vec![BTreeMap::new(); shards];
+    let mut states: Vec<Committed> = (0..shards).map(|_| Committed::default()).collect();
     let mut conflicts = 0u64;
     let mut open_conflicts = 0u64;
     let counters = {

@@ -4,7 +4,7 @@
 //! ([`commit`](super::commit)); writers hear back after the commit.
 
 use std::{
-    collections::{BTreeMap, HashMap, VecDeque},
+    collections::{HashMap, VecDeque},
     sync::Arc,
 };
 
@@ -15,8 +15,8 @@ use tokio::sync::oneshot;
 use super::{
     ChangeKind, Conflict, ConflictId, Encoded, Key, Meta, StoreError, Version, Writer,
     commit::{Flying, Reply, Staged},
+    committed::Committed,
     freeze::Freeze,
-    key::under,
     locks::LockTable,
     policy::{Condition, Decision, decide},
     shared::Shared,
@@ -40,10 +40,10 @@ pub struct StoreShard {
     pub(super) shared: Arc<Shared>,
     pub(super) shard: usize,
     /// Committed state, ordered for prefix scans.
-    pub(super) slots: BTreeMap<Key, Arc<Slot>>,
+    pub(super) slots: Committed,
     /// Accepted but not yet committed: what the next writes are decided
     /// against.
-    pub(super) overlay: HashMap<Key, Arc<Slot>>,
+    pub(super) overlay: HashMap<Key, Arc<Slot>, foldhash::fast::RandomState>,
     /// Staged since the last commit started.
     pub(super) next: Vec<Staged>,
     /// The batch being committed, off this thread.
@@ -106,7 +106,7 @@ impl StoreShard {
     pub(crate) fn new(
         shared: Arc<Shared>,
         shard: usize,
-        slots: BTreeMap<Key, Arc<Slot>>,
+        slots: Committed,
         events: Option<Events>,
         swarm: Option<Swarm>,
     ) -> Self {
@@ -114,7 +114,7 @@ impl StoreShard {
             shared,
             shard,
             slots,
-            overlay: HashMap::new(),
+            overlay: HashMap::default(),
             next: Vec::new(),
             flying: None,
             flush_scheduled: false,
@@ -297,18 +297,13 @@ impl StoreShard {
         self.stage(op.key, slot, Reply::Written(op.reply), kind, ctx);
     }
 
-    /// Every committed key state under `prefix` (every key for `None`).
+    /// Every committed key state under `prefix` (every key for `None`),
+    /// in key order.
     pub(super) fn under<'a>(
         &'a self,
         prefix: Option<&'a Key>,
     ) -> impl Iterator<Item = (&'a Key, &'a Arc<Slot>)> + 'a {
-        let start = prefix.map(|prefix| prefix.as_str()).unwrap_or("");
-        self.slots
-            .range::<str, _>((std::ops::Bound::Included(start), std::ops::Bound::Unbounded))
-            .take_while(move |(key, _)| key.as_str().starts_with(start))
-            .filter(move |(key, _)| {
-                prefix.is_none_or(|prefix| under(key.as_str(), prefix.as_str()))
-            })
+        self.slots.under(prefix)
     }
 }
 
