@@ -163,11 +163,23 @@ pub struct Encoded {
 impl Encoded {
     /// Encodes `value`.
     pub fn new<T: Serialize>(value: &T) -> Result<Self, DecodeError> {
-        let bytes = bincode::serde::encode_to_vec(value, bincode::config::standard())
-            .map_err(|error| DecodeError::Encode(error.to_string()))?;
+        let config = bincode::config::standard();
+        let failed = |error: bincode::error::EncodeError| DecodeError::Encode(error.to_string());
+        // Small values go through a buffer on the stack, so that the one
+        // allocation is the shared bytes themselves.
+        let mut small = [0u8; 128];
+        let bytes: Arc<[u8]> = match bincode::serde::encode_into_slice(value, &mut small, config) {
+            Ok(len) => Arc::from(&small[..len]),
+            Err(bincode::error::EncodeError::UnexpectedEnd) => {
+                bincode::serde::encode_to_vec(value, config)
+                    .map_err(failed)?
+                    .into()
+            }
+            Err(error) => return Err(failed(error)),
+        };
         Ok(Self {
             type_name: type_name::<T>(),
-            bytes: bytes.into(),
+            bytes,
         })
     }
 
@@ -257,5 +269,19 @@ impl std::ops::Deref for MetaOf {
 impl fmt::Debug for MetaOf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.0.meta, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_and_large_values_round_trip() {
+        for len in [0, 1, 100, 127, 128, 129, 10_000] {
+            let value = "x".repeat(len);
+            let encoded = Encoded::new(&value).unwrap();
+            assert_eq!(encoded.decode::<String>().unwrap(), value, "{len}");
+        }
     }
 }
