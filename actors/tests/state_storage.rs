@@ -354,3 +354,37 @@ async fn settings_over_their_whole_range_are_typed_errors_or_saturate() {
     }
     swarm.shutdown().await.unwrap();
 }
+
+#[agentix::test]
+async fn extreme_versions_tokens_and_indices_are_typed_errors() {
+    let swarm = swarm();
+    let store = StoreRef::open(&swarm, StoreConfig::memory()).await.unwrap();
+    store.put("x", &1u64).await.unwrap();
+    let cas = store.compare_and_set("x", u64::MAX, &2u64).await;
+    assert!(matches!(
+        cas,
+        Err(StoreError::VersionMismatch {
+            expected: u64::MAX,
+            ..
+        })
+    ));
+    // A base no version has: a conflict, accepted by last-writer-wins.
+    let based = Write::put(&3u64).unwrap().based_on(u64::MAX);
+    assert_eq!(store.write("x", based).await.unwrap(), 2);
+    // No lock was ever granted: a token of u64::MAX is not stale; 0 is
+    // never granted (tokens start at 1), so it is.
+    let fenced = Write::put(&4u64).unwrap().fence(u64::MAX);
+    assert_eq!(store.write("x", fenced).await.unwrap(), 3);
+    let zero = store.write("x", Write::put(&5u64).unwrap().fence(0)).await;
+    assert!(
+        matches!(zero, Err(StoreError::Fenced { token: 0, .. })),
+        "{zero:?}"
+    );
+    let missing = agentix::actors::state::ConflictId(u64::MAX);
+    let resolution = agentix::actors::state::Resolution::Take(usize::MAX);
+    assert!(matches!(
+        store.resolve("x", missing, resolution).await,
+        Err(StoreError::NoSuchConflict(_))
+    ));
+    swarm.shutdown().await.unwrap();
+}

@@ -177,7 +177,10 @@ impl StoreShard {
                     ChangeKind::Deleted
                 };
                 let version = Version {
-                    version: prior.as_ref().map_or(0, |slot| slot.current.version) + 1,
+                    version: prior
+                        .as_ref()
+                        .map_or(0, |slot| slot.current.version)
+                        .saturating_add(1),
                     meta: Meta::now(op.writer, op.tag),
                     value,
                 };
@@ -284,7 +287,7 @@ impl StoreShard {
             }
             Some((value, tag)) => {
                 let version = Version {
-                    version: prior.current.version + 1,
+                    version: prior.current.version.saturating_add(1),
                     meta: Meta::now(op.writer, tag),
                     value,
                 };

@@ -167,7 +167,9 @@ impl StoreRef {
                 continue;
             }
             let version = Version {
-                version: prior.map_or(0, |slot| slot.current.version) + 1,
+                version: prior
+                    .map_or(0, |slot| slot.current.version)
+                    .saturating_add(1),
                 meta: Meta::now(self.writer.clone(), Some(Arc::from("restore"))),
                 value: target.clone(),
             };
