@@ -149,12 +149,12 @@ impl StoreShard {
 
     fn write(&mut self, op: WriteOp, ctx: &mut AgentContext<Self>) {
         let stats = &self.shared.stats;
-        if let Some(token) = op.fence {
-            if let Some(newest) = self.shared.fenced(&op.key, token) {
-                stats.wrote(WriteOutcome::Fenced);
-                let _ = op.reply.send(Err(StoreError::Fenced { token, newest }));
-                return;
-            }
+        if let Some(token) = op.fence
+            && let Some(newest) = self.shared.fenced(&op.key, token)
+        {
+            stats.wrote(WriteOutcome::Fenced);
+            let _ = op.reply.send(Err(StoreError::Fenced { token, newest }));
+            return;
         }
         let prior = self.latest(&op.key).cloned();
         let policy = self.shared.policies.for_key(&op.key);

@@ -177,7 +177,7 @@ mod tests {
         Version {
             version: n,
             meta: Meta::now(Writer::label(format!("w{n}")), None),
-            value: (n % 3 != 0).then(|| Encoded::new(&vec![n; n as usize]).unwrap()),
+            value: (!n.is_multiple_of(3)).then(|| Encoded::new(&vec![n; n as usize]).unwrap()),
         }
     }
 
