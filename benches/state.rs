@@ -149,7 +149,7 @@ async fn durable_cas(store: &StoreRef, dir: &TempDir) -> agentix::Result<()> {
 async fn main() -> agentix::Result<()> {
     let dir = TempDir::new();
     let swarm = Swarm::start(SwarmConfig::default().arbiters(2))?;
-    // `STATE_BENCH_ONLY=memory` (or `durable`, `reads`) runs that part
+    // `STATE_BENCH_ONLY=memory` (or `durable`, `reads`, `open`) runs that part
     // alone, for a profiler.
     if let Ok(part) = std::env::var("STATE_BENCH_ONLY") {
         return only(&swarm, &dir, &part).await;
@@ -223,7 +223,11 @@ async fn only(swarm: &Swarm, dir: &TempDir, part: &str) -> agentix::Result<()> {
                 reads.store_per_s / reads.map_per_s,
             );
         }
-        other => eprintln!("no part {other}: reads, durable, memory"),
+        "open" => print(
+            "state_open_1m_keys_ms",
+            open::open_1m(&dir.0.join("open.redb")).await?,
+        ),
+        other => eprintln!("no part {other}: reads, durable, memory, open"),
     }
     Ok(())
 }

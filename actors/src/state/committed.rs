@@ -49,12 +49,13 @@ impl Committed {
     }
 }
 
-impl FromIterator<(Key, Arc<Slot>)> for Committed {
-    fn from_iter<I: IntoIterator<Item = (Key, Arc<Slot>)>>(states: I) -> Self {
-        let mut committed = Self::default();
-        for (key, slot) in states {
-            committed.insert(key, slot);
-        }
-        committed
+impl Committed {
+    /// The states loaded from a backend, sized at once (the order is
+    /// built in one go from the keys, which come sorted from redb).
+    pub(crate) fn from_states(states: Vec<(Key, Arc<Slot>)>) -> Self {
+        let order = states.iter().map(|(key, _)| key.clone()).collect();
+        let mut slots = HashMap::with_capacity_and_hasher(states.len(), Fast::default());
+        slots.extend(states);
+        Self { slots, order }
     }
 }

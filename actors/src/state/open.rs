@@ -167,31 +167,38 @@ fn load(
     (history, shards, mailbox): (usize, usize, usize),
     policies: Policies,
 ) -> Result<Loaded, OpenError> {
+    let mut loaded: Vec<Vec<(Key, Arc<Slot>)>> = vec![Vec::new(); shards];
+    let mut conflicts = 0u64;
+    let mut open_conflicts = 0u64;
+    let counters = backend.load(&mut |key, bytes| {
+        let parsed = Key::new(key).map_err(|error| StorageError::Damaged {
+            path: location.clone().into(),
+            reason: error.to_string(),
+        })?;
+        let slot = Slot::decode(key, bytes, &location)?;
+        if let Some(conflict) = &slot.conflict {
+            conflicts = conflicts.max(conflict.id.0 + 1);
+            open_conflicts += 1;
+        }
+        loaded[shard_of(key, shards)].push((parsed, Arc::new(slot)));
+        Ok(())
+    })?;
+    // Sized once, since the count is known now: a million keys would
+    // otherwise grow each map some twenty times.
+    let total = loaded.iter().map(Vec::len).sum();
     // Each write retires the version it replaces; reclaiming costs a
     // barrier across every core, so it is done in batches of 512.
     let index = papaya::HashMap::builder()
+        .capacity(total)
         .collector(seize::Collector::new().batch_size(RECLAIM_BATCH))
         .build();
-    let mut states: Vec<Committed> = (0..shards).map(|_| Committed::default()).collect();
-    let mut conflicts = 0u64;
-    let mut open_conflicts = 0u64;
-    let counters = {
+    {
         let pinned = index.pin();
-        backend.load(&mut |key, bytes| {
-            let parsed = Key::new(key).map_err(|error| StorageError::Damaged {
-                path: location.clone().into(),
-                reason: error.to_string(),
-            })?;
-            let slot = Slot::decode(key, bytes, &location)?;
-            if let Some(conflict) = &slot.conflict {
-                conflicts = conflicts.max(conflict.id.0 + 1);
-                open_conflicts += 1;
-            }
-            pinned.insert(parsed.clone(), slot.current.clone());
-            states[shard_of(key, shards)].insert(parsed, Arc::new(slot));
-            Ok(())
-        })?
-    };
+        for (key, slot) in loaded.iter().flatten() {
+            pinned.insert(key.clone(), slot.current.clone());
+        }
+    }
+    let states: Vec<Committed> = loaded.into_iter().map(Committed::from_states).collect();
     let stats = Arc::new(StoreStats::new(backend.kind()));
     stats.set_keys(index.len());
     for _ in 0..open_conflicts {
