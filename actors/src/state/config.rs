@@ -109,8 +109,10 @@ impl StoreConfig {
         self
     }
 
-    /// Each shard's mailbox capacity (default 4096): writers beyond it wait
-    /// for room up to the timeout.
+    /// Each shard's mailbox capacity (default 4096). Requests go first to
+    /// the shard's inbox (as many as the mailbox, at most 1,024), then to
+    /// its mailbox; a request that finds both full waits for room up to
+    /// the timeout.
     pub fn mailbox(mut self, capacity: usize) -> Self {
         self.mailbox = capacity;
         self
