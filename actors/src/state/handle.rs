@@ -188,6 +188,17 @@ impl StoreRef {
         Ok(self.current(key).map_or(0, |current| current.version))
     }
 
+    /// `key`, checked; the index's own copy when the key exists, so that a
+    /// write to a known key allocates no key.
+    pub(super) fn key(&self, key: &str) -> Result<Key, StoreError> {
+        Key::check(key)?;
+        let index = self.shared.index.pin();
+        match index.get_key_value(key) {
+            Some((known, _)) => Ok(known.clone()),
+            None => Ok(Key::new(key)?),
+        }
+    }
+
     fn current(&self, key: &str) -> Option<Arc<Version>> {
         self.shared.stats.read();
         self.shared.index.pin().get(key).cloned()
@@ -223,7 +234,7 @@ impl StoreRef {
     /// Writes with options; the new version (the current one when a delete,
     /// whatever its condition, found nothing to delete: it writes nothing).
     pub async fn write(&self, key: &str, write: Write) -> Result<u64, StoreError> {
-        let key = Key::new(key)?;
+        let key = self.key(key)?;
         if write.value.is_none() && write.condition == Condition::Blind {
             let live = (self.current(key.as_str())).filter(|current| !current.is_tombstone());
             if live.is_none() {
