@@ -4,10 +4,13 @@
 //! message each. A full inbox falls back on the shard's mailbox, which
 //! makes the writer wait for room.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::{
+    sync::atomic::{AtomicBool, Ordering},
+    time::Instant,
+};
 
 use actix::{AsyncContext, Handler};
-use agentix_runtime::{AgentContext, AgentRef};
+use agentix_runtime::{AgentContext, AgentRef, TURN_SLICE};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
 use super::{
@@ -15,9 +18,13 @@ use super::{
     shard::{Op, StoreShard},
 };
 
-/// Requests a shard handles per ring before it lets its neighbours on the
-/// arbiter run, ringing itself again for the rest.
+/// Requests a shard handles per ring at most, before it lets its
+/// neighbours on the arbiter run, ringing itself again for the rest; it
+/// also stops once its handling has taken about a turn slice.
 const PER_RING: usize = 256;
+
+/// How many requests go between two looks at the clock.
+const CLOCK_EVERY: usize = 16;
 
 /// The most requests an inbox holds; more wait in the shard's mailbox.
 pub(crate) const INBOX_CAPACITY: usize = 1024;
@@ -94,10 +101,14 @@ impl StoreShard {
         // Cleared before taking, so a request posted after the last take
         // rings again.
         inbox.rung.store(false, Ordering::Release);
-        for _ in 0..PER_RING {
+        let started = Instant::now();
+        for taken in 1..=PER_RING {
             match inbox.receiver.try_recv() {
                 Ok(op) => self.op(op, ctx),
                 Err(_) => return,
+            }
+            if taken % CLOCK_EVERY == 0 && started.elapsed() >= TURN_SLICE {
+                break;
             }
         }
         if !inbox.is_empty() && !inbox.rung.swap(true, Ordering::AcqRel) {
