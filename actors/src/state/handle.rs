@@ -165,10 +165,12 @@ impl StoreRef {
     /// The document at `key`, decoded as `T`; `None` when never written or
     /// deleted. No message: read from the published index.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<Document<T>>, StoreError> {
-        Key::check(key)?;
         self.shared.stats.read();
         let index = self.shared.index.pin();
+        // Only valid keys are ever stored: a key found needs no check, and
+        // one not found is checked to tell an invalid key from an absent one.
         let Some((key, current)) = index.get_key_value(key) else {
+            Key::check(key)?;
             return Ok(None);
         };
         Ok(Version::document(current, key)?)
@@ -177,21 +179,22 @@ impl StoreRef {
     /// The current version at `key`, undecoded: a deleted key's tombstone
     /// too. No message.
     pub fn get_raw(&self, key: &str) -> Result<Option<Arc<Version>>, StoreError> {
-        Key::check(key)?;
-        Ok(self.current(key))
+        match self.current(key) {
+            Some(current) => Ok(Some(current)),
+            None => Key::check(key).map(|()| None).map_err(StoreError::Key),
+        }
     }
 
     /// The version number at `key` (a deleted key's tombstone counts; 0:
     /// never written): what a compare-and-set expects. No message.
     pub fn get_version(&self, key: &str) -> Result<u64, StoreError> {
-        Key::check(key)?;
-        Ok(self.current(key).map_or(0, |current| current.version))
+        Ok(self.get_raw(key)?.map_or(0, |current| current.version))
     }
 
-    /// `key`, checked; the index's own copy when the key exists, so that a
-    /// write to a known key allocates no key.
+    /// `key`, checked; the index's own copy when the key exists (then it
+    /// needs no check either), so that a write to a known key allocates no
+    /// key.
     pub(super) fn key(&self, key: &str) -> Result<Key, StoreError> {
-        Key::check(key)?;
         let index = self.shared.index.pin();
         match index.get_key_value(key) {
             Some((known, _)) => Ok(known.clone()),

@@ -189,6 +189,7 @@ fn load(
     // Each write retires the version it replaces; reclaiming costs a
     // barrier across every core, so it is done in batches of 512.
     let index = papaya::HashMap::builder()
+        .hasher(foldhash::fast::RandomState::default())
         .capacity(total)
         .collector(seize::Collector::new().batch_size(RECLAIM_BATCH))
         .build();

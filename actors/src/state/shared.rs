@@ -17,7 +17,7 @@ use crate::router::RouterRef;
 pub(crate) struct Shared {
     /// Each key's current version, committed. A deleted key's is its
     /// tombstone.
-    pub(crate) index: papaya::HashMap<Key, Current>,
+    pub(crate) index: papaya::HashMap<Key, Current, foldhash::fast::RandomState>,
     /// The newest fencing token granted per locked key or prefix.
     pub(crate) fences: papaya::HashMap<Key, u64>,
     /// The newest token granted before the store opened: locks do not
