@@ -59,8 +59,8 @@ mod support;
 
 use agents::{Busy, Quiet, Subscriber, Worker, WorkerRef};
 use load::{AskTally, Driver, Sent, asks, panics};
-use measure::{Sampled, probe, sample, slope};
-use support::print;
+use measure::{Sampled, probe, sample};
+use support::{print, slope};
 
 /// Counts every allocation and free: the live heap is their difference.
 #[global_allocator]

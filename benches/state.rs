@@ -188,7 +188,7 @@ async fn main() -> agentix::Result<()> {
     let load = sustained::sustained(&mixed, SUSTAINED).await;
     let from = (SUSTAINED - SLOPE_OVER).as_secs_f64();
     let last: Vec<_> = (load.heap.iter().filter(|(t, _)| *t >= from).copied()).collect();
-    print("state_heap_growth_mb_per_s", sustained::slope(&last));
+    print("state_heap_growth_mb_per_s", support::slope(&last));
     let heap_at = |i: Option<&(f64, f64)>| i.map_or(0.0, |(_, mb)| *mb);
     print("state_heap_start_mb", heap_at(load.heap.first()));
     print("state_heap_end_mb", heap_at(load.heap.last()));

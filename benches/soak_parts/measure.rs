@@ -1,7 +1,7 @@
 //! What the soak bench measures with: latency probes sent at a fixed pace,
 //! each on a task of its own so that a slow answer holds no later probe
 //! back; samples of the live heap (as the counting allocator sees it) and
-//! of the router; and the slope of a series. A directory module, so that
+//! of the router. A directory module, so that
 //! cargo does not take it for a bench of its own.
 
 use std::{
@@ -114,7 +114,10 @@ pub(crate) async fn sample(
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     while Instant::now() < until {
         tick.tick().await;
-        heap.push((start.elapsed().as_secs_f64(), live_heap_mb()));
+        heap.push((
+            start.elapsed().as_secs_f64(),
+            crate::support::live_heap_mb(crate::GLOBAL),
+        ));
         held_max = held_max.max(crate::held_for_ack(router));
     }
     Sampled {
@@ -123,31 +126,4 @@ pub(crate) async fn sample(
         handled: crate::handled(metrics, deliveries) - first,
         took: start.elapsed(),
     }
-}
-
-/// Bytes allocated and not yet freed, by the counting allocator.
-pub(crate) fn live_heap_mb() -> f64 {
-    let stats = crate::GLOBAL.stats();
-    stats
-        .bytes_allocated
-        .saturating_sub(stats.bytes_deallocated) as f64
-        / (1024.0 * 1024.0)
-}
-
-/// The least-squares slope of `y` against `x` over `points` (0 for fewer
-/// than two points).
-pub(crate) fn slope(points: &[(f64, f64)]) -> f64 {
-    let n = points.len() as f64;
-    if points.len() < 2 {
-        return 0.0;
-    }
-    let (mean_x, mean_y) = points
-        .iter()
-        .fold((0.0, 0.0), |(x, y), (px, py)| (x + px / n, y + py / n));
-    let (mut cov, mut var) = (0.0, 0.0);
-    for (x, y) in points {
-        cov += (x - mean_x) * (y - mean_y);
-        var += (x - mean_x) * (x - mean_x);
-    }
-    if var == 0.0 { 0.0 } else { cov / var }
 }

@@ -130,7 +130,10 @@ pub(crate) async fn sustained(store: &StoreRef, span: Duration) -> Sustained {
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     while Instant::now() < until {
         tick.tick().await;
-        heap.push((start.elapsed().as_secs_f64(), live_heap_mb()));
+        heap.push((
+            start.elapsed().as_secs_f64(),
+            crate::support::live_heap_mb(crate::GLOBAL),
+        ));
     }
     for task in tasks {
         task.await.expect("a load task finished");
@@ -142,30 +145,4 @@ pub(crate) async fn sustained(store: &StoreRef, span: Duration) -> Sustained {
         failed: tally.failed.load(Relaxed),
         took: start.elapsed(),
     }
-}
-
-/// Bytes allocated and not yet freed, by the counting allocator.
-pub(crate) fn live_heap_mb() -> f64 {
-    let stats = crate::GLOBAL.stats();
-    stats
-        .bytes_allocated
-        .saturating_sub(stats.bytes_deallocated) as f64
-        / (1024.0 * 1024.0)
-}
-
-/// The least-squares slope of `y` against `x` over `points` (0 for fewer
-/// than two points).
-pub(crate) fn slope(points: &[(f64, f64)]) -> f64 {
-    if points.len() < 2 {
-        return 0.0;
-    }
-    let n = points.len() as f64;
-    let (mean_x, mean_y) =
-        (points.iter()).fold((0.0, 0.0), |(x, y), (px, py)| (x + px / n, y + py / n));
-    let (mut cov, mut var) = (0.0, 0.0);
-    for (x, y) in points {
-        cov += (x - mean_x) * (y - mean_y);
-        var += (x - mean_x) * (x - mean_x);
-    }
-    if var == 0.0 { 0.0 } else { cov / var }
 }

@@ -21,3 +21,31 @@ pub(crate) fn percentile(samples: &mut [u64], p: f64) -> f64 {
 pub(crate) fn print(name: &str, value: f64) {
     println!("{name} {value:.3}");
 }
+
+/// Bytes allocated and not yet freed, by `counter` (the bench's counting
+/// global allocator).
+pub(crate) fn live_heap_mb(counter: &stats_alloc::StatsAlloc<std::alloc::System>) -> f64 {
+    let stats = counter.stats();
+    stats
+        .bytes_allocated
+        .saturating_sub(stats.bytes_deallocated) as f64
+        / (1024.0 * 1024.0)
+}
+
+/// The least-squares slope of `y` against `x` over `points` (0 for fewer
+/// than two points).
+pub(crate) fn slope(points: &[(f64, f64)]) -> f64 {
+    let n = points.len() as f64;
+    if points.len() < 2 {
+        return 0.0;
+    }
+    let (mean_x, mean_y) = points
+        .iter()
+        .fold((0.0, 0.0), |(x, y), (px, py)| (x + px / n, y + py / n));
+    let (mut cov, mut var) = (0.0, 0.0);
+    for (x, y) in points {
+        cov += (x - mean_x) * (y - mean_y);
+        var += (x - mean_x) * (x - mean_x);
+    }
+    if var == 0.0 { 0.0 } else { cov / var }
+}

@@ -206,45 +206,56 @@ impl StoreShard {
             }
         };
         stats.committed(batch.len(), took, bytes);
+        let mut replies = Vec::with_capacity(batch.len());
+        let states = batch.into_iter().filter_map(|staged| {
+            let version = staged.slot.as_ref().map_or(0, |slot| slot.current.version);
+            replies.push((staged.reply, version));
+            Some((staged.key?, staged.slot?, staged.change))
+        });
+        self.settle(states, ctx);
+        // Answered once readers see the batch.
+        for (reply, version) in replies {
+            reply.succeed(version, &stats);
+        }
+    }
+
+    /// Makes committed states current: in the committed map and the
+    /// index, counted, and published to watchers with `change`.
+    pub(super) fn settle(
+        &mut self,
+        states: impl Iterator<Item = (Key, Arc<Slot>, Option<ChangeKind>)>,
+        ctx: &mut AgentContext<Self>,
+    ) {
+        let stats = &self.shared.stats;
         let mut changes = Vec::new();
         let index = self.shared.index.pin();
-        for staged in batch {
-            let mut version = 0;
-            if let (Some(key), Some(slot)) = (staged.key, staged.slot) {
-                version = slot.current.version;
-                if self
-                    .overlay
-                    .get(&key)
-                    .is_some_and(|kept| Arc::ptr_eq(kept, &slot))
-                {
-                    self.overlay.remove(&key);
-                }
-                let fresh = index
-                    .get(&key)
-                    .is_none_or(|current| !Arc::ptr_eq(current, &slot.current));
-                if fresh {
-                    index.insert(key.clone(), slot.current.clone());
-                }
-                match staged.change {
-                    Some(ChangeKind::ConflictOpened(_)) => stats.conflict(true),
-                    Some(ChangeKind::ConflictResolved(_)) => stats.conflict(false),
-                    _ => {}
-                }
-                if let Some(kind) = staged.change
-                    && self.shared.is_watched(&key)
-                {
-                    let version = slot.current.clone();
-                    changes.push(Change {
-                        key: key.clone(),
-                        kind,
-                        version,
-                    });
-                }
-                if self.slots.insert(key, slot) {
-                    stats.add_keys(1);
-                }
+        for (key, slot, change) in states {
+            if (self.overlay.get(&key)).is_some_and(|kept| Arc::ptr_eq(kept, &slot)) {
+                self.overlay.remove(&key);
             }
-            staged.reply.succeed(version, &stats);
+            let fresh =
+                (index.get(&key)).is_none_or(|current| !Arc::ptr_eq(current, &slot.current));
+            if fresh {
+                index.insert(key.clone(), slot.current.clone());
+            }
+            match change {
+                Some(ChangeKind::ConflictOpened(_)) => stats.conflict(true),
+                Some(ChangeKind::ConflictResolved(_)) => stats.conflict(false),
+                _ => {}
+            }
+            if let Some(kind) = change
+                && self.shared.is_watched(&key)
+            {
+                let version = slot.current.clone();
+                changes.push(Change {
+                    key: key.clone(),
+                    kind,
+                    version,
+                });
+            }
+            if self.slots.insert(key, slot) {
+                stats.add_keys(1);
+            }
         }
         drop(index);
         if !changes.is_empty() {

@@ -9,7 +9,7 @@ use actix::{ActorFutureExt, AsyncContext, WrapFuture};
 use agentix_runtime::AgentContext;
 use tokio::sync::oneshot;
 
-use super::{Change, ChangeKind, Key, shard::StoreShard, slot::Slot};
+use super::{ChangeKind, Key, shard::StoreShard, slot::Slot};
 
 /// Key states, as a shard hands them out and takes them back.
 pub(crate) type States = Vec<(Key, Arc<Slot>)>;
@@ -81,31 +81,15 @@ impl StoreShard {
 
     /// Installs states committed by a restore.
     fn install(&mut self, installed: States, ctx: &mut AgentContext<Self>) {
-        let mut changes = Vec::new();
-        let index = self.shared.index.pin();
-        for (key, slot) in installed {
-            index.insert(key.clone(), slot.current.clone());
-            if self.shared.is_watched(&key) {
-                let kind = if slot.current.is_tombstone() {
-                    ChangeKind::Deleted
-                } else {
-                    ChangeKind::Written
-                };
-                let version = slot.current.clone();
-                changes.push(Change {
-                    key: key.clone(),
-                    kind,
-                    version,
-                });
-            }
-            if self.slots.insert(key, slot) {
-                self.shared.stats.add_keys(1);
-            }
-        }
-        drop(index);
-        if !changes.is_empty() {
-            self.publish(changes, ctx);
-        }
+        let states = installed.into_iter().map(|(key, slot)| {
+            let kind = if slot.current.is_tombstone() {
+                ChangeKind::Deleted
+            } else {
+                ChangeKind::Written
+            };
+            (key, slot, Some(kind))
+        });
+        self.settle(states, ctx);
     }
 
     /// Handles what arrived while freezing, in order, until one of them
