@@ -1,7 +1,7 @@
-//! Sustained mixed load on a durable store, watching whether the live
-//! heap (as the counting allocator sees it) plateaus: writers over a
+//! Sustained mixed load on a durable store, watching whether the
+//! process's resident memory plateaus: writers over a
 //! bounded key set making compare-and-sets, updates, deletes and puts, a
-//! reader pacing current-value reads, and a sampler of the heap every
+//! reader pacing current-value reads, and a sampler of the resident memory every
 //! 100 ms. A directory module, so that cargo does not take it for a bench
 //! of its own.
 
@@ -24,7 +24,7 @@ const HEAP_EVERY: Duration = Duration::from_millis(100);
 
 /// What the load did and what the sampler saw.
 pub(crate) struct Sustained {
-    /// (seconds into the load, live heap in MB), every `HEAP_EVERY`.
+    /// (seconds into the load, resident MB), every `HEAP_EVERY`.
     pub(crate) heap: Vec<(f64, f64)>,
     /// Writes answered (accepted or refused) and reads, over the load.
     pub(crate) writes: u64,
@@ -107,7 +107,7 @@ async fn read_until(store: StoreRef, until: Instant, tally: Arc<Tally>) {
     }
 }
 
-/// Runs the load on `store` for `span`, sampling the live heap.
+/// Runs the load on `store` for `span`, sampling the resident memory.
 pub(crate) async fn sustained(store: &StoreRef, span: Duration) -> Sustained {
     let tally = Arc::new(Tally::default());
     let start = Instant::now();
@@ -130,10 +130,7 @@ pub(crate) async fn sustained(store: &StoreRef, span: Duration) -> Sustained {
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     while Instant::now() < until {
         tick.tick().await;
-        heap.push((
-            start.elapsed().as_secs_f64(),
-            crate::support::live_heap_mb(crate::GLOBAL),
-        ));
+        heap.push((start.elapsed().as_secs_f64(), crate::support::resident_mb()));
     }
     for task in tasks {
         task.await.expect("a load task finished");

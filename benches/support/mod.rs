@@ -32,6 +32,23 @@ pub(crate) fn live_heap_mb(counter: &stats_alloc::StatsAlloc<std::alloc::System>
         / (1024.0 * 1024.0)
 }
 
+/// This process's resident memory in MB (Linux; 0 where
+/// `/proc/self/status` cannot be read).
+pub(crate) fn resident_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        });
+    kb.unwrap_or(0.0) / 1024.0
+}
+
 /// The least-squares slope of `y` against `x` over `points` (0 for fewer
 /// than two points).
 pub(crate) fn slope(points: &[(f64, f64)]) -> f64 {
