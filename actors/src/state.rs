@@ -82,6 +82,7 @@ mod shared;
 mod slot;
 mod snapshot;
 mod stats;
+mod value_bytes;
 mod watch;
 mod write;
 

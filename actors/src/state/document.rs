@@ -11,7 +11,7 @@ use std::{
 use agentix_runtime::AgentName;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use super::{DecodeError, Key};
+use super::{DecodeError, Key, value_bytes::ValueBytes};
 
 /// Who wrote a version, or holds a lock: an agent (whose locks go when it
 /// stops for good) or a caller's label.
@@ -157,7 +157,7 @@ impl Version {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Encoded {
     type_name: Cow<'static, str>,
-    bytes: Arc<[u8]>,
+    bytes: ValueBytes,
 }
 
 impl Encoded {
@@ -166,10 +166,10 @@ impl Encoded {
         let config = bincode::config::standard();
         let failed = |error: bincode::error::EncodeError| DecodeError::Encode(error.to_string());
         // Small values go through a buffer on the stack, so that the one
-        // allocation is the shared bytes themselves.
+        // allocation is the shared bytes themselves (none when inline).
         let mut small = [0u8; 128];
-        let bytes: Arc<[u8]> = match bincode::serde::encode_into_slice(value, &mut small, config) {
-            Ok(len) => Arc::from(&small[..len]),
+        let bytes = match bincode::serde::encode_into_slice(value, &mut small, config) {
+            Ok(len) => ValueBytes::new(&small[..len]),
             Err(bincode::error::EncodeError::UnexpectedEnd) => {
                 bincode::serde::encode_to_vec(value, config)
                     .map_err(failed)?

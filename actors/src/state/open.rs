@@ -187,10 +187,14 @@ fn load(
     // otherwise grow each map some twenty times.
     let total = loaded.iter().map(Vec::len).sum();
     // Each write retires the version it replaces; reclaiming costs a
-    // barrier across every core, so it is done in batches of 512.
+    // barrier across every core, so it is done in batches of 512. A
+    // resize is finished by the write that starts it: an incremental one
+    // is carried on only by later writes, and until it ends every read of
+    // a key not yet moved searches both tables.
     let index = papaya::HashMap::builder()
         .hasher(foldhash::fast::RandomState::default())
         .capacity(total)
+        .resize_mode(papaya::ResizeMode::Blocking)
         .collector(seize::Collector::new().batch_size(RECLAIM_BATCH))
         .build();
     {
