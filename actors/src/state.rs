@@ -64,6 +64,7 @@
 mod backend;
 mod commit;
 mod committed;
+mod committer;
 mod config;
 mod coordination;
 mod document;

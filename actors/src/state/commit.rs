@@ -1,23 +1,21 @@
-//! Group commit: what one drain of a shard's mailbox staged is committed
-//! as one batch (one redb transaction), off the shard's thread; the next
-//! batch fills while it is written. Writers hear back, and readers see the
-//! new versions, only once their batch is committed.
+//! Group commit, the shard's side: what one drain of a shard's mailbox
+//! staged is handed to the committer as one batch, and the next drain's
+//! is decided on top of it while it is written (batches waiting together
+//! share a transaction). Writers hear back, and readers see the new
+//! versions, only once their batch is committed.
 
-use std::{
-    mem,
-    panic::{AssertUnwindSafe, catch_unwind},
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{mem, sync::Arc, time::Duration};
 
 use actix::{ActorFutureExt, AsyncContext, WrapFuture};
 use agentix_runtime::AgentContext;
-use parking_lot::Mutex;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::oneshot;
 
 use super::{
-    Change, ChangeKind, CommitBatch, ConflictId, Key, StorageError, StoreError, shard::StoreShard,
-    slot::Slot, stats::WriteOutcome,
+    Change, ChangeKind, ConflictId, Key, StorageError, StoreError,
+    committer::{Done, Job},
+    shard::StoreShard,
+    slot::Slot,
+    stats::WriteOutcome,
 };
 
 /// Who waits on a staged change.
@@ -55,11 +53,9 @@ pub(crate) struct Flying {
     done: Arc<Done>,
 }
 
-#[derive(Debug, Default)]
-struct Done {
-    outcome: Mutex<Option<Result<(Duration, u64), StorageError>>>,
-    ready: Notify,
-}
+/// Batches handed to the committer and not yet answered: past this many,
+/// what is staged waits and joins the next one.
+const MAX_FLYING: usize = 16;
 
 impl StoreShard {
     /// Stages `slot` as `key`'s new state, to be committed at the end of
@@ -109,75 +105,60 @@ impl StoreShard {
         }));
     }
 
-    /// Starts committing what is staged, unless a commit is under way (the
-    /// batch keeps filling until it ends).
+    /// Hands what is staged to the committer, which writes it after the
+    /// batches before it (in one transaction with those still waiting).
     pub(super) fn flush(&mut self, ctx: &mut AgentContext<Self>) {
-        if self.flying.is_some() {
+        if self.next.is_empty() {
+            if self.flying.is_empty() {
+                self.frozen_if_waiting(ctx);
+            }
             return;
         }
-        if self.next.is_empty() {
-            self.frozen_if_waiting(ctx);
+        if self.flying.len() >= MAX_FLYING {
             return;
         }
         let batch = mem::take(&mut self.next);
-        let backend = self.shared.backend.clone();
-        if !backend.persistent() {
-            self.finish(batch, Ok((Duration::ZERO, 0)), ctx);
+        if !self.shared.backend.persistent() {
+            let writes = batch.iter().filter(|staged| staged.key.is_some()).count();
+            self.shared.stats.committed(writes, Duration::ZERO, 0);
+            self.finish(batch, Ok(()), ctx);
             self.frozen_if_waiting(ctx);
             return;
         }
-        let entries: Vec<(Key, Arc<Slot>)> = batch
-            .iter()
+        let entries = (batch.iter())
             .filter_map(|staged| Some((staged.key.clone()?, staged.slot.clone()?)))
             .collect();
-        let counters = (
-            self.locks.newest_granted(),
-            mem::take(&mut self.conflict_opened).then(|| self.shared.next_conflict_peek()),
-        );
         let done = Arc::new(Done::default());
-        let signal = done.clone();
-        tokio::task::spawn_blocking(move || {
-            // A backend that panics fails the batch: the shard must hear
-            // back, or it would wait for this commit forever.
-            let outcome = catch_unwind(AssertUnwindSafe(|| {
-                write_batch(&*backend, &entries, counters)
-            }))
-            .unwrap_or_else(|_| Err(StorageError::Commit("the backend panicked".into())));
-            *signal.outcome.lock() = Some(outcome);
-            signal.ready.notify_one();
+        self.committer.submit(Job {
+            entries,
+            fence: self.locks.newest_granted(),
+            conflicts: mem::take(&mut self.conflict_opened)
+                .then(|| self.shared.next_conflict_peek()),
+            epoch: self.failed_commits,
+            done: done.clone(),
         });
-        self.flying = Some(Flying { batch, done });
-        self.await_commit(ctx);
+        self.flying.push_back(Flying { batch, done });
+        if self.flying.len() == 1 {
+            self.await_commit(ctx);
+        }
     }
 
-    /// Waits for the commit under way, then answers its writers and starts
-    /// the next.
+    /// Waits for the oldest batch handed over, then answers its writers,
+    /// and waits for the next.
     pub(super) fn await_commit(&mut self, ctx: &mut AgentContext<Self>) {
-        let Some(flying) = &self.flying else { return };
-        let done = flying.done.clone();
-        let wait = async move {
-            loop {
-                let ready = done.ready.notified();
-                if let Some(outcome) = done.outcome.lock().take() {
-                    return outcome;
-                }
-                ready.await;
-            }
+        let Some(flying) = self.flying.front() else {
+            return;
         };
+        let done = flying.done.clone();
+        let wait = async move { done.wait().await };
         ctx.spawn(wait.into_actor(self).map(|outcome, shard, ctx| {
-            let Some(flying) = shard.flying.take() else {
+            let Some(flying) = shard.flying.pop_front() else {
                 return;
             };
-            // The next batch is written while this one is answered. Not
-            // after a failure (what was staged since fails with it), nor
-            // when a snapshot waits (it must see this batch installed).
-            if outcome.is_ok() && shard.freezing.is_none() {
-                shard.flush(ctx);
-                shard.finish(flying.batch, outcome, ctx);
-            } else {
-                shard.finish(flying.batch, outcome, ctx);
-                shard.flush(ctx);
-            }
+            shard.finish(flying.batch, outcome, ctx);
+            shard.await_commit(ctx);
+            // What waited for room, or a freeze waiting for the commits.
+            shard.flush(ctx);
         }));
     }
 
@@ -185,16 +166,20 @@ impl StoreShard {
     fn finish(
         &mut self,
         batch: Vec<Staged>,
-        outcome: Result<(Duration, u64), StorageError>,
+        outcome: Result<(), StorageError>,
         ctx: &mut AgentContext<Self>,
     ) {
         let stats = self.shared.stats.clone();
-        let (took, bytes) = match outcome {
-            Ok(done) => done,
+        match outcome {
+            Ok(()) => {}
             Err(error) => {
-                // What was staged since was decided on top of this batch:
-                // it fails with it, and the overlay goes.
-                let later = mem::take(&mut self.next);
+                // What was handed over or staged since was decided on top
+                // of this batch: it fails with it (the committer writes
+                // none of it), and the overlay goes.
+                self.failed_commits += 1;
+                let later = (mem::take(&mut self.flying).into_iter())
+                    .flat_map(|flying| flying.batch)
+                    .chain(mem::take(&mut self.next));
                 self.overlay.clear();
                 for staged in batch.into_iter().chain(later) {
                     stats.wrote(WriteOutcome::Failed);
@@ -204,8 +189,7 @@ impl StoreShard {
                 }
                 return;
             }
-        };
-        stats.committed(batch.len(), took, bytes);
+        }
         let mut replies = Vec::with_capacity(batch.len());
         let states = batch.into_iter().filter_map(|staged| {
             let version = staged.slot.as_ref().map_or(0, |slot| slot.current.version);
@@ -297,26 +281,4 @@ impl Reply {
             }
         }
     }
-}
-
-/// Encodes and commits one batch; how long it took and how many bytes.
-fn write_batch(
-    backend: &dyn super::Backend,
-    entries: &[(Key, Arc<Slot>)],
-    (fence, conflicts): (Option<u64>, Option<u64>),
-) -> Result<(Duration, u64), StorageError> {
-    let started = Instant::now();
-    let mut batch = CommitBatch {
-        entries: Vec::with_capacity(entries.len()),
-        fence,
-        conflicts,
-    };
-    let mut bytes = 0u64;
-    for (key, slot) in entries {
-        let encoded = slot.encode()?;
-        bytes += encoded.len() as u64;
-        batch.entries.push((key.as_str().to_owned(), encoded));
-    }
-    backend.commit(&batch)?;
-    Ok((started.elapsed(), bytes))
 }

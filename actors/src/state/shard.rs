@@ -16,6 +16,7 @@ use super::{
     ChangeKind, Conflict, ConflictId, Encoded, Key, Meta, StoreError, Version, Writer,
     commit::{Flying, Reply, Staged},
     committed::Committed,
+    committer::Committer,
     freeze::Freeze,
     locks::LockTable,
     policy::{Condition, Decision, decide},
@@ -46,8 +47,12 @@ pub struct StoreShard {
     pub(super) overlay: HashMap<Key, Arc<Slot>, foldhash::fast::RandomState>,
     /// Staged since the last commit started.
     pub(super) next: Vec<Staged>,
-    /// The batch being committed, off this thread.
-    pub(super) flying: Option<Flying>,
+    /// Batches handed to the committer, oldest first.
+    pub(super) flying: VecDeque<Flying>,
+    pub(super) committer: Arc<Committer>,
+    /// Commits that failed: batches decided before a failure are not
+    /// written after it.
+    pub(super) failed_commits: u64,
     pub(super) flush_scheduled: bool,
     /// A snapshot or restore waiting for the commits to finish, and what
     /// arrived after it.
@@ -110,13 +115,16 @@ impl StoreShard {
         events: Option<Events>,
         swarm: Option<Swarm>,
     ) -> Self {
+        let committer = Committer::new(shared.backend.clone(), shared.stats.clone());
         Self {
             shared,
             shard,
             slots,
             overlay: HashMap::default(),
             next: Vec::new(),
-            flying: None,
+            flying: VecDeque::new(),
+            committer,
+            failed_commits: 0,
             flush_scheduled: false,
             freezing: None,
             frozen: false,
@@ -322,7 +330,7 @@ impl Lifecycle for StoreShard {
     fn started(&mut self, ctx: &mut AgentContext<Self>) {
         // A restart lost the futures of the last incarnation: wait for the
         // commit under way again, and listen for stops again.
-        if self.flying.is_some() {
+        if !self.flying.is_empty() {
             self.await_commit(ctx);
         }
         self.flush_scheduled = false;

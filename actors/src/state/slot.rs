@@ -113,32 +113,37 @@ impl Slot {
     }
 
     /// The slot's bytes: what serde would make of it, built from the
-    /// versions' kept encodings where they are known.
+    /// versions' kept encodings where they are known. Everything is
+    /// encoded straight into the one buffer returned (the current
+    /// version's bytes are copied out once, to be kept).
     pub(crate) fn encode(&self) -> Result<Vec<u8>, StorageError> {
-        let failed = |error: bincode::error::EncodeError| {
-            StorageError::Commit(format!("a key state does not encode: {error}"))
+        let mut out = Vec::new();
+        let encode = |value: &dyn erased::Encode, out: &mut Vec<u8>| {
+            value.encode_into(out).map_err(|error| {
+                StorageError::Commit(format!("a key state does not encode: {error}"))
+            })
         };
-        let encode = |value: &dyn erased::Encode| value.encode().map_err(failed);
         if self.history_bytes.len() != self.history.len() {
-            return encode(self);
+            encode(self, &mut out)?;
+            return Ok(out);
         }
-        let current = match self.current_bytes.get() {
-            Some(bytes) => bytes.clone(),
-            None => {
-                let bytes: Arc<[u8]> = encode(&*self.current)?.into();
-                self.current_bytes.get_or_init(|| bytes).clone()
-            }
-        };
-        let length = encode(&(self.history.len() as u64))?;
-        let conflict = encode(&self.conflict)?;
         let kept: usize = self.history_bytes.iter().map(|bytes| bytes.len()).sum();
-        let mut out = Vec::with_capacity(current.len() + length.len() + kept + conflict.len());
-        out.extend_from_slice(&current);
-        out.extend_from_slice(&length);
+        let current = self.current_bytes.get();
+        // The current version, the history's length (a varint) and an
+        // absent conflict take little beyond the kept bytes.
+        out.reserve(current.map_or(64, |bytes| bytes.len()) + kept + 16);
+        match current {
+            Some(bytes) => out.extend_from_slice(bytes),
+            None => {
+                encode(&*self.current, &mut out)?;
+                let _ = self.current_bytes.set(Arc::from(out.as_slice()));
+            }
+        }
+        encode(&(self.history.len() as u64), &mut out)?;
         for bytes in &self.history_bytes {
             out.extend_from_slice(bytes);
         }
-        out.extend_from_slice(&conflict);
+        encode(&self.conflict, &mut out)?;
         Ok(out)
     }
 
@@ -158,12 +163,13 @@ pub(crate) type Current = Arc<Version>;
 /// Encoding through one function for the slot and its parts.
 mod erased {
     pub(super) trait Encode {
-        fn encode(&self) -> Result<Vec<u8>, bincode::error::EncodeError>;
+        /// Appends the encoding to `out`.
+        fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), bincode::error::EncodeError>;
     }
 
     impl<T: serde::Serialize> Encode for T {
-        fn encode(&self) -> Result<Vec<u8>, bincode::error::EncodeError> {
-            bincode::serde::encode_to_vec(self, bincode::config::standard())
+        fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), bincode::error::EncodeError> {
+            bincode::serde::encode_into_std_write(self, out, bincode::config::standard()).map(drop)
         }
     }
 }
