@@ -148,8 +148,8 @@ async fn durable_cas(store: &StoreRef, dir: &TempDir) -> agentix::Result<()> {
 async fn main() -> agentix::Result<()> {
     let dir = TempDir::new();
     let swarm = Swarm::start(SwarmConfig::default().arbiters(2))?;
-    // `STATE_BENCH_ONLY=memory` (or `durable`, `reads`, `open`, `sustained`)
-    // runs that part alone, for a profiler.
+    // `STATE_BENCH_ONLY=memory` (or `durable`, `reads`, `paced`, `open`,
+    // `sustained`) runs that part alone, for a profiler.
     if let Ok(part) = std::env::var("STATE_BENCH_ONLY") {
         return only(&swarm, &dir, &part).await;
     }
@@ -237,8 +237,16 @@ async fn only(swarm: &Swarm, dir: &TempDir, part: &str) -> agentix::Result<()> {
             "state_open_1m_keys_ms",
             open::open_1m(&dir.0.join("open.redb")).await?,
         ),
+        "paced" => {
+            let durable =
+                StoreRef::open(swarm, StoreConfig::redb(dir.0.join("paced.redb"))).await?;
+            let mut latencies = paced(&durable, PACED_RATE, PACED_FOR, PACED_KEYS).await?;
+            print("state_write_p99_us", percentile(&mut latencies, 0.99));
+            print("state_write_p50_us", percentile(&mut latencies, 0.5));
+            print("state_write_max_us", percentile(&mut latencies, 1.0));
+        }
         "sustained" => mixed_load(swarm, dir).await?,
-        other => eprintln!("no part {other}: reads, durable, memory, open, sustained"),
+        other => eprintln!("no part {other}: reads, durable, memory, paced, open, sustained"),
     }
     Ok(())
 }
