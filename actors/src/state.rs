@@ -90,7 +90,7 @@ mod write;
 pub use backend::{Backend, CommitBatch, Counters, MemoryBackend, Visit};
 pub use config::{MAX_HISTORY, MAX_STORE_SHARDS, StoreConfig};
 pub use coordination::Watch;
-pub use document::{Document, Encoded, Meta, MetaOf, Version, Writer};
+pub use document::{Document, Encoded, Meta, Version, Writer};
 pub use error::{DecodeError, StorageError, StoreError};
 pub use handle::StoreRef;
 pub use key::{Key, KeyError, KeyProblem, MAX_KEY_LEN, MAX_KEY_TOKENS};

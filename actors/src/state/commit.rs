@@ -217,10 +217,11 @@ impl StoreShard {
             if (self.overlay.get(&key)).is_some_and(|kept| Arc::ptr_eq(kept, &slot)) {
                 self.overlay.remove(&key);
             }
+            // Versions only grow: the same number is the same version.
             let fresh =
-                (index.get(&key)).is_none_or(|current| !Arc::ptr_eq(current, &slot.current));
+                (index.get(&key)).is_none_or(|current| current.version != slot.current.version);
             if fresh {
-                index.insert(key.clone(), slot.current.clone());
+                index.insert(key.clone(), (*slot.current).clone());
             }
             match change {
                 Some(ChangeKind::ConflictOpened(_)) => stats.conflict(true),

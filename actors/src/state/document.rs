@@ -10,6 +10,7 @@ use std::{
 
 use agentix_runtime::AgentName;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use smol_str::SmolStr;
 
 use super::{DecodeError, Key, value_bytes::ValueBytes};
 
@@ -25,7 +26,10 @@ use super::{DecodeError, Key, value_bytes::ValueBytes};
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Writer {
-    name: Arc<str>,
+    // Inline up to 23 bytes: a read copies its document's writer without
+    // writing a count that every version this writer wrote shares (two
+    // reader threads would contend on it).
+    name: SmolStr,
     agent: bool,
 }
 
@@ -34,7 +38,7 @@ impl Writer {
     /// good.
     pub fn agent(name: &AgentName) -> Self {
         Self {
-            name: Arc::from(name.as_str()),
+            name: SmolStr::new(name.as_str()),
             agent: true,
         }
     }
@@ -42,7 +46,7 @@ impl Writer {
     /// A caller that is not an agent (a test, a CLI, a request handler).
     pub fn label(label: impl Into<Arc<str>>) -> Self {
         Self {
-            name: label.into(),
+            name: SmolStr::from(label.into()),
             agent: false,
         }
     }
@@ -135,14 +139,14 @@ impl Version {
 
     /// `version` as a typed document of `key` (`Ok(None)` for a
     /// tombstone).
-    pub fn document<T: DeserializeOwned>(
-        version: &Arc<Self>,
+    pub(crate) fn document<T: DeserializeOwned>(
+        &self,
         key: &Key,
     ) -> Result<Option<Document<T>>, DecodeError> {
-        Ok(version.decode()?.map(|value| Document {
+        Ok(self.decode()?.map(|value| Document {
             key: key.clone(),
-            version: version.version,
-            meta: MetaOf(version.clone()),
+            version: self.version,
+            meta: self.meta.clone(),
             value,
         }))
     }
@@ -156,7 +160,9 @@ impl Version {
 /// are written as `String` and `Vec<String>`, the types that read them.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Encoded {
-    type_name: Cow<'static, str>,
+    // Kept inline or shared: a version's copy in the index clones it
+    // without allocating.
+    type_name: SmolStr,
     bytes: ValueBytes,
 }
 
@@ -178,7 +184,10 @@ impl Encoded {
             Err(error) => return Err(failed(error)),
         };
         Ok(Self {
-            type_name: type_name::<T>(),
+            type_name: match type_name::<T>() {
+                Cow::Borrowed(name) => SmolStr::new_static(name),
+                Cow::Owned(name) => SmolStr::from(name),
+            },
             bytes,
         })
     }
@@ -186,7 +195,7 @@ impl Encoded {
     /// Decodes the value as `T`.
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, DecodeError> {
         let asked = type_name::<T>();
-        if self.type_name != asked {
+        if self.type_name.as_str() != asked {
             return Err(DecodeError::WrongType {
                 stored: self.type_name.to_string(),
                 asked: asked.into_owned(),
@@ -235,7 +244,7 @@ pub struct Document<T> {
     /// Its version: 1 for the first write, one more per accepted write.
     pub version: u64,
     /// Who wrote this version, when, with what tag.
-    pub meta: MetaOf,
+    pub meta: Meta,
     /// The value.
     pub value: T,
 }
@@ -247,28 +256,6 @@ fn type_name<T>() -> Cow<'static, str> {
         Cow::Owned(name.replace("&str", "alloc::string::String"))
     } else {
         Cow::Borrowed(name)
-    }
-}
-
-/// A document's metadata: derefs to [`Meta`] (`doc.meta.writer`). It holds
-/// the version it belongs to, so that a read takes one count on the
-/// version it already has in hand, not on the writer's name that every
-/// version one reference wrote shares (two reader threads would contend on
-/// it).
-#[derive(Clone, PartialEq, Eq)]
-pub struct MetaOf(Arc<Version>);
-
-impl std::ops::Deref for MetaOf {
-    type Target = Meta;
-
-    fn deref(&self) -> &Meta {
-        &self.0.meta
-    }
-}
-
-impl fmt::Debug for MetaOf {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0.meta, f)
     }
 }
 

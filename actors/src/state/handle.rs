@@ -107,22 +107,33 @@ impl StoreRef {
             Key::check(key)?;
             return Ok(None);
         };
-        Ok(Version::document(current, key)?)
+        Ok(current.document(key)?)
     }
 
-    /// The current version at `key`, undecoded: a deleted key's tombstone
-    /// too. No message.
-    pub fn get_raw(&self, key: &str) -> Result<Option<Arc<Version>>, StoreError> {
-        match self.current(key) {
-            Some(current) => Ok(Some(current)),
-            None => Key::check(key).map(|()| None).map_err(StoreError::Key),
-        }
+    /// A copy of the current version at `key`, undecoded: a deleted key's
+    /// tombstone too. No message.
+    pub fn get_raw(&self, key: &str) -> Result<Option<Version>, StoreError> {
+        self.read(key, Version::clone)
     }
 
     /// The version number at `key` (a deleted key's tombstone counts; 0:
     /// never written): what a compare-and-set expects. No message.
     pub fn get_version(&self, key: &str) -> Result<u64, StoreError> {
-        Ok(self.get_raw(key)?.map_or(0, |current| current.version))
+        Ok(self.read(key, |current| current.version)?.unwrap_or(0))
+    }
+
+    /// `look` at the current version at `key`, in the index.
+    fn read<R>(
+        &self,
+        key: &str,
+        look: impl FnOnce(&Version) -> R,
+    ) -> Result<Option<R>, StoreError> {
+        self.shared.stats.read();
+        let index = self.shared.index.pin();
+        match index.get(key) {
+            Some(current) => Ok(Some(look(current))),
+            None => Key::check(key).map(|()| None).map_err(StoreError::Key),
+        }
     }
 
     /// `key`, checked; the index's own copy when the key exists (then it
@@ -134,11 +145,6 @@ impl StoreRef {
             Some((known, _)) => Ok(known.clone()),
             None => Ok(Key::new(key)?),
         }
-    }
-
-    fn current(&self, key: &str) -> Option<Arc<Version>> {
-        self.shared.stats.read();
-        self.shared.index.pin().get(key).cloned()
     }
 
     /// Writes `value` at `key` whatever is there (under first-writer-wins,
@@ -173,8 +179,8 @@ impl StoreRef {
     pub async fn write(&self, key: &str, write: Write) -> Result<u64, StoreError> {
         let key = self.key(key)?;
         if write.value.is_none() && write.condition == Condition::Blind {
-            let live = (self.current(key.as_str())).filter(|current| !current.is_tombstone());
-            if live.is_none() {
+            let live = self.read(key.as_str(), |current| !current.is_tombstone())?;
+            if live != Some(true) {
                 return self.get_version(key.as_str());
             }
         }
@@ -205,7 +211,7 @@ impl StoreRef {
         F: FnMut(Option<&T>) -> T,
     {
         let parsed = Key::new(key)?;
-        let mut current = self.current(parsed.as_str());
+        let mut current = self.read(parsed.as_str(), Version::clone)?;
         for attempt in 0..self.attempts {
             if attempt > 0 {
                 let most = 50u64 << attempt.min(6);
@@ -221,7 +227,7 @@ impl StoreRef {
                 // The refusal carries the newest version the shard decided
                 // against, which the index may not show yet: retry on it.
                 Err(StoreError::VersionMismatch { current: newer, .. }) => {
-                    current = newer.map(|newer| Arc::new(*newer));
+                    current = newer.map(|newer| *newer);
                 }
                 outcome => return outcome,
             }

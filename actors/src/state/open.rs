@@ -200,7 +200,7 @@ fn load(
     {
         let pinned = index.pin();
         for (key, slot) in loaded.iter().flatten() {
-            pinned.insert(key.clone(), slot.current.clone());
+            pinned.insert(key.clone(), (*slot.current).clone());
         }
     }
     let states: Vec<Committed> = loaded.into_iter().map(Committed::from_states).collect();

@@ -157,8 +157,11 @@ impl Slot {
     }
 }
 
-/// The current version of a key as readers see it.
-pub(crate) type Current = Arc<Version>;
+/// The current version of a key as readers see it: a copy of the slot's,
+/// kept inside the index's entry, so that a read reaches it without
+/// another dependent cache miss (strings and long values in it are
+/// inline or shared, so the copy allocates nothing).
+pub(crate) type Current = Version;
 
 /// Encoding through one function for the slot and its parts.
 mod erased {
