@@ -69,7 +69,7 @@ impl Backend for Flaky {
         }
         let mut stored = self.stored.lock();
         for (key, bytes) in &batch.entries {
-            stored.insert(key.clone(), bytes.clone());
+            stored.insert(key.to_string(), bytes.clone());
         }
         Ok(())
     }

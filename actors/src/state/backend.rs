@@ -9,14 +9,14 @@
 
 use std::fmt;
 
-use super::StorageError;
+use super::{Key, StorageError};
 
 /// A batch of writes, committed all or nothing.
 #[derive(Debug, Default)]
 pub struct CommitBatch {
     /// Each key's new encoded state, in the order written (the last one
     /// for a key is the one kept).
-    pub entries: Vec<(String, Vec<u8>)>,
+    pub entries: Vec<(Key, Vec<u8>)>,
     /// The newest fencing token granted, when it grew.
     pub fence: Option<u64>,
     /// The next conflict id, when it grew.

@@ -145,7 +145,7 @@ impl Committer {
         for (key, slot) in jobs.iter().flat_map(|job| &job.entries) {
             let encoded = slot.encode()?;
             bytes += encoded.len() as u64;
-            batch.entries.push((key.as_str().to_owned(), encoded));
+            batch.entries.push((key.clone(), encoded));
         }
         self.backend.commit(&batch)?;
         self.stats.committed(writes, started.elapsed(), bytes);

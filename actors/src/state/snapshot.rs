@@ -237,9 +237,7 @@ impl StoreRef {
         }
         let mut batch = CommitBatch::default();
         for (key, slot) in written.iter().flatten() {
-            batch
-                .entries
-                .push((key.as_str().to_owned(), slot.encode()?));
+            batch.entries.push((key.clone(), slot.encode()?));
         }
         let stats = self.shared.stats.clone();
         let count = batch.entries.len();
