@@ -126,7 +126,8 @@ impl StoreShard {
             return;
         }
         let entries = (batch.iter())
-            .filter_map(|staged| Some((staged.key.clone()?, staged.slot.clone()?)))
+            .filter_map(|staged| Some((staged.key.as_ref()?, staged.slot.as_ref()?)))
+            .map(|(key, slot)| Ok((key.clone(), slot.encode()?)))
             .collect();
         let done = Arc::new(Done::default());
         self.committer.submit(Job {

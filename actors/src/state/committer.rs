@@ -1,8 +1,8 @@
 //! The committing side of group commit, off the shard's thread: batches a
-//! shard hands over queue here and are written in order, every batch
-//! waiting when a transaction starts going into that one transaction, so
-//! that the disk never waits for the shard to answer the last batch's
-//! writers before it starts on the next one.
+//! shard hands over (encoded) queue here and are written in order, every
+//! batch waiting when a transaction starts going into that one
+//! transaction, so that the disk never waits for the shard to answer the
+//! last batch's writers before it starts on the next one.
 
 use std::{
     collections::VecDeque,
@@ -15,7 +15,7 @@ use std::{
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
-use super::{Backend, CommitBatch, Key, StorageError, StoreStats, slot::Slot};
+use super::{Backend, CommitBatch, Key, StorageError, StoreStats};
 
 /// Where a batch's outcome appears, for the shard to pick up.
 #[derive(Debug, Default)]
@@ -42,9 +42,10 @@ impl Done {
     }
 }
 
-/// One drain's staged states and counters.
+/// One drain's staged states, encoded (on the shard's thread, so that
+/// the disk's thread does nothing but write), and counters.
 pub(crate) struct Job {
-    pub(crate) entries: Vec<(Key, Arc<Slot>)>,
+    pub(crate) entries: Result<Vec<(Key, Vec<u8>)>, StorageError>,
     pub(crate) fence: Option<u64>,
     pub(crate) conflicts: Option<u64>,
     /// The shard's count of failed commits when it decided these writes:
@@ -114,7 +115,8 @@ impl Committer {
             }
             // A backend that panics fails the batch: the shard must hear
             // back, or it would wait for this commit forever.
-            let outcome = catch_unwind(AssertUnwindSafe(|| self.write(&live)))
+            let mut live = live;
+            let outcome = catch_unwind(AssertUnwindSafe(|| self.write(&mut live)))
                 .unwrap_or_else(|_| Err(StorageError::Commit("the backend panicked".into())));
             if outcome.is_err() {
                 // Before anyone hears of it: what the shard queued on top
@@ -128,10 +130,14 @@ impl Committer {
         }
     }
 
-    /// Encodes and commits `jobs` as one transaction.
-    fn write(&self, jobs: &[Job]) -> Result<(), StorageError> {
+    /// Commits `jobs`' entries (moved out) as one transaction.
+    fn write(&self, jobs: &mut [Job]) -> Result<(), StorageError> {
         let started = Instant::now();
-        let writes = jobs.iter().map(|job| job.entries.len()).sum();
+        let mut writes = 0;
+        for job in jobs.iter() {
+            // A batch that did not encode fails the transaction whole.
+            writes += job.entries.as_ref().map_err(|error| error.clone())?.len();
+        }
         let mut batch = CommitBatch {
             entries: Vec::with_capacity(writes),
             fence: jobs.iter().filter_map(|job| job.fence).max(),
@@ -141,12 +147,14 @@ impl Committer {
             // Answers waiting only for the batches before them.
             return Ok(());
         }
-        let mut bytes = 0u64;
-        for (key, slot) in jobs.iter().flat_map(|job| &job.entries) {
-            let encoded = slot.encode()?;
-            bytes += encoded.len() as u64;
-            batch.entries.push((key.clone(), encoded));
+        for job in jobs.iter_mut() {
+            batch
+                .entries
+                .append(job.entries.as_mut().map_err(|error| error.clone())?);
         }
+        let bytes = (batch.entries.iter())
+            .map(|(_, bytes)| bytes.len() as u64)
+            .sum();
         self.backend.commit(&batch)?;
         self.stats.committed(writes, started.elapsed(), bytes);
         Ok(())
