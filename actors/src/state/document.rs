@@ -95,15 +95,20 @@ pub struct Meta {
 
 impl Meta {
     pub(crate) fn now(writer: Writer, tag: Option<Arc<str>>) -> Self {
+        Self {
+            writer,
+            at_ms: Self::now_ms(),
+            tag,
+        }
+    }
+
+    /// Milliseconds since the Unix epoch (0 before it; saturating).
+    pub(crate) fn now_ms() -> u64 {
         let at_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO)
             .as_millis();
-        Self {
-            writer,
-            at_ms: u64::try_from(at_ms).unwrap_or(u64::MAX),
-            tag,
-        }
+        u64::try_from(at_ms).unwrap_or(u64::MAX)
     }
 
     /// When the store accepted it.

@@ -101,6 +101,7 @@ impl StoreShard {
         // Cleared before taking, so a request posted after the last take
         // rings again.
         inbox.rung.store(false, Ordering::Release);
+        self.clock = None;
         let started = Instant::now();
         for taken in 1..=PER_RING {
             match inbox.receiver.try_recv() {
