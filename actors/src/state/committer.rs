@@ -103,7 +103,7 @@ impl Committer {
                 }
                 (mem::take(&mut queue.jobs), queue.failed_through)
             };
-            let (doomed, live): (Vec<_>, Vec<_>) = (jobs.into_iter())
+            let (doomed, mut live): (Vec<_>, Vec<_>) = (jobs.into_iter())
                 .partition(|job| failed_through.is_some_and(|through| job.epoch <= through));
             for job in doomed {
                 job.done.set(Err(StorageError::Commit(
@@ -115,7 +115,6 @@ impl Committer {
             }
             // A backend that panics fails the batch: the shard must hear
             // back, or it would wait for this commit forever.
-            let mut live = live;
             let outcome = catch_unwind(AssertUnwindSafe(|| self.write(&mut live)))
                 .unwrap_or_else(|_| Err(StorageError::Commit("the backend panicked".into())));
             if outcome.is_err() {
@@ -133,30 +132,26 @@ impl Committer {
     /// Commits `jobs`' entries (moved out) as one transaction.
     fn write(&self, jobs: &mut [Job]) -> Result<(), StorageError> {
         let started = Instant::now();
-        let mut writes = 0;
-        for job in jobs.iter() {
-            // A batch that did not encode fails the transaction whole.
-            writes += job.entries.as_ref().map_err(|error| error.clone())?.len();
-        }
         let mut batch = CommitBatch {
-            entries: Vec::with_capacity(writes),
+            entries: Vec::new(),
             fence: jobs.iter().filter_map(|job| job.fence).max(),
             conflicts: jobs.iter().filter_map(|job| job.conflicts).max(),
         };
-        if writes == 0 && batch.fence.is_none() && batch.conflicts.is_none() {
+        for job in jobs.iter_mut() {
+            // A batch that did not encode fails the transaction whole.
+            let entries = job.entries.as_mut().map_err(|error| error.clone())?;
+            batch.entries.append(entries);
+        }
+        if batch.entries.is_empty() && batch.fence.is_none() && batch.conflicts.is_none() {
             // Answers waiting only for the batches before them.
             return Ok(());
-        }
-        for job in jobs.iter_mut() {
-            batch
-                .entries
-                .append(job.entries.as_mut().map_err(|error| error.clone())?);
         }
         let bytes = (batch.entries.iter())
             .map(|(_, bytes)| bytes.len() as u64)
             .sum();
         self.backend.commit(&batch)?;
-        self.stats.committed(writes, started.elapsed(), bytes);
+        self.stats
+            .committed(batch.entries.len(), started.elapsed(), bytes);
         Ok(())
     }
 }

@@ -142,7 +142,7 @@ impl Version {
         self.value.as_ref().map(Encoded::decode).transpose()
     }
 
-    /// `version` as a typed document of `key` (`Ok(None)` for a
+    /// This version as a typed document of `key` (`Ok(None)` for a
     /// tombstone).
     pub(crate) fn document<T: DeserializeOwned>(
         &self,

@@ -99,39 +99,37 @@ impl StoreRef {
     /// The document at `key`, decoded as `T`; `None` when never written or
     /// deleted. No message: read from the published index.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<Document<T>>, StoreError> {
-        self.shared.stats.read();
-        let index = self.shared.index.pin();
-        // Only valid keys are ever stored: a key found needs no check, and
-        // one not found is checked to tell an invalid key from an absent one.
-        let Some((key, current)) = index.get_key_value(key) else {
-            Key::check(key)?;
-            return Ok(None);
-        };
-        Ok(current.document(key)?)
+        match self.read(key, |key, current| current.document(key))? {
+            Some(document) => Ok(document?),
+            None => Ok(None),
+        }
     }
 
     /// A copy of the current version at `key`, undecoded: a deleted key's
     /// tombstone too. No message.
     pub fn get_raw(&self, key: &str) -> Result<Option<Version>, StoreError> {
-        self.read(key, Version::clone)
+        self.read(key, |_, current| current.clone())
     }
 
     /// The version number at `key` (a deleted key's tombstone counts; 0:
     /// never written): what a compare-and-set expects. No message.
     pub fn get_version(&self, key: &str) -> Result<u64, StoreError> {
-        Ok(self.read(key, |current| current.version)?.unwrap_or(0))
+        Ok(self.read(key, |_, current| current.version)?.unwrap_or(0))
     }
 
-    /// `look` at the current version at `key`, in the index.
+    /// `look` at the current version at `key` (with the index's copy of
+    /// the key), in the index.
     fn read<R>(
         &self,
         key: &str,
-        look: impl FnOnce(&Version) -> R,
+        look: impl FnOnce(&Key, &Version) -> R,
     ) -> Result<Option<R>, StoreError> {
         self.shared.stats.read();
         let index = self.shared.index.pin();
-        match index.get(key) {
-            Some(current) => Ok(Some(look(current))),
+        // Only valid keys are ever stored: a key found needs no check, and
+        // one not found is checked to tell an invalid key from an absent one.
+        match index.get_key_value(key) {
+            Some((key, current)) => Ok(Some(look(key, current))),
             None => Key::check(key).map(|()| None).map_err(StoreError::Key),
         }
     }
@@ -179,7 +177,7 @@ impl StoreRef {
     pub async fn write(&self, key: &str, write: Write) -> Result<u64, StoreError> {
         let key = self.key(key)?;
         if write.value.is_none() && write.condition == Condition::Blind {
-            let live = self.read(key.as_str(), |current| !current.is_tombstone())?;
+            let live = self.read(key.as_str(), |_, current| !current.is_tombstone())?;
             if live != Some(true) {
                 return self.get_version(key.as_str());
             }
@@ -211,7 +209,7 @@ impl StoreRef {
         F: FnMut(Option<&T>) -> T,
     {
         let parsed = Key::new(key)?;
-        let mut current = self.read(parsed.as_str(), Version::clone)?;
+        let mut current = self.read(parsed.as_str(), |_, current| current.clone())?;
         for attempt in 0..self.attempts {
             if attempt > 0 {
                 let most = 50u64 << attempt.min(6);

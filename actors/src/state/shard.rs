@@ -71,8 +71,8 @@ pub struct StoreShard {
     /// hand out is committed with the batch.
     pub(super) conflict_opened: bool,
     /// The wall clock in ms, read once per drain: writes handled together
-    /// carry one time (a clock read per write was a tenth of a write's
-    /// cost on the shard's thread).
+    /// carry one time (a clock read per write was a few percent of the
+    /// shard's thread).
     pub(super) clock: Option<u64>,
 }
 
